@@ -1,0 +1,36 @@
+// The module's exports: the only surface the host (or any other Wasm runtime) sees.
+// Exports validate their arguments once; everything behind them trusts its caller.
+
+import { Status } from "./shared/status";
+import { inMemory } from "./heap";
+import * as cksum from "./wire/checksum";
+
+export { allocate } from "./heap";
+
+/** ABI version; the host refuses a module whose version it does not know. */
+export const ABI_VERSION: u32 = 1;
+
+/**
+ * Internet checksum of `len` bytes at `ptr`, with the partial sum `initial` folded in.
+ * Returns the checksum (0..0xffff), or -Status.BadArgument when the range is outside memory.
+ */
+export function internetChecksum(ptr: usize, len: usize, initial: u32): i32 {
+  if (!inMemory(ptr, len)) return -Status.BadArgument;
+  return <i32>cksum.checksum(ptr, len, initial);
+}
+
+/** One's complement sum (folded, not complemented), or -Status.BadArgument when out of memory range. */
+export function onesComplementSum(ptr: usize, len: usize, initial: u32): i32 {
+  if (!inMemory(ptr, len)) return -Status.BadArgument;
+  return <i32>cksum.sum(ptr, len, initial);
+}
+
+/** Pseudo-header sum for UDP/TCP over IPv4; addresses in host order. */
+export function pseudoHeaderSum(source: u32, destination: u32, protocol: u32, length: u32): u32 {
+  return cksum.pseudoHeader(source, destination, protocol & 0xff, length & 0xffff);
+}
+
+/** Checksum after one 16-bit word changed (RFC 1624). */
+export function checksumUpdate16(check: u32, oldWord: u32, newWord: u32): u32 {
+  return cksum.update16(check & 0xffff, oldWord & 0xffff, newWord & 0xffff);
+}

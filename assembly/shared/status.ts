@@ -1,0 +1,19 @@
+// Status codes returned by every Wasm export. This file is plain TypeScript that both
+// AssemblyScript and the Node host compile, so the two sides can never disagree on a number.
+
+/** Outcome of a Wasm core operation; 0 is success, everything else names what was wrong. */
+export enum Status {
+  Ok = 0,
+  /** The buffer ends before the header or the length its fields claim. */
+  Truncated = 1,
+  /** An argument is outside what the function accepts (bad length, pointer past memory). */
+  BadArgument = 2,
+  BadVersion = 3,
+  BadHeaderLength = 4,
+  BadChecksum = 5,
+  TtlExpired = 6,
+  NoRoute = 7,
+  TooBig = 8,
+  Unsupported = 9,
+  OutOfMemory = 10,
+}

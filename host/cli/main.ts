@@ -1,0 +1,59 @@
+// `podnet` command line: one binary, one subcommand per job (agent, cni, packet, route, status).
+// Exit codes: 0 success, 1 the work failed, 2 podnet was called wrongly.
+
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
+import { packetCommand } from "./packet.js";
+import { versionCommand } from "./version.js";
+import { UsageError } from "./usage-error.js";
+
+/** Subcommands whose implementation lands with a later piece of work; they say so and fail. */
+const PLANNED: ReadonlyArray<[name: string, description: string]> = [
+  ["agent", "run the per-node agent: subnet lease, peer watch, routes and data path"],
+  ["cni", "run the CNI plugin (ADD, DEL, CHECK, STATUS, GC, VERSION) in-process"],
+  ["route", "offline longest-prefix-match lookups on a route table"],
+  ["status", "show the peer and lease table"],
+];
+
+/** Builds the full command tree; exported so tests can drive it without a process. */
+export function buildProgram(): Command {
+  const program = new Command("podnet")
+    .description("container-network agent, CNI plugin and packet tools; the packet path runs in WebAssembly")
+    .version(VERSION, "-V, --version", "print the version");
+  program.addCommand(packetCommand());
+  program.addCommand(versionCommand());
+  for (const [name, description] of PLANNED) {
+    program
+      .command(name)
+      .description(`${description} (not in this build yet)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new Error(`podnet ${name} is not in this build yet`);
+      });
+  }
+  forEachCommand(program, (command) => command.exitOverride().showHelpAfterError("(run with --help for usage)"));
+  return program;
+}
+
+function forEachCommand(command: Command, visit: (command: Command) => void): void {
+  visit(command);
+  for (const child of command.commands) forEachCommand(child, visit);
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help, the version or the parse error.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`podnet: ${message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

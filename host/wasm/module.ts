@@ -1,0 +1,50 @@
+// Loads dist/podnet.wasm once with the standard WebAssembly API. We do not use
+// @assemblyscript/loader: it is deprecated upstream, and the module exports only numbers and
+// a memory, so plain WebAssembly.Instance exports need no glue.
+
+import { readAsset } from "../assets.js";
+
+/** The module's raw exports, as declared in assembly/index.ts. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  ABI_VERSION: WebAssembly.Global;
+  allocate(size: number): number;
+  internetChecksum(ptr: number, len: number, initial: number): number;
+  onesComplementSum(ptr: number, len: number, initial: number): number;
+  pseudoHeaderSum(source: number, destination: number, protocol: number, length: number): number;
+  checksumUpdate16(check: number, oldWord: number, newWord: number): number;
+}
+
+/** ABI version this host was written against (assembly/index.ts ABI_VERSION). */
+export const SUPPORTED_ABI_VERSION = 1;
+
+/** Thrown when the Wasm module cannot be loaded or does not match this host. */
+export class WasmLoadError extends Error {
+  readonly code = "WASM_LOAD";
+}
+
+let cached: CoreExports | undefined;
+
+/** Instantiates `bytes` with the only import the module may have, env.abort. */
+export function instantiateCore(bytes: BufferSource): CoreExports {
+  const module = new WebAssembly.Module(bytes);
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      abort(_message: number, _file: number, line: number, column: number): never {
+        throw new WasmLoadError(`podnet.wasm aborted at ${line}:${column}`);
+      },
+    },
+  });
+  const exports = instance.exports as unknown as CoreExports;
+  const abi = exports.ABI_VERSION?.value as number | undefined;
+  if (abi !== SUPPORTED_ABI_VERSION) {
+    throw new WasmLoadError(`podnet.wasm has ABI version ${abi}, this host needs ${SUPPORTED_ABI_VERSION}`);
+  }
+  return exports;
+}
+
+/** The process-wide core instance, created on first use. */
+export function core(): CoreExports {
+  cached ??= instantiateCore(readAsset(process.env.PODNET_WASM_DEBUG ? "podnet.debug.wasm" : "podnet.wasm"));
+  return cached;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# npm run build: Wasm core (release + debug), native addon, host bundle, single executable.
+# Everything lands in dist/; the single executable dist/podnet needs nothing beside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p dist
+
+echo "build: wasm (release -O3 simd, debug with source map)"
+npx asc assembly/index.ts --config asconfig.json --target release
+npx asc assembly/index.ts --config asconfig.json --target debug
+
+echo "build: native addon"
+node_dir=$(dirname "$(dirname "$(command -v node)")")
+(cd host/native && npx node-gyp rebuild --nodedir="$node_dir" --silent)
+cp host/native/build/Release/podnet.node dist/podnet.node
+
+echo "build: host bundle"
+npx esbuild host/cli/entry.ts --bundle --platform=node --target=node20 --format=cjs \
+  --define:PODNET_BUNDLE=true --define:import.meta.url=PODNET_IMPORT_META_URL \
+  --banner:js="var PODNET_IMPORT_META_URL = require(\"node:url\").pathToFileURL(__filename).href;" \
+  --outfile=dist/podnet.cjs --log-level=warning
+
+echo "build: single executable"
+node --experimental-sea-config sea-config.json
+rm -f dist/podnet
+cp "$(command -v node)" dist/podnet
+npx postject dist/podnet NODE_SEA_BLOB dist/podnet.blob \
+  --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2 2>&1 \
+  | { grep -v "Can.t find string offset for section name" || true; }
+rm -f dist/podnet.blob
+echo "build: done, $(du -h dist/podnet | cut -f1) dist/podnet"

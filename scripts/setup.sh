@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what podnet's build, tests and demo need on Debian 12, as root. Idempotent: a second
+# run with everything present touches nothing. Debian services that start on install (etcd)
+# are kept from starting and disabled: tests and the demo start their own copies on free ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages and why: iproute2 (ip -json/-batch, netns), iputils-ping, ethtool (offload off
+# for captures), tcpdump + tshark (captures and their decoding), iperf3 (throughput), etcd-server
+# and etcd-client (the etcd lease store), g++/make/python3 (node-gyp for the addon).
+packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 etcd-server etcd-client g++ make python3)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install Debian packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep invoke-rc.d from starting services during the install (Debian's policy-rc.d hook).
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0
+  [ -e "$policy" ] && had_policy=1
+  if [ "$had_policy" -eq 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Where systemd runs, the packaged etcd unit must stay off: we start our own.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now etcd.service >/dev/null 2>&1 || true
+fi
+
+# npm ci only when the lock file changed since the last install (it wipes node_modules).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.podnet-lock-sha256
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" >"$stamp"
+fi
+echo "setup: ready"
