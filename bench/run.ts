@@ -1,0 +1,48 @@
+// npm run bench [name…]: runs bench/<name>.bench.ts (all when none named), each in its own
+// process, collects their JSON into bench/results/latest.json and prints a Markdown table.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { BenchRow } from "./measure.js";
+
+const benchDirectory = fileURLToPath(new URL("./", import.meta.url));
+const available = readdirSync(benchDirectory)
+  .filter((file) => file.endsWith(".bench.ts"))
+  .map((file) => file.replace(/\.bench\.ts$/, ""))
+  .sort();
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !available.includes(name));
+if (unknown.length > 0) {
+  console.error(`bench: no benchmark named ${unknown.join(", ")}; have: ${available.join(", ")}`);
+  process.exit(2);
+}
+
+const results: Array<{ name: string; rows: BenchRow[] }> = [];
+for (const name of wanted.length > 0 ? wanted : available) {
+  process.stderr.write(`bench: ${name}…\n`);
+  const output = execFileSync("node", ["--import", "tsx", `${benchDirectory}${name}.bench.ts`], { encoding: "utf8" });
+  const line = output.trim().split("\n").pop() ?? "";
+  results.push(JSON.parse(line));
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+mkdirSync(`${benchDirectory}results`, { recursive: true });
+writeFileSync(`${benchDirectory}results/latest.json`, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+
+const format = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3));
+console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date.slice(0, 10)}\n`);
+console.log("| metric | podnet | baseline | ratio |");
+console.log("|---|---|---|---|");
+for (const { rows } of results) {
+  for (const row of rows) {
+    const ratio = row.lowerIsBetter ? row.baseline / row.podnet : row.podnet / row.baseline;
+    console.log(`| ${row.metric} (${row.unit}) | ${format(row.podnet)} | ${format(row.baseline)} (${row.baselineName}) | ${ratio.toFixed(1)}× |`);
+  }
+}
