@@ -4,6 +4,7 @@
 import { Status } from "./shared/status";
 import { inMemory } from "./heap";
 import * as cksum from "./wire/checksum";
+import * as headers from "./headers";
 
 export { allocate } from "./heap";
 
@@ -33,4 +34,21 @@ export function pseudoHeaderSum(source: u32, destination: u32, protocol: u32, le
 /** Checksum after one 16-bit word changed (RFC 1624). */
 export function checksumUpdate16(check: u32, oldWord: u32, newWord: u32): u32 {
   return cksum.update16(check & 0xffff, oldWord & 0xffff, newWord & 0xffff);
+}
+
+/** Address of the field record that parseHeader fills and emitHeader reads. */
+export function headerRecord(): usize {
+  return headers.HEADER_RECORD;
+}
+
+/** Parses a header of `kind` (shared/fields.ts HeaderKind) at [ptr, ptr + len) into the record. */
+export function parseHeader(kind: u32, ptr: usize, len: usize, source: u32, destination: u32): Status {
+  if (!inMemory(ptr, len)) return Status.BadArgument;
+  return headers.parseHeader(kind, ptr, len, source, destination);
+}
+
+/** Emits the record as a header of `kind` into [ptr, ptr + capacity); returns its length or -Status. */
+export function emitHeader(kind: u32, ptr: usize, capacity: usize, flags: u32, source: u32, destination: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  return headers.emitHeader(kind, ptr, capacity, flags, source, destination);
 }

@@ -30,7 +30,7 @@ for namespace in "$a" "$b"; do
 done
 
 echo "demo: ping 198.18.0.2 from namespace $a, capturing on its veth"
-ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U -w "$work/ping.pcap" icmp 2>"$work/tcpdump.log" &
+ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" icmp 2>"$work/tcpdump.log" &
 tcpdump_pid=$!
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
 ip netns exec "$a" ping -c 3 -i 0.2 -W 2 198.18.0.2 | tail -2

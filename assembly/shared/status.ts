@@ -16,4 +16,6 @@ export enum Status {
   TooBig = 8,
   Unsupported = 9,
   OutOfMemory = 10,
+  /** Fields are readable but break a rule of the protocol (e.g. VXLAN without its I flag). */
+  Malformed = 11,
 }

@@ -13,6 +13,9 @@ export interface CoreExports {
   onesComplementSum(ptr: number, len: number, initial: number): number;
   pseudoHeaderSum(source: number, destination: number, protocol: number, length: number): number;
   checksumUpdate16(check: number, oldWord: number, newWord: number): number;
+  headerRecord(): number;
+  parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
+  emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
 }
 
 /** ABI version this host was written against (assembly/index.ts ABI_VERSION). */
