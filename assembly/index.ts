@@ -5,8 +5,10 @@ import { Status } from "./shared/status";
 import { inMemory } from "./heap";
 import * as cksum from "./wire/checksum";
 import * as headers from "./headers";
+import * as datapath from "./datapath";
 
 export { allocate } from "./heap";
+export { configureLocal, configurePeer } from "./datapath";
 
 /** ABI version; the host refuses a module whose version it does not know. */
 export const ABI_VERSION: u32 = 1;
@@ -51,4 +53,19 @@ export function parseHeader(kind: u32, ptr: usize, len: usize, source: u32, dest
 export function emitHeader(kind: u32, ptr: usize, capacity: usize, flags: u32, source: u32, destination: u32): i32 {
   if (!inMemory(ptr, capacity)) return -Status.BadArgument;
   return headers.emitHeader(kind, ptr, capacity, flags, source, destination);
+}
+
+/** Address of the slot table (shared/slots.ts) that encapBatch and decapBatch work on. */
+export function slotTable(): usize {
+  return datapath.SLOT_TABLE;
+}
+
+/** Encapsulates the packets in slots 0 … n − 1 for `mode`; returns how many are ready to send, or -Status. */
+export function encapBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, true);
+}
+
+/** Decapsulates the packets in slots 0 … n − 1 for `mode`; returns how many inner packets are ready, or -Status. */
+export function decapBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, false);
 }

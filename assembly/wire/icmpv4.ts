@@ -58,7 +58,7 @@ export function parseIcmpv4(p: usize, len: usize, record: usize): Status {
 /**
  * Writes the 8-byte header in `record` to `p`; the record's PayloadLength bytes must already
  * follow it. The checksum over both is computed unless `flags` has KeepChecksum.
- * Returns the message length, or -Status.
+ * Returns the header length (8), or -Status.
  */
 export function emitIcmpv4(record: usize, p: usize, capacity: usize, flags: u32): i32 {
   let length = <usize>getField(record, Icmpv4Field.PayloadLength) + ICMPV4_HEADER_LEN;
@@ -72,5 +72,5 @@ export function emitIcmpv4(record: usize, p: usize, capacity: usize, flags: u32)
     store16(p + CHECKSUM, 0);
     store16(p + CHECKSUM, checksum(p, length, 0));
   }
-  return <i32>length;
+  return <i32>ICMPV4_HEADER_LEN;
 }

@@ -14,6 +14,11 @@ export interface CoreExports {
   pseudoHeaderSum(source: number, destination: number, protocol: number, length: number): number;
   checksumUpdate16(check: number, oldWord: number, newWord: number): number;
   headerRecord(): number;
+  slotTable(): number;
+  configureLocal(publicIp: number, overlayIp: number, macHigh: number, macLow: number, vni: number, mtu: number): number;
+  configurePeer(index: number, publicIp: number, macHigh: number, macLow: number): number;
+  encapBatch(mode: number, n: number): number;
+  decapBatch(mode: number, n: number): number;
   parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
   emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
 }

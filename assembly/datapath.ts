@@ -1,0 +1,280 @@
+// Batch encapsulation and decapsulation: the userspace data path's whole per-packet work in one
+// call per batch. The host fills the slot table (shared/slots.ts) and calls encapBatch or
+// decapBatch once; every slot gets a Status and an output range, nothing throws.
+//
+// Encap, per packet: check the inner IPv4 header and its checksum; pick the peer (peerFor);
+// act as a router would — TTL ≤ 1 → ICMP time exceeded, too big for the path with DF set →
+// ICMP fragmentation needed (RFC 1191), no peer → ICMP net unreachable, each built in place for
+// the sender — else decrement the TTL with an incremental checksum update (RFC 1624) and write
+// the outer headers into the headroom. Outer UDP checksums are 0, as the kernel's VXLAN sends
+// them and RFC 768 allows over IPv4; a host sending through a UDP socket lets the kernel add one.
+//
+// Decap, per packet: check the outer IPv4 header and checksum, the protocol and port of the
+// mode, the VXLAN flags and VNI and the inner Ethernet type, then the inner IPv4 header and
+// checksum; the output is the inner packet without link padding.
+
+import { Status } from "./shared/status";
+import {
+  EncapMode, FLANNEL_UDP_OVERHEAD, ICMP_ERROR_CAPACITY, IPIP_OVERHEAD, MAX_BATCH, MAX_PEERS, SLOT_BYTES,
+  SlotField, VXLAN_OVERHEAD,
+} from "./shared/slots";
+import {
+  ETHERTYPE_IPV4, FLANNEL_UDP_PORT, FLANNEL_VXLAN_PORT, IP_PROTOCOL_ICMP, IP_PROTOCOL_IPIP, IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+} from "./shared/fields";
+import { checksum, update16 } from "./wire/checksum";
+import { getField, load16, load32, setField, store16, store32 } from "./wire/bytes";
+import { checkIpv4, IPV4_CHECKSUM, IPV4_DESTINATION, IPV4_HEADER_LEN, IPV4_PROTOCOL, IPV4_SOURCE, IPV4_TTL } from "./wire/ipv4";
+import {
+  ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED, ICMP_NET_UNREACHABLE, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED,
+  ICMPV4_HEADER_LEN,
+} from "./wire/icmpv4";
+import { UDP_CHECKSUM, UDP_DESTINATION_PORT, UDP_HEADER_LEN, UDP_LENGTH, UDP_SOURCE_PORT } from "./wire/udp";
+import { VXLAN_FLAG_VNI, VXLAN_HEADER_LEN } from "./wire/vxlan";
+import { ETHERNET_HEADER_LEN } from "./wire/ethernet";
+
+/** The slot table the host fills; MAX_BATCH rows of SLOT_BYTES. */
+export const SLOT_TABLE: usize = memory.data(MAX_BATCH * SLOT_BYTES, 16);
+
+// Peer table: public IP, VTEP MAC high 16 bits, low 32 bits, configured flag.
+// @ts-ignore: decorator
+@inline const PEER_BYTES: usize = 16;
+const PEER_TABLE: usize = memory.data(MAX_PEERS * <i32>PEER_BYTES, 16);
+
+let localPublicIp: u32 = 0;
+let localOverlayIp: u32 = 0;
+let localMacHigh: u32 = 0;
+let localMacLow: u32 = 0;
+let localVni: u32 = 1;
+let pathMtu: u32 = 1500;
+let nextIdentification: u32 = 1;
+
+// @ts-ignore: decorator
+@inline const OUTER_TTL: u32 = 64;
+// @ts-ignore: decorator
+@inline const FLAG_DONT_FRAGMENT: u32 = 0x4000;
+// @ts-ignore: decorator
+@inline const MIN_MTU: u32 = 576;
+
+/** Sets this node's addresses, VTEP MAC, VNI and the underlay path MTU. */
+export function configureLocal(publicIp: u32, overlayIp: u32, macHigh: u32, macLow: u32, vni: u32, mtu: u32): Status {
+  if (vni > 0xffffff || mtu < MIN_MTU || mtu > 0xffff) return Status.BadArgument;
+  localPublicIp = publicIp;
+  localOverlayIp = overlayIp;
+  localMacHigh = macHigh & 0xffff;
+  localMacLow = macLow;
+  localVni = vni;
+  pathMtu = mtu;
+  return Status.Ok;
+}
+
+/** Sets peer `index`: its public (underlay) IP and VTEP MAC. A public IP of 0 removes it. */
+export function configurePeer(index: u32, publicIp: u32, macHigh: u32, macLow: u32): Status {
+  if (index >= <u32>MAX_PEERS) return Status.BadArgument;
+  let peer = PEER_TABLE + <usize>index * PEER_BYTES;
+  store<u32>(peer, publicIp);
+  store<u32>(peer, macHigh & 0xffff, 4);
+  store<u32>(peer, macLow, 8);
+  store<u32>(peer, publicIp != 0 ? 1 : 0, 12);
+  return Status.Ok;
+}
+
+/** The peer a packet goes to, or -1: the slot's Peer field until the route table chooses. */
+function peerFor(slot: usize): i32 {
+  let index = getField(slot, SlotField.Peer);
+  if (index >= <u32>MAX_PEERS) return -1;
+  if (load<u32>(PEER_TABLE + <usize>index * PEER_BYTES, 12) == 0) return -1;
+  return <i32>index;
+}
+
+// @ts-ignore: decorator
+@inline function overheadOf(mode: u32): u32 {
+  return mode == EncapMode.Vxlan ? VXLAN_OVERHEAD : mode == EncapMode.FlannelUdp ? FLANNEL_UDP_OVERHEAD : IPIP_OVERHEAD;
+}
+
+/** Writes a 20-byte outer IPv4 header at `p` with its checksum. */
+// @ts-ignore: decorator
+@inline function writeOuterIpv4(p: usize, totalLength: u32, tos: u32, dontFragment: u32, protocol: u32, source: u32, destination: u32): void {
+  store<u8>(p, 0x45);
+  store<u8>(p, <u8>tos, 1);
+  store16(p + 2, totalLength);
+  store16(p + 4, nextIdentification);
+  nextIdentification = (nextIdentification + 1) & 0xffff;
+  store16(p + 6, dontFragment);
+  store<u8>(p + IPV4_TTL, <u8>OUTER_TTL);
+  store<u8>(p + IPV4_PROTOCOL, <u8>protocol);
+  store16(p + IPV4_CHECKSUM, 0);
+  store32(p + IPV4_SOURCE, source);
+  store32(p + IPV4_DESTINATION, destination);
+  store16(p + IPV4_CHECKSUM, checksum(p, IPV4_HEADER_LEN, 0));
+}
+
+/** A UDP source port for VXLAN from a hash of the inner flow (RFC 7348 §5: 49152–65535). */
+// @ts-ignore: decorator
+@inline function flowSourcePort(inner: usize, headerLength: u32): u32 {
+  let hash = load32(inner + IPV4_SOURCE) ^ load32(inner + IPV4_DESTINATION) ^ <u32>load<u8>(inner + IPV4_PROTOCOL);
+  let protocol = <u32>load<u8>(inner + IPV4_PROTOCOL);
+  let notFragment = (load16(inner + 6) & 0x3fff) == 0;
+  if (notFragment && (protocol == IP_PROTOCOL_TCP || protocol == IP_PROTOCOL_UDP)) hash ^= load32(inner + headerLength);
+  hash *= 0x9e3779b1;
+  return 49152 | (hash >>> 18);
+}
+
+/** True when an ICMP error may be sent about this packet (RFC 1122 §3.2.2: not about ICMP errors or later fragments). */
+function mayAnswerWithIcmp(inner: usize, headerLength: u32, length: u32): bool {
+  if ((load16(inner + 6) & 0x1fff) != 0) return false;
+  if (<u32>load<u8>(inner + IPV4_PROTOCOL) != IP_PROTOCOL_ICMP) return true;
+  if (length < headerLength + 1) return false;
+  let type = <u32>load<u8>(inner + headerLength);
+  return type == 0 || type == 8 || type == 13 || type == 14; // echo, echo reply, timestamp: queries
+}
+
+/**
+ * Replaces the packet in `slot` with an ICMP error about it, addressed to its sender, built in
+ * place (RFC 792: the offending header plus its first 64 bits of data). Returns `why`.
+ */
+function answerWithIcmp(slot: usize, inner: usize, headerLength: u32, length: u32, type: u32, code: u32, rest: u32, why: Status): Status {
+  setField(slot, SlotField.OutputLength, 0);
+  if (!mayAnswerWithIcmp(inner, headerLength, length) || getField(slot, SlotField.Capacity) < <u32>ICMP_ERROR_CAPACITY) return why;
+  let quoteLength = min(length, headerLength + 8);
+  let sender = load32(inner + IPV4_SOURCE);
+  let icmpLength = <u32>ICMPV4_HEADER_LEN + quoteLength;
+  memory.copy(inner + IPV4_HEADER_LEN + ICMPV4_HEADER_LEN, inner, quoteLength);
+  let icmp = inner + IPV4_HEADER_LEN;
+  store<u8>(icmp, <u8>type);
+  store<u8>(icmp, <u8>code, 1);
+  store16(icmp + 2, 0);
+  store32(icmp + 4, rest);
+  store16(icmp + 2, checksum(icmp, icmpLength, 0));
+  writeOuterIpv4(inner, <u32>IPV4_HEADER_LEN + icmpLength, 0xc0, 0, IP_PROTOCOL_ICMP, localOverlayIp, sender);
+  setField(slot, SlotField.OutputOffset, <u32>inner);
+  setField(slot, SlotField.OutputLength, <u32>IPV4_HEADER_LEN + icmpLength);
+  return why;
+}
+
+function encapOne(mode: u32, slot: usize): Status {
+  let inner = <usize>getField(slot, SlotField.Offset);
+  let available = getField(slot, SlotField.Length);
+  let headerLength = checkIpv4(inner, available);
+  if (headerLength < 0) return <Status>-headerLength;
+  if (checksum(inner, <usize>headerLength, 0) != 0) return Status.BadChecksum;
+  let length = <u32>load16(inner + 2);
+  let peer = peerFor(slot);
+  if (peer < 0) {
+    return answerWithIcmp(slot, inner, headerLength, length, ICMP_DESTINATION_UNREACHABLE, ICMP_NET_UNREACHABLE, 0, Status.NoRoute);
+  }
+  let ttl = <u32>load<u8>(inner + IPV4_TTL);
+  if (ttl <= 1) {
+    return answerWithIcmp(slot, inner, headerLength, length, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED, 0, Status.TtlExpired);
+  }
+  let overhead = overheadOf(mode);
+  let dontFragment = load16(inner + 6) & FLAG_DONT_FRAGMENT;
+  if (length + overhead > pathMtu && dontFragment != 0) {
+    return answerWithIcmp(slot, inner, headerLength, length, ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED,
+      pathMtu - overhead, Status.TooBig);
+  }
+  if (getField(slot, SlotField.Headroom) < overhead) return Status.BadArgument;
+
+  // Router behaviour: one hop less, checksum patched for the changed TTL/protocol word.
+  let ttlWord = load16(inner + IPV4_TTL);
+  store<u8>(inner + IPV4_TTL, <u8>(ttl - 1));
+  store16(inner + IPV4_CHECKSUM, update16(load16(inner + IPV4_CHECKSUM), ttlWord, ttlWord - 0x100));
+
+  let peerEntry = PEER_TABLE + <usize>peer * PEER_BYTES;
+  let peerIp = load<u32>(peerEntry);
+  let outer = inner - overhead;
+  let tos = <u32>load<u8>(inner + 1);
+  let outerLength = length + overhead;
+  if (mode == EncapMode.Ipip) {
+    // RFC 2003 §3.1: the outer DF copies the inner one.
+    writeOuterIpv4(outer, outerLength, tos, dontFragment, IP_PROTOCOL_IPIP, localPublicIp, peerIp);
+  } else {
+    // As the kernel's VXLAN device and Flannel's UDP socket do: the outer UDP datagram may fragment.
+    writeOuterIpv4(outer, outerLength, tos, 0, IP_PROTOCOL_UDP, localPublicIp, peerIp);
+    let udp = outer + IPV4_HEADER_LEN;
+    let vxlan = mode == EncapMode.Vxlan;
+    store16(udp + UDP_SOURCE_PORT, vxlan ? flowSourcePort(inner, headerLength) : FLANNEL_UDP_PORT);
+    store16(udp + UDP_DESTINATION_PORT, vxlan ? FLANNEL_VXLAN_PORT : FLANNEL_UDP_PORT);
+    store16(udp + UDP_LENGTH, outerLength - <u32>IPV4_HEADER_LEN);
+    store16(udp + UDP_CHECKSUM, 0);
+    if (vxlan) {
+      let header = udp + UDP_HEADER_LEN;
+      store32(header, VXLAN_FLAG_VNI << 24);
+      store32(header + 4, localVni << 8);
+      let ethernet = header + VXLAN_HEADER_LEN;
+      store16(ethernet, load<u32>(peerEntry, 4));
+      store32(ethernet + 2, load<u32>(peerEntry, 8));
+      store16(ethernet + 6, localMacHigh);
+      store32(ethernet + 8, localMacLow);
+      store16(ethernet + 12, ETHERTYPE_IPV4);
+    }
+  }
+  setField(slot, SlotField.OutputOffset, <u32>outer);
+  setField(slot, SlotField.OutputLength, outerLength);
+  return Status.Ok;
+}
+
+function decapOne(mode: u32, slot: usize): Status {
+  let outer = <usize>getField(slot, SlotField.Offset);
+  let available = getField(slot, SlotField.Length);
+  let outerHeaderLength = checkIpv4(outer, available);
+  if (outerHeaderLength < 0) return <Status>-outerHeaderLength;
+  if (checksum(outer, <usize>outerHeaderLength, 0) != 0) return Status.BadChecksum;
+  let outerLength = <u32>load16(outer + 2);
+  let protocol = <u32>load<u8>(outer + IPV4_PROTOCOL);
+  let inner = outer + <usize>outerHeaderLength;
+  let innerAvailable = outerLength - <u32>outerHeaderLength;
+  if (mode == EncapMode.Ipip) {
+    if (protocol != IP_PROTOCOL_IPIP) return Status.Unsupported;
+  } else {
+    if (protocol != IP_PROTOCOL_UDP) return Status.Unsupported;
+    if (innerAvailable < <u32>UDP_HEADER_LEN) return Status.Truncated;
+    let udp = inner;
+    let udpLength = load16(udp + UDP_LENGTH);
+    if (udpLength < <u32>UDP_HEADER_LEN) return Status.BadHeaderLength;
+    if (udpLength > innerAvailable) return Status.Truncated;
+    let vxlan = mode == EncapMode.Vxlan;
+    if (load16(udp + UDP_DESTINATION_PORT) != (vxlan ? FLANNEL_VXLAN_PORT : FLANNEL_UDP_PORT)) return Status.Unsupported;
+    inner = udp + UDP_HEADER_LEN;
+    innerAvailable = udpLength - <u32>UDP_HEADER_LEN;
+    if (vxlan) {
+      if (innerAvailable < <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN)) return Status.Truncated;
+      if (((load32(inner) >>> 24) & VXLAN_FLAG_VNI) == 0 || (load32(inner + 4) >>> 8) != localVni) return Status.Malformed;
+      if (load16(inner + VXLAN_HEADER_LEN + 12) != ETHERTYPE_IPV4) return Status.Unsupported;
+      inner += VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN;
+      innerAvailable -= <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN);
+    }
+  }
+  let innerHeaderLength = checkIpv4(inner, innerAvailable);
+  if (innerHeaderLength < 0) return <Status>-innerHeaderLength;
+  if (checksum(inner, <usize>innerHeaderLength, 0) != 0) return Status.BadChecksum;
+  setField(slot, SlotField.OutputOffset, <u32>inner);
+  setField(slot, SlotField.OutputLength, load16(inner + 2));
+  return Status.Ok;
+}
+
+/** True when the slot's described ranges lie inside linear memory. */
+function slotInMemory(slot: usize, encap: bool): bool {
+  let offset = <u64>getField(slot, SlotField.Offset);
+  let length = <u64>getField(slot, SlotField.Length);
+  let capacity = <u64>getField(slot, SlotField.Capacity);
+  let headroom = encap ? <u64>getField(slot, SlotField.Headroom) : 0;
+  let end = <u64>memory.size() << 16;
+  return length <= capacity && offset >= headroom && offset + capacity <= end;
+}
+
+/** Runs encap (encap = true) or decap over slots 0 … n − 1; returns how many ended Ok. */
+export function runBatch(mode: u32, n: u32, encap: bool): i32 {
+  if (mode < <u32>EncapMode.FlannelUdp || mode > <u32>EncapMode.Ipip || n > <u32>MAX_BATCH) return -Status.BadArgument;
+  let ok = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let slot = SLOT_TABLE + <usize>i * SLOT_BYTES;
+    setField(slot, SlotField.OutputOffset, 0);
+    setField(slot, SlotField.OutputLength, 0);
+    let status = Status.BadArgument;
+    if (slotInMemory(slot, encap)) status = encap ? encapOne(mode, slot) : decapOne(mode, slot);
+    setField(slot, SlotField.Status, status);
+    if (status == Status.Ok) ok++;
+  }
+  return ok;
+}

@@ -1,0 +1,47 @@
+// The batch ABI between host and data path. The host owns packet buffers in linear memory and
+// describes up to MAX_BATCH of them in the slot table (slotTable()): one row of SlotField u32
+// words per packet. encapBatch/decapBatch read Offset, Length, Headroom, Capacity and Peer and
+// write Status, OutputOffset and OutputLength. Compiled by both AssemblyScript and the host.
+
+/** Packets one encapBatch/decapBatch call handles at most. */
+export const MAX_BATCH = 64;
+/** Peers the data path can address (indices 0 … MAX_PEERS − 1). */
+export const MAX_PEERS = 4096;
+
+export enum SlotField {
+  /** Address of the packet's first byte (encap: inner IPv4; decap: outer IPv4). */
+  Offset = 0,
+  Length = 1,
+  /** Free bytes before Offset that encap may prepend outer headers into. */
+  Headroom = 2,
+  /** Bytes from Offset that may be written (≥ Length), e.g. for an ICMP error built in place. */
+  Capacity = 3,
+  /** Encap: index of the peer to send to (until the route table chooses it). */
+  Peer = 4,
+  /** Written: Status of this packet. */
+  Status = 5,
+  /** Written: where the packet to send starts. */
+  OutputOffset = 6,
+  /** Written: its length; 0 means drop. With an error Status and a length, it is an ICMP error for the sender. */
+  OutputLength = 7,
+}
+
+export const SLOT_FIELDS = 8;
+export const SLOT_BYTES = SLOT_FIELDS * 4;
+
+/** Encapsulations the data path speaks. */
+export enum EncapMode {
+  /** Flannel UDP: outer IPv4 + UDP 8285 + bare inner IPv4 (28 bytes). */
+  FlannelUdp = 1,
+  /** VXLAN as Flannel's kernel VTEP: outer IPv4 + UDP 8472 + VXLAN + inner Ethernet (50 bytes). */
+  Vxlan = 2,
+  /** IPIP: outer IPv4 protocol 4 + inner IPv4 (20 bytes). */
+  Ipip = 3,
+}
+
+/** Bytes each mode puts in front of the inner IPv4 packet. */
+export const FLANNEL_UDP_OVERHEAD = 28;
+export const VXLAN_OVERHEAD = 50;
+export const IPIP_OVERHEAD = 20;
+/** Room an ICMP error built in place needs from Offset: IPv4 20 + ICMP 8 + quoted header ≤ 60 + 8. */
+export const ICMP_ERROR_CAPACITY = 96;

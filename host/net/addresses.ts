@@ -1,0 +1,27 @@
+// Address text ⇄ the 32-bit numbers and MAC word pairs the Wasm core takes.
+import ipaddr from "ipaddr.js";
+
+/** Dotted-quad IPv4 text to a 32-bit number in host order; refuses anything else by name. */
+export function ipv4ToNumber(text: string): number {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new TypeError(`not an IPv4 address: '${text}'`);
+  const [a, b, c, d] = ipaddr.IPv4.parse(text).octets;
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+/** A 32-bit number to dotted-quad text. */
+export function numberToIpv4(value: number): string {
+  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join(".");
+}
+
+/** "aa:bb:cc:dd:ee:ff" to [high 16 bits, low 32 bits]; refuses anything else by name. */
+export function macToWords(text: string): [high: number, low: number] {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) throw new TypeError(`not a MAC address: '${text}'`);
+  const hex = text.replace(/:/g, "");
+  return [parseInt(hex.slice(0, 4), 16), parseInt(hex.slice(4), 16) >>> 0];
+}
+
+/** [high 16 bits, low 32 bits] to "aa:bb:cc:dd:ee:ff". */
+export function wordsToMac(high: number, low: number): string {
+  const hex = high.toString(16).padStart(4, "0") + (low >>> 0).toString(16).padStart(8, "0");
+  return hex.match(/../g)!.join(":");
+}

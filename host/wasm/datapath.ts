@@ -1,0 +1,111 @@
+// Host side of the batch data path: packet buffers allocated once in linear memory, the slot
+// table filled from them, one encapBatch/decapBatch call per batch, results read in place.
+
+import { Status } from "../../assembly/shared/status.js";
+import { EncapMode, MAX_BATCH, MAX_PEERS, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
+import { ipv4ToNumber, macToWords } from "../net/addresses.js";
+import { core } from "./module.js";
+import { memoryBytes } from "./scratch.js";
+
+/** This node, as the data path needs it. */
+export interface LocalEndpoint {
+  publicIp: string;
+  /** Source of ICMP errors the data path builds (Flannel: the subnet's .0 address). */
+  overlayIp: string;
+  vtepMac: string;
+  vni: number;
+  /** Underlay path MTU. */
+  mtu: number;
+}
+
+/** A remote node: where its encapsulated packets go. */
+export interface PeerEndpoint {
+  publicIp: string;
+  vtepMac: string;
+}
+
+function check(status: Status, what: string): void {
+  if (status !== Status.Ok) throw new RangeError(`${what}: ${Status[status]}`);
+}
+
+/** Configures this node's endpoint in the data path. */
+export function configureLocal(local: LocalEndpoint): void {
+  const [high, low] = macToWords(local.vtepMac);
+  check(core().configureLocal(ipv4ToNumber(local.publicIp), ipv4ToNumber(local.overlayIp), high, low, local.vni, local.mtu), "configureLocal");
+}
+
+/** Sets peer `index` (0 … MAX_PEERS − 1), or removes it with `undefined`. */
+export function configurePeer(index: number, peer: PeerEndpoint | undefined): void {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_PEERS) throw new RangeError(`peer index ${index} is outside 0…${MAX_PEERS - 1}`);
+  const [high, low] = peer ? macToWords(peer.vtepMac) : [0, 0];
+  check(core().configurePeer(index, peer ? ipv4ToNumber(peer.publicIp) : 0, high, low), "configurePeer");
+}
+
+/** Headroom before each packet: the largest encapsulation (VXLAN, 50 bytes) rounded up. */
+export const SLOT_HEADROOM = 64;
+
+/** MAX_BATCH packet buffers in linear memory and the slot table that describes them. */
+export class PacketBatch {
+  readonly base: number;
+  private readonly table: number;
+
+  /** Allocates the buffers once; `slotBytes` is each buffer's size after the headroom. */
+  constructor(readonly slotBytes = 2048) {
+    const wasm = core();
+    this.base = wasm.allocate(MAX_BATCH * (SLOT_HEADROOM + slotBytes));
+    if (this.base === 0) throw new RangeError("podnet.wasm refused the batch buffers");
+    this.table = wasm.slotTable();
+  }
+
+  private slotWords(index: number): Uint32Array {
+    return new Uint32Array(memoryBytes().buffer, this.table + index * SLOT_FIELDS * 4, SLOT_FIELDS);
+  }
+
+  /** Address of slot `index`'s packet buffer (after its headroom). */
+  packetAddress(index: number): number {
+    return this.base + index * (SLOT_HEADROOM + this.slotBytes) + SLOT_HEADROOM;
+  }
+
+  /** Copies `packet` into slot `index` and describes it; `peer` is the peer index for encap. */
+  set(index: number, packet: Uint8Array, peer = 0): void {
+    if (packet.length > this.slotBytes) throw new RangeError(`packet of ${packet.length} bytes exceeds the ${this.slotBytes}-byte slot`);
+    const address = this.packetAddress(index);
+    memoryBytes().set(packet, address);
+    this.describe(index, packet.length, peer);
+  }
+
+  /** Describes a packet already written at packetAddress(index). */
+  describe(index: number, length: number, peer = 0): void {
+    const words = this.slotWords(index);
+    words[SlotField.Offset] = this.packetAddress(index);
+    words[SlotField.Length] = length;
+    words[SlotField.Headroom] = SLOT_HEADROOM;
+    words[SlotField.Capacity] = this.slotBytes;
+    words[SlotField.Peer] = peer;
+  }
+
+  /** Encapsulates slots 0 … n − 1; returns how many are ready to send. */
+  encap(mode: EncapMode, n: number): number {
+    const result = core().encapBatch(mode, n);
+    if (result < 0) throw new RangeError(`encapBatch: ${Status[-result]}`);
+    return result;
+  }
+
+  /** Decapsulates slots 0 … n − 1; returns how many inner packets are ready. */
+  decap(mode: EncapMode, n: number): number {
+    const result = core().decapBatch(mode, n);
+    if (result < 0) throw new RangeError(`decapBatch: ${Status[-result]}`);
+    return result;
+  }
+
+  /** Status the last batch call gave slot `index`. */
+  status(index: number): Status {
+    return this.slotWords(index)[SlotField.Status] as Status;
+  }
+
+  /** Copy of slot `index`'s output (the packet to send, or an ICMP error for the sender). */
+  output(index: number): Uint8Array {
+    const words = this.slotWords(index);
+    return memoryBytes().slice(words[SlotField.OutputOffset], words[SlotField.OutputOffset] + words[SlotField.OutputLength]);
+  }
+}
