@@ -2,7 +2,8 @@
 // call per batch. The host fills the slot table (shared/slots.ts) and calls encapBatch or
 // decapBatch once; every slot gets a Status and an output range, nothing throws.
 //
-// Encap, per packet: check the inner IPv4 header and its checksum; pick the peer (peerFor);
+// Encap, per packet: check the inner IPv4 header and its checksum; pick the peer by longest-prefix
+// match on the destination (route/lpm.ts: the table maps pod subnets to peer indices);
 // act as a router would — TTL ≤ 1 → ICMP time exceeded, too big for the path with DF set →
 // ICMP fragmentation needed (RFC 1191), no peer → ICMP net unreachable, each built in place for
 // the sender — else decrement the TTL with an incremental checksum update (RFC 1624) and write
@@ -32,6 +33,7 @@ import {
 import { UDP_CHECKSUM, UDP_DESTINATION_PORT, UDP_HEADER_LEN, UDP_LENGTH, UDP_SOURCE_PORT } from "./wire/udp";
 import { VXLAN_FLAG_VNI, VXLAN_HEADER_LEN } from "./wire/vxlan";
 import { ETHERNET_HEADER_LEN } from "./wire/ethernet";
+import { routeLookup } from "./route/lpm";
 
 /** The slot table the host fills; MAX_BATCH rows of SLOT_BYTES. */
 export const SLOT_TABLE: usize = memory.data(MAX_BATCH * SLOT_BYTES, 16);
@@ -79,9 +81,10 @@ export function configurePeer(index: u32, publicIp: u32, macHigh: u32, macLow: u
   return Status.Ok;
 }
 
-/** The peer a packet goes to, or -1: the slot's Peer field until the route table chooses. */
-function peerFor(slot: usize): i32 {
-  let index = getField(slot, SlotField.Peer);
+/** The peer a packet goes to, by longest-prefix match on its destination; -1 when none is configured. */
+// @ts-ignore: decorator
+@inline function peerFor(inner: usize): i32 {
+  let index = routeLookup(load32(inner + IPV4_DESTINATION));
   if (index >= <u32>MAX_PEERS) return -1;
   if (load<u32>(PEER_TABLE + <usize>index * PEER_BYTES, 12) == 0) return -1;
   return <i32>index;
@@ -159,7 +162,8 @@ function encapOne(mode: u32, slot: usize): Status {
   if (headerLength < 0) return <Status>-headerLength;
   if (checksum(inner, <usize>headerLength, 0) != 0) return Status.BadChecksum;
   let length = <u32>load16(inner + 2);
-  let peer = peerFor(slot);
+  let peer = peerFor(inner);
+  setField(slot, SlotField.Peer, <u32>peer);
   if (peer < 0) {
     return answerWithIcmp(slot, inner, headerLength, length, ICMP_DESTINATION_UNREACHABLE, ICMP_NET_UNREACHABLE, 0, Status.NoRoute);
   }

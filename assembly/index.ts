@@ -6,6 +6,7 @@ import { inMemory } from "./heap";
 import * as cksum from "./wire/checksum";
 import * as headers from "./headers";
 import * as datapath from "./datapath";
+import * as lpm from "./route/lpm";
 
 export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
@@ -68,4 +69,57 @@ export function encapBatch(mode: u32, n: u32): i32 {
 /** Decapsulates the packets in slots 0 … n − 1 for `mode`; returns how many inner packets are ready, or -Status. */
 export function decapBatch(mode: u32, n: u32): i32 {
   return datapath.runBatch(mode, n, false);
+}
+
+/** Inserts or replaces a route prefix/length → nextHop (prefix in host order). */
+export function routeInsert(prefix: u32, length: u32, nextHop: u32): Status {
+  return lpm.routeInsert(prefix, length, nextHop);
+}
+
+/** Deletes a route; NoRoute when it is not in the table. */
+export function routeDelete(prefix: u32, length: u32): Status {
+  return lpm.routeDelete(prefix, length);
+}
+
+/** Replaces the table with n (prefix, length, nextHop) u32 triples at ptr; returns n or -Status. */
+export function routeBulkLoad(ptr: usize, n: u32): i32 {
+  if (!inMemory(ptr, <usize>n * 12)) return -Status.BadArgument;
+  return lpm.routeBulkLoad(ptr, n);
+}
+
+/** Empties the route table. */
+export function routeClear(): void {
+  lpm.routeClear();
+}
+
+/** Rebuilds the lookup structure from the master copy, to the side, and swaps it in. */
+export function routeRebuild(): Status {
+  return lpm.routeRebuild();
+}
+
+/** Next hop of the longest matching prefix for address, or 0xffffffff when none matches. */
+export function routeLookup(address: u32): u32 {
+  return lpm.routeLookup(address);
+}
+
+/** Length of the longest prefix matching address, or -1: with the address, it names the matched prefix. */
+export function routeMatchLength(address: u32): i32 {
+  return lpm.routeMatchLength(address);
+}
+
+/** Looks up n u32 addresses at ptr into n u32 next hops at results. */
+export function routeLookupBatch(ptr: usize, n: u32, results: usize): Status {
+  if (!inMemory(ptr, <usize>n << 2) || !inMemory(results, <usize>n << 2)) return Status.BadArgument;
+  lpm.routeLookupBatch(ptr, n, results);
+  return Status.Ok;
+}
+
+/** Prefixes in the route table. */
+export function routeCount(): u32 {
+  return lpm.routeCount();
+}
+
+/** Bytes the route table occupies (trie and master copy). */
+export function routeMemoryBytes(): u32 {
+  return lpm.routeMemoryBytes();
 }

@@ -1,7 +1,7 @@
 // The batch ABI between host and data path. The host owns packet buffers in linear memory and
 // describes up to MAX_BATCH of them in the slot table (slotTable()): one row of SlotField u32
-// words per packet. encapBatch/decapBatch read Offset, Length, Headroom, Capacity and Peer and
-// write Status, OutputOffset and OutputLength. Compiled by both AssemblyScript and the host.
+// words per packet. encapBatch/decapBatch read Offset, Length, Headroom and Capacity and write
+// Status, OutputOffset, OutputLength (and, encap, Peer). Compiled by both AssemblyScript and the host.
 
 /** Packets one encapBatch/decapBatch call handles at most. */
 export const MAX_BATCH = 64;
@@ -16,7 +16,7 @@ export enum SlotField {
   Headroom = 2,
   /** Bytes from Offset that may be written (≥ Length), e.g. for an ICMP error built in place. */
   Capacity = 3,
-  /** Encap: index of the peer to send to (until the route table chooses it). */
+  /** Written by encap: the peer the route table chose (0xffffffff: none), whose public IP the packet goes to. */
   Peer = 4,
   /** Written: Status of this packet. */
   Status = 5,

@@ -66,22 +66,22 @@ export class PacketBatch {
     return this.base + index * (SLOT_HEADROOM + this.slotBytes) + SLOT_HEADROOM;
   }
 
-  /** Copies `packet` into slot `index` and describes it; `peer` is the peer index for encap. */
-  set(index: number, packet: Uint8Array, peer = 0): void {
+  /** Copies `packet` into slot `index` and describes it. */
+  set(index: number, packet: Uint8Array): void {
     if (packet.length > this.slotBytes) throw new RangeError(`packet of ${packet.length} bytes exceeds the ${this.slotBytes}-byte slot`);
     const address = this.packetAddress(index);
     memoryBytes().set(packet, address);
-    this.describe(index, packet.length, peer);
+    this.describe(index, packet.length);
   }
 
   /** Describes a packet already written at packetAddress(index). */
-  describe(index: number, length: number, peer = 0): void {
+  describe(index: number, length: number): void {
     const words = this.slotWords(index);
     words[SlotField.Offset] = this.packetAddress(index);
     words[SlotField.Length] = length;
     words[SlotField.Headroom] = SLOT_HEADROOM;
     words[SlotField.Capacity] = this.slotBytes;
-    words[SlotField.Peer] = peer;
+    words[SlotField.Peer] = 0;
   }
 
   /** Encapsulates slots 0 … n − 1; returns how many are ready to send. */
@@ -101,6 +101,11 @@ export class PacketBatch {
   /** Status the last batch call gave slot `index`. */
   status(index: number): Status {
     return this.slotWords(index)[SlotField.Status] as Status;
+  }
+
+  /** The peer encap chose for slot `index` (route table lookup of its destination), or -1. */
+  peer(index: number): number {
+    return this.slotWords(index)[SlotField.Peer] | 0;
   }
 
   /** Copy of slot `index`'s output (the packet to send, or an ICMP error for the sender). */

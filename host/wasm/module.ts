@@ -19,6 +19,16 @@ export interface CoreExports {
   configurePeer(index: number, publicIp: number, macHigh: number, macLow: number): number;
   encapBatch(mode: number, n: number): number;
   decapBatch(mode: number, n: number): number;
+  routeInsert(prefix: number, length: number, nextHop: number): number;
+  routeDelete(prefix: number, length: number): number;
+  routeBulkLoad(ptr: number, n: number): number;
+  routeClear(): void;
+  routeRebuild(): number;
+  routeLookup(address: number): number;
+  routeMatchLength(address: number): number;
+  routeLookupBatch(ptr: number, n: number, results: number): number;
+  routeCount(): number;
+  routeMemoryBytes(): number;
   parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
   emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
 }

@@ -45,6 +45,9 @@ export function fuzzWire(seed: number, inputs: number): FuzzReport {
   const wasm = instantiateCore(readFileSync(distPath(process.env.PODNET_WASM_DEBUG ? "podnet.debug.wasm" : "podnet.wasm")));
   wasm.configureLocal(0xc6120001, 0x0af40100, 0x0200, 0x0af40100, 1, 1500);
   wasm.configurePeer(0, 0xc6120002, 0x0200, 0x0af40200);
+  // Routes for the fixtures' overlay (10.244.0.0/24 → peer 0) and a default to an unconfigured peer.
+  wasm.routeInsert(0x0af40000, 24, 0);
+  wasm.routeInsert(0, 0, 5);
   wasm.memory.grow(1);
   const end = wasm.memory.buffer.byteLength;
   const memory = new Uint8Array(wasm.memory.buffer);
@@ -91,7 +94,7 @@ export function fuzzWire(seed: number, inputs: number): FuzzReport {
       if (!guardIntact(start)) fail("decap wrote outside its slot", input);
       for (const mode of MODES) {
         place();
-        slot.set([start, input.length, HEADROOM, input.length, next() & 1, 0, 0, 0]);
+        slot.set([start, input.length, HEADROOM, input.length, 0, 0, 0, 0]);
         wasm.encapBatch(mode, 1);
         count(slot[SlotField.Status], `encap ${EncapMode[mode]}`, input);
         const outputStart = slot[SlotField.OutputOffset];

@@ -33,6 +33,7 @@ interface BareExports {
   configurePeer(index: number, publicIp: number, macHigh: number, macLow: number): number;
   slotTable(): number;
   encapBatch(mode: number, n: number): number;
+  routeInsert(prefix: number, length: number, nextHop: number): number;
 }
 
 async function bareInstance(): Promise<BareExports> {
@@ -72,6 +73,7 @@ test("encapBatch wraps a packet in VXLAN through the bare API", async () => {
   const exports = await bareInstance();
   assert.is(exports.configureLocal(0xc6120001, 0x0af40001, 0x0200, 0x0af40001, 1, 1500), 0);
   assert.is(exports.configurePeer(0, 0xc6120002, 0x0200, 0x0af40002), 0);
+  assert.is(exports.routeInsert(0xc0a80000, 16, 0), 0); // 192.168.0.0/16 → peer 0
   const buffer = exports.allocate(256);
   const inner = buffer + 64;
   const header = Buffer.from(IPV4_HEADER);
@@ -87,9 +89,9 @@ test("encapBatch wraps a packet in VXLAN through the bare API", async () => {
   slot[SlotField.Length] = 20;
   slot[SlotField.Headroom] = 64;
   slot[SlotField.Capacity] = 192;
-  slot[SlotField.Peer] = 0;
   assert.is(exports.encapBatch(EncapMode.Vxlan, 1), 1);
   assert.is(slot[SlotField.Status], 0);
+  assert.is(slot[SlotField.Peer], 0);
   assert.is(slot[SlotField.OutputOffset], inner - 50);
   assert.is(slot[SlotField.OutputLength], 70);
   const out = Buffer.from(exports.memory.buffer, inner - 50, 70);

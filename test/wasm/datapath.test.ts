@@ -10,6 +10,7 @@ import { configureLocal, configurePeer, PacketBatch } from "../../host/wasm/data
 import { emitHeader, parseHeader } from "../../host/wasm/headers.js";
 import { core } from "../../host/wasm/module.js";
 import { ipv4ToNumber } from "../../host/net/addresses.js";
+import { RouteTable } from "../../host/wasm/route-table.js";
 import { repositoryRoot } from "../helpers/paths.js";
 import { layersOf } from "../helpers/layers.js";
 import { seededRandom } from "../helpers/random.js";
@@ -20,15 +21,19 @@ const vxlanFrames = readFileSync(`${repositoryRoot}test/fixtures/wire/vxlan.hex`
 // The fixture's two nodes (scripts/capture-wire-fixtures.sh).
 configureLocal({ publicIp: "198.18.0.1", overlayIp: "10.244.0.1", vtepMac: "02:00:0a:f4:00:01", vni: 1, mtu: 1500 });
 configurePeer(0, { publicIp: "198.18.0.2", vtepMac: "02:00:0a:f4:00:02" });
+configurePeer(7, { publicIp: "198.18.0.7", vtepMac: "02:00:0a:f4:00:07" });
+// The route table picks the peer: 10.244.0.0/24 lives behind peer 0 (the fixture's second node).
+const routes = new RouteTable();
+routes.add("10.244.0.0/24", 0);
 const batch = new PacketBatch();
 
 /** An IPv4 packet from 10.244.0.1 to 10.244.0.2 with `payloadLength` bytes of ICMP echo. */
-function innerPacket(options: { ttl?: number; payloadLength?: number; dontFragment?: number; protocol?: number; icmpType?: number } = {}): Uint8Array {
+function innerPacket(options: { ttl?: number; payloadLength?: number; dontFragment?: number; protocol?: number; icmpType?: number; destination?: string } = {}): Uint8Array {
   const payloadLength = options.payloadLength ?? 56;
   const icmp = emitHeader(HeaderKind.Icmpv4, { type: options.icmpType ?? 8, code: 0, restOfHeader: 0x12340001, payloadLength }, { payload: new Uint8Array(payloadLength).fill(0x61) });
   return emitHeader(HeaderKind.Ipv4, {
     version: 4, headerLength: 20, totalLength: 20 + icmp.length, identification: 0x1111, dontFragment: options.dontFragment ?? 1,
-    ttl: options.ttl ?? 64, protocol: options.protocol ?? 1, source: ipv4ToNumber("10.244.0.1"), destination: ipv4ToNumber("10.244.0.2"),
+    ttl: options.ttl ?? 64, protocol: options.protocol ?? 1, source: ipv4ToNumber("10.244.0.1"), destination: ipv4ToNumber(options.destination ?? "10.244.0.2"),
   }, { payload: icmp });
 }
 
@@ -42,7 +47,7 @@ test("VXLAN encap of a kernel-captured inner packet matches the kernel's frame b
     inner[8] += 1;
     inner[10] = inner[11] = 0;
     const withTtl = emitHeader(HeaderKind.Ipv4, parseHeader(HeaderKind.Ipv4, inner).fields, { payload: inner.subarray(20) });
-    batch.set(0, withTtl, 0);
+    batch.set(0, withTtl);
     assert.is(batch.encap(EncapMode.Vxlan, 1), 1);
     assert.is(batch.status(0), Status.Ok);
     const ours = batch.output(0);
@@ -89,7 +94,7 @@ for (const [mode, overhead] of [[EncapMode.FlannelUdp, 28], [EncapMode.Vxlan, 50
     for (let i = 0; i < MAX_BATCH; i++) {
       const packet = innerPacket({ ttl: 2 + (next() % 250), payloadLength: next() % 1400 });
       originals.push(packet);
-      batch.set(i, packet, 0);
+      batch.set(i, packet);
     }
     assert.is(batch.encap(mode, MAX_BATCH), MAX_BATCH);
     const outers = originals.map((_, i) => batch.output(i));
@@ -119,7 +124,7 @@ for (const [mode, overhead] of [[EncapMode.FlannelUdp, 28], [EncapMode.Vxlan, 50
 
 test("TTL 1 is answered with ICMP time exceeded quoting the header and 8 bytes", () => {
   const packet = innerPacket({ ttl: 1 });
-  batch.set(0, packet, 0);
+  batch.set(0, packet);
   assert.is(batch.encap(EncapMode.FlannelUdp, 1), 0);
   assert.is(batch.status(0), Status.TtlExpired);
   const answer = batch.output(0);
@@ -135,7 +140,7 @@ test("TTL 1 is answered with ICMP time exceeded quoting the header and 8 bytes",
 });
 
 test("a DF packet too big for the path is answered with fragmentation needed and the next-hop MTU", () => {
-  batch.set(0, innerPacket({ payloadLength: 1480 - 28 }), 0);
+  batch.set(0, innerPacket({ payloadLength: 1480 - 28 }));
   batch.encap(EncapMode.Vxlan, 1);
   assert.is(batch.status(0), Status.TooBig);
   const icmp = parseHeader(HeaderKind.Icmpv4, batch.output(0).subarray(20)).fields;
@@ -143,22 +148,37 @@ test("a DF packet too big for the path is answered with fragmentation needed and
 });
 
 test("a packet too big without DF is sent on (the outer datagram may fragment)", () => {
-  batch.set(0, innerPacket({ payloadLength: 1480 - 28, dontFragment: 0 }), 0);
+  batch.set(0, innerPacket({ payloadLength: 1480 - 28, dontFragment: 0 }));
   assert.is(batch.encap(EncapMode.Vxlan, 1), 1);
   assert.is(batch.output(0).length, 1480 + 50);
 });
 
-test("no peer is answered with ICMP net unreachable", () => {
-  configurePeer(7, undefined);
-  batch.set(0, innerPacket(), 7);
-  batch.encap(EncapMode.Ipip, 1);
-  assert.is(batch.status(0), Status.NoRoute);
-  const icmp = parseHeader(HeaderKind.Icmpv4, batch.output(0).subarray(20)).fields;
-  assert.equal([icmp.type, icmp.code], [3, 0]);
+test("the route table chooses the peer: the longest prefix wins", () => {
+  routes.add("10.244.0.128/25", 7);
+  batch.set(0, innerPacket({ destination: "10.244.0.200" }));
+  batch.set(1, innerPacket({ destination: "10.244.0.100" }));
+  assert.is(batch.encap(EncapMode.Ipip, 2), 2);
+  assert.equal([batch.peer(0), batch.peer(1)], [7, 0]);
+  assert.is(parseHeader(HeaderKind.Ipv4, batch.output(0)).fields.destination, ipv4ToNumber("198.18.0.7"));
+  assert.is(parseHeader(HeaderKind.Ipv4, batch.output(1)).fields.destination, ipv4ToNumber("198.18.0.2"));
+  routes.remove("10.244.0.128/25");
+});
+
+test("no route, or a route to a peer no longer configured, is answered with ICMP net unreachable", () => {
+  routes.add("10.244.9.0/24", 9);
+  for (const destination of ["10.245.0.1", "10.244.9.1"]) {
+    batch.set(0, innerPacket({ destination }));
+    batch.encap(EncapMode.Ipip, 1);
+    assert.is(batch.status(0), Status.NoRoute, destination);
+    assert.is(batch.peer(0), -1);
+    const icmp = parseHeader(HeaderKind.Icmpv4, batch.output(0).subarray(20)).fields;
+    assert.equal([icmp.type, icmp.code], [3, 0]);
+  }
+  routes.remove("10.244.9.0/24");
 });
 
 test("an ICMP error is never answered with another ICMP error (RFC 1122)", () => {
-  batch.set(0, innerPacket({ ttl: 1, icmpType: 11 }), 0);
+  batch.set(0, innerPacket({ ttl: 1, icmpType: 11 }));
   batch.encap(EncapMode.FlannelUdp, 1);
   assert.is(batch.status(0), Status.TtlExpired);
   assert.is(batch.output(0).length, 0);
@@ -173,7 +193,7 @@ test("bad inner packets are dropped with the Status that names the fault", () =>
     ["IHL 4", Uint8Array.from(good, (byte, i) => (i === 0 ? 0x44 : byte)), Status.BadHeaderLength],
     ["bad header checksum", Uint8Array.from(good, (byte, i) => (i === 11 ? byte ^ 0xff : byte)), Status.BadChecksum],
   ];
-  cases.forEach(([, packet], i) => batch.set(i, packet, 0));
+  cases.forEach(([, packet], i) => batch.set(i, packet));
   assert.is(batch.encap(EncapMode.Vxlan, cases.length), 0);
   cases.forEach(([name, , status], i) => {
     assert.is(Status[batch.status(i)], Status[status], name);
@@ -182,7 +202,7 @@ test("bad inner packets are dropped with the Status that names the fault", () =>
 });
 
 test("decap refuses the wrong port, VNI, protocol and a bad outer checksum", () => {
-  batch.set(0, innerPacket(), 0);
+  batch.set(0, innerPacket());
   batch.encap(EncapMode.Vxlan, 1);
   const outer = batch.output(0);
   const variant = (edit: (bytes: Uint8Array) => void) => {
@@ -206,7 +226,7 @@ test("decap refuses the wrong port, VNI, protocol and a bad outer checksum", () 
 });
 
 test("slots outside memory or without headroom are refused, not trapped on", () => {
-  batch.set(0, innerPacket(), 0);
+  batch.set(0, innerPacket());
   const words = new Uint32Array(core().memory.buffer, core().slotTable(), 8);
   words[SlotField.Headroom] = 10;
   batch.encap(EncapMode.Vxlan, 1);

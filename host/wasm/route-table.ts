@@ -1,0 +1,145 @@
+// The Wasm core's longest-prefix-match table with a plain API:
+// table.add("10.244.1.0/24", 3); table.lookup("10.244.1.7") → { prefix: "10.244.1.0/24", nextHop: 3 }.
+
+import { Status } from "../../assembly/shared/status.js";
+import { ipv4ToNumber, numberToIpv4 } from "../net/addresses.js";
+import { core, type CoreExports } from "./module.js";
+
+/** Largest next hop the table stores. */
+export const MAX_NEXT_HOP = 0xfffffe;
+const NO_ROUTE = 0xffffffff;
+
+/** A parsed, validated IPv4 prefix. */
+export interface Prefix {
+  address: number;
+  length: number;
+}
+
+/** Thrown for a prefix, address or next hop the table cannot take; the message names it. */
+export class RouteError extends Error {
+  readonly code = "ROUTE";
+}
+
+/** Parses "a.b.c.d/len": refuses garbage, lengths outside 0–32 and host bits set. */
+export function parsePrefix(text: string): Prefix {
+  const match = /^([^/\s]+)\/(\d{1,2})$/.exec(text.trim());
+  if (!match) throw new RouteError(`not a prefix: '${text}' (expected a.b.c.d/len)`);
+  let address: number;
+  try {
+    address = ipv4ToNumber(match[1]);
+  } catch {
+    throw new RouteError(`not a prefix: '${text}' has no valid IPv4 address`);
+  }
+  const length = Number(match[2]);
+  if (length > 32) throw new RouteError(`not a prefix: '${text}' has length ${length}, more than 32`);
+  const network = length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
+  if (network !== address) throw new RouteError(`host bits set in '${text}' (the network is ${numberToIpv4(network)}/${length})`);
+  return { address, length };
+}
+
+/** Formats a prefix as "a.b.c.d/len". */
+export function formatPrefix(prefix: Prefix): string {
+  return `${numberToIpv4(prefix.address)}/${prefix.length}`;
+}
+
+function checkNextHop(nextHop: number): void {
+  if (!Number.isInteger(nextHop) || nextHop < 0 || nextHop > MAX_NEXT_HOP) {
+    throw new RouteError(`next hop ${nextHop} is outside 0…${MAX_NEXT_HOP}`);
+  }
+}
+
+/** One lookup's answer; null when no prefix matches. */
+export interface RouteMatch {
+  prefix: string;
+  nextHop: number;
+}
+
+/** The route table inside one instance of the Wasm core (the process-wide one by default). */
+export class RouteTable {
+  private scratch = 0;
+  private scratchBytes = 0;
+
+  constructor(private readonly wasm: CoreExports = core()) {}
+
+  /** Adds prefix → nextHop, replacing the next hop if the prefix is already there. */
+  add(prefix: string, nextHop: number): void {
+    const { address, length } = parsePrefix(prefix);
+    checkNextHop(nextHop);
+    const status = this.wasm.routeInsert(address, length, nextHop) as Status;
+    if (status !== Status.Ok) throw new RouteError(`cannot add ${prefix}: ${Status[status]}`);
+  }
+
+  /** Removes a prefix; false when it was not in the table. */
+  remove(prefix: string): boolean {
+    const { address, length } = parsePrefix(prefix);
+    const status = this.wasm.routeDelete(address, length) as Status;
+    if (status === Status.NoRoute) return false;
+    if (status !== Status.Ok) throw new RouteError(`cannot remove ${prefix}: ${Status[status]}`);
+    return true;
+  }
+
+  /** The longest prefix matching `address` and its next hop, or null. */
+  lookup(address: string): RouteMatch | null {
+    const value = ipv4ToNumber(address);
+    const nextHop = this.wasm.routeLookup(value) >>> 0;
+    if (nextHop === NO_ROUTE) return null;
+    const length = this.wasm.routeMatchLength(value);
+    const network = length === 0 ? 0 : (value & (0xffffffff << (32 - length))) >>> 0;
+    return { prefix: formatPrefix({ address: network, length }), nextHop };
+  }
+
+  /** Next hops for many addresses (host-order u32) in one call; 0xffffffff where nothing matches. */
+  lookupMany(addresses: Uint32Array): Uint32Array {
+    const bytes = addresses.length * 4;
+    const pointer = this.buffer(bytes * 2);
+    new Uint32Array(this.wasm.memory.buffer, pointer, addresses.length).set(addresses);
+    const status = this.wasm.routeLookupBatch(pointer, addresses.length, pointer + bytes) as Status;
+    if (status !== Status.Ok) throw new RouteError(`batch lookup failed: ${Status[status]}`);
+    return new Uint32Array(this.wasm.memory.buffer.slice(pointer + bytes, pointer + bytes * 2));
+  }
+
+  /** Replaces the whole table with `routes`, built to the side and swapped in; all or nothing. */
+  load(routes: Iterable<[prefix: string, nextHop: number]>): void {
+    const rows: number[] = [];
+    for (const [prefix, nextHop] of routes) {
+      const { address, length } = parsePrefix(prefix);
+      checkNextHop(nextHop);
+      rows.push(address, length, nextHop);
+    }
+    const pointer = this.buffer(rows.length * 4);
+    new Uint32Array(this.wasm.memory.buffer, pointer, rows.length).set(rows);
+    const result = this.wasm.routeBulkLoad(pointer, rows.length / 3);
+    if (result < 0) throw new RouteError(`cannot load the table: ${Status[-result]}`);
+  }
+
+  /** Removes every route. */
+  clear(): void {
+    this.wasm.routeClear();
+  }
+
+  /** Rebuilds the lookup structure from the master copy (reclaims chunks left by deletes). */
+  rebuild(): void {
+    const status = this.wasm.routeRebuild() as Status;
+    if (status !== Status.Ok) throw new RouteError(`rebuild failed: ${Status[status]}`);
+  }
+
+  /** Number of prefixes in the table. */
+  get size(): number {
+    return this.wasm.routeCount();
+  }
+
+  /** Bytes the table occupies in linear memory (trie and master copy). */
+  get memoryBytes(): number {
+    return this.wasm.routeMemoryBytes();
+  }
+
+  private buffer(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      const size = Math.max(4096, Math.ceil(bytes / 4096) * 4096);
+      this.scratch = this.wasm.allocate(size);
+      if (this.scratch === 0) throw new RouteError(`podnet.wasm refused a ${size}-byte buffer`);
+      this.scratchBytes = size;
+    }
+    return this.scratch;
+  }
+}
