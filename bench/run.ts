@@ -42,7 +42,8 @@ console.log("| metric | podnet | baseline | ratio |");
 console.log("|---|---|---|---|");
 for (const { rows } of results) {
   for (const row of rows) {
-    const ratio = row.lowerIsBetter ? row.baseline / row.podnet : row.podnet / row.baseline;
-    console.log(`| ${row.metric} (${row.unit}) | ${format(row.podnet)} | ${format(row.baseline)} (${row.baselineName}) | ${ratio.toFixed(1)}× |`);
+    const ratio = row.baseline === 0 ? "—" : `${(row.lowerIsBetter ? row.baseline / row.podnet : row.podnet / row.baseline).toFixed(1)}×`;
+    const baseline = row.baseline === 0 ? row.baselineName : `${format(row.baseline)} (${row.baselineName})`;
+    console.log(`| ${row.metric} (${row.unit}) | ${format(row.podnet)} | ${baseline} | ${ratio} |`);
   }
 }

@@ -1,14 +1,22 @@
-// npm run fuzz [-- INPUTS [SEED]]: the full fuzz run (default 1,000,000 inputs) over every parse
-// and the batch data path; prints a JSON report and exits 1 on any failure.
+// npm run fuzz [-- INPUTS [SEED [LOOKUPS]]]: the full fuzz campaigns — INPUTS (default 1,000,000)
+// random and mutated inputs through every parse and the batch data path, and LOOKUPS (default
+// 10,000,000) route lookups checked against an independent reference. Prints a JSON report and
+// exits 1 on any failure.
 import { fuzzWire } from "../test/fuzz/wire-fuzz.js";
+import { fuzzRoutes } from "../test/fuzz/route-fuzz.js";
 
 const inputs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
-if (!Number.isInteger(inputs) || inputs <= 0 || !Number.isInteger(seed)) {
-  console.error("usage: npm run fuzz -- [INPUTS] [SEED]");
+const lookups = Number(process.argv[4] ?? 10_000_000);
+if (![inputs, seed, lookups].every((value) => Number.isInteger(value) && value >= 0)) {
+  console.error("usage: npm run fuzz -- [INPUTS] [SEED] [LOOKUPS]");
   process.exit(2);
 }
-const started = Date.now();
-const report = fuzzWire(seed, inputs);
-console.log(JSON.stringify({ seed, ...report, seconds: (Date.now() - started) / 1000 }, null, 2));
-process.exitCode = report.failures.length > 0 ? 1 : 0;
+let started = Date.now();
+const wire = fuzzWire(seed, inputs);
+const wireSeconds = (Date.now() - started) / 1000;
+started = Date.now();
+const routes = fuzzRoutes(seed, lookups);
+const routeSeconds = (Date.now() - started) / 1000;
+console.log(JSON.stringify({ seed, wire: { ...wire, seconds: wireSeconds }, routes: { ...routes, seconds: routeSeconds } }, null, 2));
+process.exitCode = wire.failures.length > 0 || routes.disagreements.length > 0 ? 1 : 0;

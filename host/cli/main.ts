@@ -5,13 +5,13 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { packetCommand } from "./packet.js";
 import { versionCommand } from "./version.js";
+import { routeCommand } from "./route.js";
 import { UsageError } from "./usage-error.js";
 
 /** Subcommands whose implementation lands with a later piece of work; they say so and fail. */
 const PLANNED: ReadonlyArray<[name: string, description: string]> = [
   ["agent", "run the per-node agent: subnet lease, peer watch, routes and data path"],
   ["cni", "run the CNI plugin (ADD, DEL, CHECK, STATUS, GC, VERSION) in-process"],
-  ["route", "offline longest-prefix-match lookups on a route table"],
   ["status", "show the peer and lease table"],
 ];
 
@@ -21,6 +21,7 @@ export function buildProgram(): Command {
     .description("container-network agent, CNI plugin and packet tools; the packet path runs in WebAssembly")
     .version(VERSION, "-V, --version", "print the version");
   program.addCommand(packetCommand());
+  program.addCommand(routeCommand());
   program.addCommand(versionCommand());
   for (const [name, description] of PLANNED) {
     program
