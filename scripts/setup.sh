@@ -46,6 +46,9 @@ lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 stamp=node_modules/.podnet-lock-sha256
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "setup: npm ci"
+  # Native packages build against this machine's Node headers; never download them.
+  node_prefix=$(dirname "$(dirname "$(command -v node)")")
+  [ -d "$node_prefix/include/node" ] && export npm_config_nodedir="$node_prefix"
   npm ci --no-audit --no-fund
   echo "$lock_hash" >"$stamp"
 fi
