@@ -7,6 +7,7 @@ import * as cksum from "./wire/checksum";
 import * as headers from "./headers";
 import * as datapath from "./datapath";
 import * as lpm from "./route/lpm";
+import * as decode from "./decode";
 
 export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
@@ -122,4 +123,15 @@ export function routeCount(): u32 {
 /** Bytes the route table occupies (trie and master copy). */
 export function routeMemoryBytes(): u32 {
   return lpm.routeMemoryBytes();
+}
+
+/** Address of the layer table decodePacket fills (shared/decode.ts). */
+export function layerTable(): usize {
+  return decode.LAYER_TABLE;
+}
+
+/** Decodes every layer of the packet at [ptr, ptr + len) captured with linkType; returns the layer count or -Status. */
+export function decodePacket(ptr: usize, len: usize, linkType: u32, rulePort: u32, ruleKind: u32): i32 {
+  if (!inMemory(ptr, len)) return -Status.BadArgument;
+  return decode.decodePacket(ptr, len, linkType, rulePort & 0xffff, ruleKind);
 }

@@ -12,6 +12,10 @@ export enum HeaderKind {
   Udp = 5,
   Tcp = 6,
   Vxlan = 7,
+  /** Linux "cooked" capture header, SLL (link type 113). */
+  LinuxCooked = 8,
+  /** Linux "cooked" capture header v2, SLL2 (link type 276). */
+  LinuxCooked2 = 9,
 }
 
 /** Words in a record before its option bytes; no header has more fields than this. */
@@ -129,6 +133,22 @@ export enum VxlanField {
   ReservedHigh = 2,
   /** The 8 reserved bits after the VNI. */
   ReservedLow = 3,
+}
+
+export enum LinuxCookedField {
+  /** 0 to us, 1 broadcast, 2 multicast, 3 to another host, 4 sent by us. */
+  PacketType = 0,
+  /** ARPHRD_ type of the interface (1: Ethernet). */
+  HardwareType = 1,
+  AddressLength = 2,
+  /** First 4 of the 8 link-layer address bytes. */
+  AddressHigh = 3,
+  AddressLow = 4,
+  /** EtherType of what follows. */
+  Protocol = 5,
+  /** SLL2 only. */
+  InterfaceIndex = 6,
+  HeaderLength = 7,
 }
 
 /** Well-known values podnet's encapsulations use. */

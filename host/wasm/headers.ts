@@ -2,19 +2,10 @@
 // field names of assembly/shared/fields.ts in lower camel case (SourcePort → sourcePort).
 
 import { Status } from "../../assembly/shared/status.js";
-import {
-  ArpField,
-  EmitFlags,
-  EthernetField,
-  HeaderKind,
-  Icmpv4Field,
-  Ipv4Field,
-  RECORD_FIELDS,
-  RECORD_OPTION_BYTES,
-  TcpField,
-  UdpField,
-  VxlanField,
-} from "../../assembly/shared/fields.js";
+import { EmitFlags, HeaderKind, RECORD_FIELDS, RECORD_OPTION_BYTES } from "../../assembly/shared/fields.js";
+import { FIELD_NAMES } from "./field-names.js";
+
+export { FIELD_NAMES };
 import { core } from "./module.js";
 import { copyIn, memoryBytes } from "./scratch.js";
 
@@ -26,25 +17,6 @@ export interface ParsedHeader {
   fields: HeaderFields;
   options: Uint8Array;
 }
-
-function fieldNames(enumeration: Record<string, string | number>): string[] {
-  const names: string[] = [];
-  for (const [name, index] of Object.entries(enumeration)) {
-    if (typeof index === "number") names[index] = name[0].toLowerCase() + name.slice(1);
-  }
-  return names;
-}
-
-/** Field names per header kind, indexed like the record. */
-export const FIELD_NAMES: Readonly<Record<HeaderKind, readonly string[]>> = {
-  [HeaderKind.Ethernet]: fieldNames(EthernetField),
-  [HeaderKind.Arp]: fieldNames(ArpField),
-  [HeaderKind.Ipv4]: fieldNames(Ipv4Field),
-  [HeaderKind.Icmpv4]: fieldNames(Icmpv4Field),
-  [HeaderKind.Udp]: fieldNames(UdpField),
-  [HeaderKind.Tcp]: fieldNames(TcpField),
-  [HeaderKind.Vxlan]: fieldNames(VxlanField),
-};
 
 /** Addresses for the UDP/TCP pseudo-header, as 32-bit numbers in host order. */
 export interface PseudoAddresses {
@@ -125,5 +97,9 @@ export function headerLengthOf(kind: HeaderKind, fields: HeaderFields): number {
     case HeaderKind.Udp:
     case HeaderKind.Vxlan:
       return 8;
+    case HeaderKind.LinuxCooked:
+      return 16;
+    case HeaderKind.LinuxCooked2:
+      return 20;
   }
 }

@@ -29,6 +29,8 @@ export interface CoreExports {
   routeLookupBatch(ptr: number, n: number, results: number): number;
   routeCount(): number;
   routeMemoryBytes(): number;
+  layerTable(): number;
+  decodePacket(ptr: number, len: number, linkType: number, rulePort: number, ruleKind: number): number;
   parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
   emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
 }

@@ -95,5 +95,11 @@ export function referenceParse(kind: HeaderKind, bytes: Uint8Array, source = 0, 
       const fields = { flags: v.getUint8(0), vni: v.getUint32(4) >>> 8, reservedHigh: v.getUint32(0) & 0xffffff, reservedLow: v.getUint8(7) };
       return result(fields.flags & 0x08 ? Status.Ok : Status.Malformed, fields);
     }
+    case HeaderKind.LinuxCooked:
+      if (n < 16) return result(Status.Truncated, {});
+      return result(Status.Ok, { packetType: v.getUint16(0), hardwareType: v.getUint16(2), addressLength: v.getUint16(4), addressHigh: v.getUint32(6), addressLow: v.getUint32(10), protocol: v.getUint16(14), interfaceIndex: 0, headerLength: 16 });
+    case HeaderKind.LinuxCooked2:
+      if (n < 20) return result(Status.Truncated, {});
+      return result(Status.Ok, { protocol: v.getUint16(0), interfaceIndex: v.getUint32(4), hardwareType: v.getUint16(8), packetType: v.getUint8(10), addressLength: v.getUint8(11), addressHigh: v.getUint32(12), addressLow: v.getUint32(16), headerLength: 20 });
   }
 }

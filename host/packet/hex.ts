@@ -1,0 +1,21 @@
+// Hex text ⇄ bytes without Node's Buffer, so the packet modules also run in a browser.
+
+const DIGITS = "0123456789abcdef";
+
+/** Lower-case hex of `bytes`, no separators. */
+export function toHex(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) text += DIGITS[bytes[i] >> 4] + DIGITS[bytes[i] & 15];
+  return text;
+}
+
+/** Bytes of hex text (whitespace, colons and a 0x prefix allowed); the error names the first bad digit. */
+export function fromHex(text: string): Uint8Array<ArrayBuffer> {
+  const digits = text.replace(/^\s*0x/i, "").replace(/[\s:]/g, "");
+  const bad = digits.search(/[^0-9a-fA-F]/);
+  if (bad >= 0) throw new RangeError(`not hex: unexpected '${digits[bad]}' at digit ${bad + 1}`);
+  if (digits.length % 2 !== 0) throw new RangeError(`not hex: odd number of digits (${digits.length})`);
+  const bytes = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.substr(i * 2, 2), 16);
+  return bytes;
+}

@@ -1,0 +1,108 @@
+// The JSON form of decoded headers, shared by decode (record → object) and encode (object →
+// record): each layer is {"layer": name, …fields}, field names as in assembly/shared/fields.ts
+// in lower camel case, with MAC pairs joined into "aa:bb:…" strings, IPv4 addresses as dotted
+// quads, checksum verdicts as "good" | "bad" | "absent", and IPv4/TCP options as hex.
+
+import { ChecksumState, HeaderKind } from "../../assembly/shared/fields";
+import { ipv4ToNumber, macToWords, numberToIpv4, wordsToMac } from "../net/addresses";
+import { fromHex, toHex } from "./hex";
+import { FIELD_NAMES } from "../wasm/field-names";
+
+/** A decoded layer as JSON shows it. */
+export type LayerObject = { layer: string } & Record<string, string | number>;
+
+/** Layer names in JSON, per HeaderKind. */
+export const LAYER_NAMES: Readonly<Record<HeaderKind, string>> = {
+  [HeaderKind.Ethernet]: "ethernet",
+  [HeaderKind.Arp]: "arp",
+  [HeaderKind.Ipv4]: "ipv4",
+  [HeaderKind.Icmpv4]: "icmpv4",
+  [HeaderKind.Udp]: "udp",
+  [HeaderKind.Tcp]: "tcp",
+  [HeaderKind.Vxlan]: "vxlan",
+  [HeaderKind.LinuxCooked]: "sll",
+  [HeaderKind.LinuxCooked2]: "sll2",
+};
+
+export const KIND_BY_NAME: ReadonlyMap<string, HeaderKind> = new Map(
+  Object.entries(LAYER_NAMES).map(([kind, name]) => [name, Number(kind) as HeaderKind]),
+);
+
+/** Field pairs shown as one MAC string: [joined name, high field, low field]. */
+const MAC_FIELDS: Partial<Record<HeaderKind, Array<[string, string, string]>>> = {
+  [HeaderKind.Ethernet]: [["destination", "destinationHigh", "destinationLow"], ["source", "sourceHigh", "sourceLow"]],
+  [HeaderKind.Arp]: [["senderMac", "senderMacHigh", "senderMacLow"], ["targetMac", "targetMacHigh", "targetMacLow"]],
+};
+
+/** Fields shown as dotted-quad IPv4 addresses. */
+const ADDRESS_FIELDS: Partial<Record<HeaderKind, string[]>> = {
+  [HeaderKind.Ipv4]: ["source", "destination"],
+  [HeaderKind.Arp]: ["senderIp", "targetIp"],
+};
+
+/** Fields the layer object leaves out: derived on decode, computed on encode. */
+const HIDDEN_FIELDS: Partial<Record<HeaderKind, string[]>> = {
+  [HeaderKind.Ethernet]: ["headerLength"],
+  [HeaderKind.LinuxCooked]: ["headerLength", "interfaceIndex"],
+  [HeaderKind.LinuxCooked2]: ["headerLength"],
+  [HeaderKind.Icmpv4]: ["payloadLength"],
+  [HeaderKind.Tcp]: ["payloadLength"],
+};
+
+const CHECKSUM_WORDS: Record<number, string> = { [ChecksumState.Good]: "good", [ChecksumState.Bad]: "bad", [ChecksumState.Absent]: "absent" };
+
+/** A record's fields (by name) as the layer object JSON shows. */
+export function toLayerObject(kind: HeaderKind, fields: Record<string, number>, options: Uint8Array): LayerObject {
+  const layer: LayerObject = { layer: LAYER_NAMES[kind] };
+  const macs = MAC_FIELDS[kind] ?? [];
+  const joined = new Set(macs.flatMap(([, high, low]) => [high, low]));
+  const addresses = ADDRESS_FIELDS[kind] ?? [];
+  const hidden = HIDDEN_FIELDS[kind] ?? [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (hidden.includes(name)) continue;
+    if (joined.has(name)) {
+      const mac = macs.find(([, high]) => high === name);
+      if (mac) layer[mac[0]] = wordsToMac(value, fields[mac[2]]);
+    } else if (addresses.includes(name)) layer[name] = numberToIpv4(value);
+    else if (name === "checksumState") layer.checksumStatus = CHECKSUM_WORDS[value];
+    else layer[name] = value;
+  }
+  if (kind === HeaderKind.Ethernet && !fields.hasVlan) {
+    delete layer.hasVlan;
+    delete layer.vlanTci;
+  }
+  if (options.length > 0) layer.options = toHex(options);
+  return layer;
+}
+
+/** Thrown when a layer object cannot become a header; names the layer and field. */
+export class LayerError extends Error {
+  readonly code = "LAYER";
+}
+
+/** A layer object back to record fields (numbers) and option bytes; unknown fields are refused. */
+export function fromLayerObject(object: LayerObject, where: string): { kind: HeaderKind; fields: Record<string, number>; options: Uint8Array } {
+  const kind = KIND_BY_NAME.get(object.layer);
+  if (kind === undefined) throw new LayerError(`${where}: unknown layer '${object.layer}' (one of ${[...KIND_BY_NAME.keys()].join(", ")})`);
+  const fieldNames = FIELD_NAMES[kind];
+  const fields: Record<string, number> = {};
+  const macs = MAC_FIELDS[kind] ?? [];
+  const addresses = ADDRESS_FIELDS[kind] ?? [];
+  let options: Uint8Array = new Uint8Array(0);
+  for (const [name, value] of Object.entries(object)) {
+    if (name === "layer" || name === "checksumStatus") continue;
+    const mac = macs.find(([joined]) => joined === name);
+    try {
+      if (mac) [fields[mac[1]], fields[mac[2]]] = macToWords(String(value));
+      else if (addresses.includes(name)) fields[name] = ipv4ToNumber(String(value));
+      else if (name === "options") options = fromHex(String(value));
+      else if (fieldNames.includes(name) && Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0xffffffff) fields[name] = value as number;
+      else if (fieldNames.includes(name)) throw new LayerError(`must be a whole number from 0 to 4294967295, not ${JSON.stringify(value)}`);
+      else throw new LayerError(`no such field in ${object.layer} (fields: ${fieldNames.filter((field) => !field.endsWith("High") && !field.endsWith("Low")).join(", ")})`);
+    } catch (error) {
+      throw new LayerError(`${where}: ${object.layer}.${name}: ${(error as Error).message}`);
+    }
+  }
+  if (kind === HeaderKind.Ethernet) fields.hasVlan = "vlanTci" in object ? 1 : 0;
+  return { kind, fields, options };
+}
