@@ -3,17 +3,20 @@
 # makes — ARP, ping, UDP and TCP over a plain veth (198.18.0.1 ⇄ 198.18.0.2), and the same over
 # a kernel VXLAN device (VNI 1, port 8472, 10.244.0.1 ⇄ 10.244.0.2) riding that veth. Checksum
 # offload is off on every device, so the capture holds the checksums the wire carries.
-# Output: one frame per line as hex, in capture order. Root only; cleans up after itself.
+# Output: one frame per line as hex, in capture order, in $FIXTURE_DIR (default
+# test/fixtures/wire); with KEEP_PCAP=1 the captures themselves too (veth.pcap, vxlan.pcap).
+# Root only; cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=test/fixtures/wire
+out=${FIXTURE_DIR:-test/fixtures/wire}
+mkdir -p "$out"
 prefix="pn-fix-$$-"
 work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for namespace in $(ip netns list | awk '{print $1}' | grep "^$prefix" || true); do ip netns del "$namespace"; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -50,6 +53,7 @@ capture() { # name, then the commands to run while capturing on a's eth0
     /^[0-9]/ { if (frame != "") print frame; frame = ""; next }
     /^\t0x/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/ && length($i) <= 4) frame = frame $i }
     END { if (frame != "") print frame }' >"$out/$name.hex"
+  if [ -n "${KEEP_PCAP:-}" ]; then cp "$work/$name.pcap" "$out/"; fi
   echo "fixtures: $name: $(wc -l <"$out/$name.hex") frames"
 }
 
