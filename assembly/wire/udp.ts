@@ -49,18 +49,20 @@ export function parseUdp(p: usize, len: usize, record: usize, source: u32, desti
 }
 
 /**
- * Writes the header in `record` to `p`; the data (Length − 8 bytes) must already follow it.
- * Returns 8, or -Status.
+ * Writes the header in `record` to `p`; the data (Length − 8 bytes) must already follow it
+ * unless the checksum is kept as given. Returns 8, or -Status.
  */
 export function emitUdp(record: usize, p: usize, capacity: usize, flags: u32, source: u32, destination: u32): i32 {
   let length = getField(record, UdpField.Length);
   if (capacity < UDP_HEADER_LEN) return -Status.TooBig;
-  if (length < <u32>UDP_HEADER_LEN) return -Status.BadHeaderLength;
-  if (<usize>length > capacity) return -Status.TooBig;
+  let keep = (flags & EmitFlags.KeepChecksum) != 0;
+  // A length field may lie on purpose when the checksum is given: nothing then reads past the buffer.
+  if (!keep && length < <u32>UDP_HEADER_LEN) return -Status.BadHeaderLength;
+  if (!keep && <usize>length > capacity) return -Status.TooBig;
   store16(p + UDP_SOURCE_PORT, getField(record, UdpField.SourcePort));
   store16(p + UDP_DESTINATION_PORT, getField(record, UdpField.DestinationPort));
   store16(p + UDP_LENGTH, length);
-  if (flags & EmitFlags.KeepChecksum) {
+  if (keep) {
     store16(p + UDP_CHECKSUM, getField(record, UdpField.Checksum));
   } else {
     store16(p + UDP_CHECKSUM, 0);

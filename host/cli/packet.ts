@@ -13,6 +13,7 @@ import { formatBrief, formatVerbose } from "../packet/format";
 import { fromHex, toHex } from "../packet/hex";
 import { LayerError, type LayerObject } from "../packet/layers";
 import { internetChecksum } from "../wasm/checksum";
+import { EmitError } from "../wasm/headers";
 import { core } from "../wasm/module";
 import { OutputBuffer } from "./output";
 import { readStdinText } from "./stdin";
@@ -68,8 +69,9 @@ function sourceOf(hex: string | undefined, file: string | undefined, linkType: s
   } catch (error) {
     throw new UsageError(`cannot read ${name}: ${(error as Error).message}`);
   }
-  if (looksLikeCapture(bytes)) return { name, packets: readCapture(inCoreMemory(bytes)) };
-  if (raw || file) {
+  if (file && !raw) return { name, packets: readCapture(inCoreMemory(bytes)) };
+  if (!raw && looksLikeCapture(bytes)) return { name, packets: readCapture(inCoreMemory(bytes)) };
+  if (raw) {
     const data = bytes;
     return { name, packets: [{ number: 1, timestamp: 0, linkType: parseLinkType(linkType, data[0] ?? 0), originalLength: data.length, data, fileOffset: 0, dataOffset: 0 }] };
   }
@@ -249,6 +251,7 @@ async function encodeAction(json: string | undefined, flags: EncodeFlags): Promi
       return encodePacket(description, flags.recompute ?? false, `packet ${index + 1}`);
     } catch (error) {
       if (error instanceof LayerError) throw new UsageError(error.message);
+      if (error instanceof EmitError) throw new UsageError(`packet ${index + 1}: ${error.message}`);
       throw error;
     }
   });
@@ -320,8 +323,8 @@ export function packetCommand(): Command {
     .command("decode")
     .description("decode packets: hex (argument, or one packet per line on stdin), raw bytes, pcap or pcapng")
     .argument("[hex]", "one packet as hex")
-    .option("-r, --read <file>", "a pcap or pcapng capture, or a file of raw packet bytes")
-    .option("--raw", "stdin holds raw bytes of one packet, not hex")
+    .option("-r, --read <file>", "a pcap or pcapng capture (with --raw: a file of one packet's raw bytes)")
+    .option("--raw", "the input (file or stdin) is one packet's raw bytes, not a capture or hex")
     .option("--link-type <type>", "link type of hex or raw input: ethernet, ipv4, raw, sll, sll2 or a number (default: ipv4 when the bytes start 0x4_, else ethernet)")
     .option("--json", "one JSON object per packet (the schema encode takes)")
     .option("--brief", "one line per packet")
