@@ -20,6 +20,12 @@ npx esbuild host/cli/entry.ts --bundle --platform=node --target=node20 --format=
   --banner:js="var PODNET_IMPORT_META_URL = require(\"node:url\").pathToFileURL(__filename).href;" \
   --outfile=dist/podnet.cjs --log-level=warning
 
+echo "build: browser decoder (examples/browser → dist/browser)"
+mkdir -p dist/browser
+npx esbuild examples/browser/app.ts --bundle --platform=browser --format=esm --target=es2022 \
+  --outfile=dist/browser/app.js --log-level=warning
+cp examples/browser/index.html dist/podnet.wasm dist/browser/
+
 echo "build: single executable"
 node --experimental-sea-config sea-config.json
 rm -f dist/podnet

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages and why: iproute2 (ip -json/-batch, netns), iputils-ping, ethtool (offload off
 # for captures), tcpdump + tshark (captures and their decoding), iperf3 (throughput), etcd-server
-# and etcd-client (the etcd lease store), g++/make/python3 (node-gyp for the addon).
-packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 etcd-server etcd-client g++ make python3)
+# and etcd-client (the etcd lease store), g++/make/python3 (node-gyp for the addon), chromium
+# (the browser decoder's test, driven by playwright-core; no downloaded browser build).
+packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 etcd-server etcd-client g++ make python3 chromium)
 
 missing=()
 for package in "${packages[@]}"; do
