@@ -108,7 +108,7 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
     }
   });
   const source = sourceOf(hex, options.read, options.linkType, options.raw ?? false);
-  const decoder = new PacketDecoder(core(), rule);
+  const decoder = new PacketDecoder(core(), rule, !options.brief);
   const out = new OutputBuffer();
   let errors = 0;
   const report = (message: string) => {

@@ -20,8 +20,9 @@ export function macToWords(text: string): [high: number, low: number] {
   return [parseInt(hex.slice(0, 4), 16), parseInt(hex.slice(4), 16) >>> 0];
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, "0"));
+
 /** [high 16 bits, low 32 bits] to "aa:bb:cc:dd:ee:ff". */
 export function wordsToMac(high: number, low: number): string {
-  const hex = high.toString(16).padStart(4, "0") + (low >>> 0).toString(16).padStart(8, "0");
-  return hex.match(/../g)!.join(":");
+  return `${BYTE_HEX[(high >>> 8) & 255]}:${BYTE_HEX[high & 255]}:${BYTE_HEX[low >>> 24]}:${BYTE_HEX[(low >>> 16) & 255]}:${BYTE_HEX[(low >>> 8) & 255]}:${BYTE_HEX[low & 255]}`;
 }

@@ -3,11 +3,10 @@
 // browser's), so it takes the exports instead of loading them.
 
 import { Status } from "../../assembly/shared/status";
-import { HeaderKind, RECORD_FIELDS } from "../../assembly/shared/fields";
+import { HeaderKind, Ipv4Field, RECORD_FIELDS, TcpField } from "../../assembly/shared/fields";
 import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, MAX_LAYERS, UdpPayload } from "../../assembly/shared/decode";
 import type { CoreExports } from "../wasm/module";
-import { FIELD_NAMES } from "../wasm/field-names";
-import { LAYER_NAMES, toLayerObject, type LayerObject } from "./layers";
+import { LAYER_NAMES, layerFromRecord, type LayerObject } from "./layers";
 import { toHex } from "./hex";
 
 /** A decoded packet: its layers, outermost first, and the bytes no header claimed. */
@@ -57,7 +56,8 @@ export class PacketDecoder {
   private pointer = 0;
   private capacity = 0;
 
-  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule) {}
+  /** `withBytes`: fill payload and trailer (hex); the brief form needs neither. */
+  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule, private readonly withBytes = true) {}
 
   /** Decodes `data` captured with `linkType`. `inMemory`: data already is a view of the module's memory. */
   decode(data: Uint8Array, linkType: number, number: number, timestamp: number, originalLength = data.length): DecodedPacket {
@@ -84,17 +84,15 @@ export class PacketDecoder {
         packet.error = { layer: LAYER_NAMES[kind], offset, reason: REASONS[status] ?? Status[status] };
         break;
       }
-      const fields: Record<string, number> = {};
-      const names = FIELD_NAMES[kind];
       const record = row + LAYER_HEADER_BYTES / 4;
-      for (let i = 0; i < names.length; i++) fields[names[i]] = words[record + i];
-      const optionCount = kind === HeaderKind.Ipv4 || kind === HeaderKind.Tcp ? fields.headerLength - 20 : 0;
+      const optionCount = kind === HeaderKind.Ipv4 ? words[record + Ipv4Field.HeaderLength] - 20 : kind === HeaderKind.Tcp ? words[record + TcpField.HeaderLength] - 20 : 0;
       const optionStart = table + index * LAYER_BYTES + LAYER_HEADER_BYTES + RECORD_FIELDS * 4;
-      packet.layers.push(toLayerObject(kind, fields, bytes.subarray(optionStart, optionStart + optionCount)));
+      packet.layers.push(layerFromRecord(kind, words, record, bytes.subarray(optionStart, optionStart + optionCount)));
     }
     const summary = (MAX_LAYERS * LAYER_BYTES) / 4;
     const payloadOffset = words[summary + DecodeSummary.PayloadOffset];
     const payloadLength = words[summary + DecodeSummary.PayloadLength];
+    if (!this.withBytes) return packet;
     packet.payload = toHex(bytes.subarray(pointer + payloadOffset, pointer + Math.min(payloadOffset + payloadLength, data.length)));
     if (trailerStart >= 0 && trailerStart < data.length) packet.trailer = toHex(bytes.subarray(pointer + trailerStart, pointer + data.length));
     return packet;

@@ -1,12 +1,12 @@
 // Hex text ⇄ bytes without Node's Buffer, so the packet modules also run in a browser.
 
-const DIGITS = "0123456789abcdef";
+const BYTE_HEX = Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, "0"));
 
 /** Lower-case hex of `bytes`, no separators. */
 export function toHex(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += DIGITS[bytes[i] >> 4] + DIGITS[bytes[i] & 15];
-  return text;
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = BYTE_HEX[bytes[i]];
+  return parts.join("");
 }
 
 /** Bytes of hex text (whitespace, colons and a 0x prefix allowed); the error names the first bad digit. */

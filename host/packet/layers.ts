@@ -51,23 +51,47 @@ const HIDDEN_FIELDS: Partial<Record<HeaderKind, string[]>> = {
 
 const CHECKSUM_WORDS: Record<number, string> = { [ChecksumState.Good]: "good", [ChecksumState.Bad]: "bad", [ChecksumState.Absent]: "absent" };
 
-/** A record's fields (by name) as the layer object JSON shows. */
-export function toLayerObject(kind: HeaderKind, fields: Record<string, number>, options: Uint8Array): LayerObject {
-  const layer: LayerObject = { layer: LAYER_NAMES[kind] };
+/** How one record word becomes part of a layer object. */
+interface Step {
+  key: string;
+  index: number;
+  show: "plain" | "mac" | "ip" | "checksum";
+  /** For a MAC: the word with its low 32 bits. */
+  lowIndex: number;
+}
+
+function planFor(kind: HeaderKind): Step[] {
+  const names = FIELD_NAMES[kind];
   const macs = MAC_FIELDS[kind] ?? [];
-  const joined = new Set(macs.flatMap(([, high, low]) => [high, low]));
+  const lows = new Set(macs.map(([, , low]) => low));
   const addresses = ADDRESS_FIELDS[kind] ?? [];
   const hidden = HIDDEN_FIELDS[kind] ?? [];
-  for (const [name, value] of Object.entries(fields)) {
-    if (hidden.includes(name)) continue;
-    if (joined.has(name)) {
-      const mac = macs.find(([, high]) => high === name);
-      if (mac) layer[mac[0]] = wordsToMac(value, fields[mac[2]]);
-    } else if (addresses.includes(name)) layer[name] = numberToIpv4(value);
-    else if (name === "checksumState") layer.checksumStatus = CHECKSUM_WORDS[value];
-    else layer[name] = value;
+  const steps: Step[] = [];
+  names.forEach((name, index) => {
+    if (hidden.includes(name) || lows.has(name)) return;
+    const mac = macs.find(([, high]) => high === name);
+    if (mac) steps.push({ key: mac[0], index, show: "mac", lowIndex: names.indexOf(mac[2]) });
+    else if (addresses.includes(name)) steps.push({ key: name, index, show: "ip", lowIndex: -1 });
+    else if (name === "checksumState") steps.push({ key: "checksumStatus", index, show: "checksum", lowIndex: -1 });
+    else steps.push({ key: name, index, show: "plain", lowIndex: -1 });
+  });
+  return steps;
+}
+
+/** Conversion steps per kind, worked out once: decoding a million packets runs them a million times. */
+const PLANS = new Map<HeaderKind, Step[]>([...KIND_BY_NAME.values()].map((kind) => [kind, planFor(kind)]));
+
+/** The layer object of the `kind` record whose words start at words[start]. */
+export function layerFromRecord(kind: HeaderKind, words: Uint32Array, start: number, options: Uint8Array): LayerObject {
+  const layer: LayerObject = { layer: LAYER_NAMES[kind] };
+  for (const step of PLANS.get(kind)!) {
+    const value = words[start + step.index];
+    if (step.show === "plain") layer[step.key] = value;
+    else if (step.show === "mac") layer[step.key] = wordsToMac(value, words[start + step.lowIndex]);
+    else if (step.show === "ip") layer[step.key] = numberToIpv4(value);
+    else layer[step.key] = CHECKSUM_WORDS[value];
   }
-  if (kind === HeaderKind.Ethernet && !fields.hasVlan) {
+  if (kind === HeaderKind.Ethernet && layer.hasVlan === 0) {
     delete layer.hasVlan;
     delete layer.vlanTci;
   }
