@@ -108,7 +108,7 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
     }
   });
   const source = sourceOf(hex, options.read, options.linkType, options.raw ?? false);
-  const decoder = new PacketDecoder(core(), rule, !options.brief);
+  const decoder = new PacketDecoder(core(), rule);
   const out = new OutputBuffer();
   let errors = 0;
   const report = (message: string) => {
@@ -118,9 +118,12 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
   };
   try {
     for (const captured of source.packets) {
-      const packet = decoder.decode(captured.data, captured.linkType, captured.number, captured.timestamp, captured.originalLength);
+      // Brief and JSON read the layer table directly; only the verbose form builds objects.
+      const packet = decoder.decodeRecords(captured.data, captured.linkType, captured.number, captured.timestamp, captured.originalLength);
       if (terms.length > 0 && !matches(flatten(packet), terms)) continue;
-      out.write(options.json ? `${JSON.stringify(packet)}\n` : options.brief ? formatBrief(packet) : `${formatVerbose(packet)}\n`);
+      if (options.json) out.write(`${packet.json()}\n`, true); // JSON.stringify-style text of ASCII field values
+      else if (options.brief) out.write(formatBrief(packet));
+      else out.write(`${formatVerbose(decoder.toObjects(packet))}\n`);
       if (packet.error) {
         report(`packet ${packet.number} at byte ${captured.dataOffset + packet.error.offset}: ${packet.error.layer} header ${packet.error.reason}`);
       }

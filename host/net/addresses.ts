@@ -10,7 +10,7 @@ export function ipv4ToNumber(text: string): number {
 
 /** A 32-bit number to dotted-quad text. */
 export function numberToIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join(".");
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
 }
 
 /** "aa:bb:cc:dd:ee:ff" to [high 16 bits, low 32 bits]; refuses anything else by name. */

@@ -6,7 +6,8 @@ import { Status } from "../../assembly/shared/status";
 import { HeaderKind, Ipv4Field, RECORD_FIELDS, TcpField } from "../../assembly/shared/fields";
 import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, MAX_LAYERS, UdpPayload } from "../../assembly/shared/decode";
 import type { CoreExports } from "../wasm/module";
-import { LAYER_NAMES, layerFromRecord, type LayerObject } from "./layers";
+import { LAYER_NAMES, RecordLayers, type LayerObject } from "./layers";
+import type { PacketSummary } from "./fields";
 import { toHex } from "./hex";
 
 /** A decoded packet: its layers, outermost first, and the bytes no header claimed. */
@@ -51,51 +52,117 @@ const REASONS: Partial<Record<Status, string>> = {
   [Status.Malformed]: "breaks its protocol's rules (VXLAN without the I flag)",
 };
 
+const NO_BYTES = new Uint8Array(0);
+
+/** A packet in the layer table, read lazily: fields are converted only when asked for. */
+export interface RecordPacket extends PacketSummary {
+  capturedLength: number;
+  layers: RecordLayers;
+  /** The packet as JSON text, identical to JSON.stringify of what decode() returns. */
+  json(): string;
+}
+
 /** Decodes packets with one module instance; reuses one input buffer in its linear memory. */
 export class PacketDecoder {
   private pointer = 0;
   private capacity = 0;
+  private memory?: ArrayBuffer;
+  private words = new Uint32Array(0);
+  private bytes = new Uint8Array(0);
+  private table = 0;
 
-  /** `withBytes`: fill payload and trailer (hex); the brief form needs neither. */
-  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule, private readonly withBytes = true) {}
+  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule) {}
 
-  /** Decodes `data` captured with `linkType`. `inMemory`: data already is a view of the module's memory. */
+  /** Decodes `data` captured with `linkType` into plain objects. */
   decode(data: Uint8Array, linkType: number, number: number, timestamp: number, originalLength = data.length): DecodedPacket {
+    return this.toObjects(this.decodeRecords(data, linkType, number, timestamp, originalLength));
+  }
+
+  /** The plain-object form of `records`, which must be the packet decoded last. */
+  toObjects(records: RecordPacket): DecodedPacket {
+    const layers: LayerObject[] = [];
+    for (let index = 0; index < records.layers.length; index++) layers.push(records.layers.object(index));
+    const { number, timestamp, capturedLength, originalLength } = records;
+    const packet: DecodedPacket = { number, timestamp, capturedLength, originalLength, layers, payload: this.payloadHex() };
+    if (this.trailerStart >= 0 && this.trailerStart < capturedLength) packet.trailer = toHex(this.bytes.subarray(this.packetStart + this.trailerStart, this.packetStart + capturedLength));
+    if (records.error) packet.error = records.error;
+    return packet;
+  }
+
+  private packetStart = 0;
+  private packetLength = 0;
+  private trailerStart = -1;
+
+  /** Decodes `data` into the layer table and returns a lazy view of it, valid until the next call. */
+  decodeRecords(data: Uint8Array, linkType: number, number: number, timestamp: number, originalLength = data.length): RecordPacket {
     const pointer = data.buffer === this.wasm.memory.buffer ? data.byteOffset : this.copyIn(data);
+    this.refreshViews();
+    this.packetStart = pointer;
+    this.packetLength = data.length;
+    this.trailerStart = -1;
     const count = this.wasm.decodePacket(pointer, data.length, linkType, this.rule?.port ?? 0, this.rule?.carries ?? 0);
-    const packet: DecodedPacket = { number, timestamp, capturedLength: data.length, originalLength, layers: [], payload: "" };
+    const kinds: HeaderKind[] = [];
+    const starts: number[] = [];
+    const options: Array<[number, number]> = [];
+    let error: DecodedPacket["error"];
     if (count < 0) {
-      packet.error = { layer: "link", offset: 0, reason: `link type ${linkType} is not one podnet decodes (1 Ethernet, 101/228 raw IPv4, 113 SLL, 276 SLL2)` };
-      packet.payload = toHex(data);
-      return packet;
+      error = { layer: "link", offset: 0, reason: `link type ${linkType} is not one podnet decodes (1 Ethernet, 101/228 raw IPv4, 113 SLL, 276 SLL2)` };
     }
-    const memory = this.wasm.memory.buffer;
-    const table = this.wasm.layerTable();
-    const words = new Uint32Array(memory, table, (MAX_LAYERS * LAYER_BYTES) / 4 + 2);
-    const bytes = new Uint8Array(memory);
-    let trailerStart = -1;
+    const words = this.words;
     for (let index = 0; index < count; index++) {
       const row = (index * LAYER_BYTES) / 4;
       const kind = words[row + LayerField.Kind] as HeaderKind;
       const offset = words[row + LayerField.Offset];
       const status = words[row + LayerField.Status] as Status;
-      if (kind === HeaderKind.Ipv4 && trailerStart < 0 && status === Status.Ok) trailerStart = offset + words[row + LayerField.Extent];
       if (status !== Status.Ok) {
-        packet.error = { layer: LAYER_NAMES[kind], offset, reason: REASONS[status] ?? Status[status] };
+        error = { layer: LAYER_NAMES[kind], offset, reason: REASONS[status] ?? Status[status] };
         break;
       }
+      if (kind === HeaderKind.Ipv4 && this.trailerStart < 0) this.trailerStart = offset + words[row + LayerField.Extent];
       const record = row + LAYER_HEADER_BYTES / 4;
       const optionCount = kind === HeaderKind.Ipv4 ? words[record + Ipv4Field.HeaderLength] - 20 : kind === HeaderKind.Tcp ? words[record + TcpField.HeaderLength] - 20 : 0;
-      const optionStart = table + index * LAYER_BYTES + LAYER_HEADER_BYTES + RECORD_FIELDS * 4;
-      packet.layers.push(layerFromRecord(kind, words, record, bytes.subarray(optionStart, optionStart + optionCount)));
+      kinds.push(kind);
+      starts.push(record);
+      options.push([this.table + index * LAYER_BYTES + LAYER_HEADER_BYTES + RECORD_FIELDS * 4, optionCount]);
     }
+    if (count < 0) this.setSummary(0, data.length);
+    const layers = new RecordLayers(words, kinds, starts, (index) => (options[index][1] === 0 ? NO_BYTES : this.bytes.subarray(options[index][0], options[index][0] + options[index][1])));
+    const decoder = this;
+    return {
+      number, timestamp, capturedLength: data.length, originalLength, layers, error,
+      json() {
+        let text = `{"number":${number},"timestamp":${timestamp},"capturedLength":${data.length},"originalLength":${originalLength},"layers":[`;
+        for (let index = 0; index < layers.length; index++) text += (index > 0 ? "," : "") + layers.json(index);
+        text += `],"payload":"${decoder.payloadHex()}"`;
+        if (decoder.trailerStart >= 0 && decoder.trailerStart < data.length) text += `,"trailer":"${toHex(decoder.bytes.subarray(pointer + decoder.trailerStart, pointer + data.length))}"`;
+        if (error) text += `,"error":${JSON.stringify(error)}`;
+        return `${text}}`;
+      },
+    };
+  }
+
+  /** Hex of the bytes the last decoded packet's headers did not claim. */
+  private payloadHex(): string {
     const summary = (MAX_LAYERS * LAYER_BYTES) / 4;
-    const payloadOffset = words[summary + DecodeSummary.PayloadOffset];
-    const payloadLength = words[summary + DecodeSummary.PayloadLength];
-    if (!this.withBytes) return packet;
-    packet.payload = toHex(bytes.subarray(pointer + payloadOffset, pointer + Math.min(payloadOffset + payloadLength, data.length)));
-    if (trailerStart >= 0 && trailerStart < data.length) packet.trailer = toHex(bytes.subarray(pointer + trailerStart, pointer + data.length));
-    return packet;
+    const offset = this.words[summary + DecodeSummary.PayloadOffset];
+    const length = this.words[summary + DecodeSummary.PayloadLength];
+    return toHex(this.bytes.subarray(this.packetStart + offset, this.packetStart + Math.min(offset + length, this.packetLength)));
+  }
+
+  private setSummary(offset: number, length: number): void {
+    const summary = (MAX_LAYERS * LAYER_BYTES) / 4;
+    this.words[summary + DecodeSummary.PayloadOffset] = offset;
+    this.words[summary + DecodeSummary.PayloadLength] = length;
+  }
+
+  /** Views over linear memory, re-taken when it has grown (growth detaches the old buffer). */
+  private refreshViews(): void {
+    const memory = this.wasm.memory.buffer;
+    if (memory === this.memory) return;
+    this.memory = memory;
+    this.table = this.wasm.layerTable();
+    this.words = new Uint32Array(memory, this.table, (MAX_LAYERS * LAYER_BYTES) / 4 + 2);
+    this.bytes = new Uint8Array(memory);
   }
 
   private copyIn(data: Uint8Array): number {

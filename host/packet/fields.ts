@@ -2,8 +2,7 @@
 // "inner." in front of everything past an encapsulation (VXLAN, Flannel UDP, IPIP). What
 // --filter matches on, what the brief line is made of, and what the tests compare with tshark.
 
-import type { DecodedPacket } from "./decode";
-import type { LayerObject } from "./layers";
+import type { LayerList } from "./layers";
 
 /** Field name → value (strings for addresses and verdicts, numbers otherwise). */
 export type FlatFields = Map<string, string | number>;
@@ -21,26 +20,39 @@ const NAMES: Record<string, Array<[string, string]>> = {
 };
 
 /** Where an encapsulation starts: the layer after VXLAN, the IPv4 inside Flannel UDP or IPIP. */
-export function encapsulationOf(layers: LayerObject[]): { index: number; name: string } | undefined {
+export function encapsulationOf(layers: LayerList): { index: number; name: string } | undefined {
   for (let i = 1; i < layers.length; i++) {
-    if (layers[i - 1].layer === "vxlan") return { index: i, name: "VXLAN" };
-    if (layers[i].layer === "ipv4" && layers[i - 1].layer === "udp") return { index: i, name: "Flannel UDP" };
-    if (layers[i].layer === "ipv4" && layers[i - 1].layer === "ipv4") return { index: i, name: "IPIP" };
+    const previous = layers.name(i - 1);
+    if (previous === "vxlan") return { index: i, name: "VXLAN" };
+    if (layers.name(i) === "ipv4" && previous === "udp") return { index: i, name: "Flannel UDP" };
+    if (layers.name(i) === "ipv4" && previous === "ipv4") return { index: i, name: "IPIP" };
   }
   return undefined;
 }
 
+/** What flatten and the brief line need of a packet, decoded to objects or still records. */
+export interface PacketSummary {
+  number: number;
+  timestamp: number;
+  originalLength: number;
+  layers: LayerList;
+  error?: { layer: string; offset: number; reason: string };
+}
+
 /** The packet's fields by tshark-style name. */
-export function flatten(packet: DecodedPacket): FlatFields {
+export function flatten(packet: PacketSummary): FlatFields {
   const flat: FlatFields = new Map();
-  const inner = encapsulationOf(packet.layers)?.index ?? Infinity;
-  packet.layers.forEach((layer, index) => {
+  const layers = packet.layers;
+  const inner = encapsulationOf(layers)?.index ?? Infinity;
+  for (let index = 0; index < layers.length; index++) {
     const prefix = index >= inner ? "inner." : "";
-    for (const [name, field] of NAMES[layer.layer] ?? []) {
-      if (field in layer) flat.set(prefix + name, layer[field]);
+    for (const [name, field] of NAMES[layers.name(index)] ?? []) {
+      const value = layers.get(index, field);
+      if (value !== undefined) flat.set(prefix + name, value);
     }
-    if (layer.layer === "ethernet" && "vlanTci" in layer) flat.set(`${prefix}vlan.id`, (layer.vlanTci as number) & 0xfff);
-  });
+    const tci = layers.get(index, "vlanTci");
+    if (layers.name(index) === "ethernet" && tci !== undefined) flat.set(`${prefix}vlan.id`, (tci as number) & 0xfff);
+  }
   flat.set("frame.number", packet.number);
   flat.set("frame.len", packet.originalLength);
   return flat;

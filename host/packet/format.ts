@@ -2,8 +2,8 @@
 // one-line summary (--brief).
 
 import type { DecodedPacket } from "./decode";
-import { encapsulationOf } from "./fields";
-import type { LayerObject } from "./layers";
+import { encapsulationOf, type PacketSummary } from "./fields";
+import { ObjectLayers, type LayerList, type LayerObject } from "./layers";
 
 const TITLES: Record<string, string> = {
   ethernet: "Ethernet II", sll: "Linux cooked capture", sll2: "Linux cooked capture v2", arp: "ARP", ipv4: "IPv4",
@@ -51,42 +51,45 @@ export function formatVerbose(packet: DecodedPacket): string {
   return `${lines.join("\n")}\n`;
 }
 
-function transportSummary(layer: LayerObject | undefined): string {
-  if (!layer) return "";
-  switch (layer.layer) {
+function transportSummary(layers: LayerList, index: number): string {
+  const get = (key: string) => layers.get(index, key) as number;
+  switch (layers.name(index)) {
     case "icmpv4": {
-      const rest = layer.restOfHeader as number;
-      const echo = layer.type === 0 || layer.type === 8 ? ` id=${rest >>> 16} seq=${rest & 0xffff}` : "";
-      return ` ICMP ${ICMP_TYPES[layer.type as number] ?? `type ${layer.type} code ${layer.code}`}${echo}`;
+      const rest = get("restOfHeader");
+      const type = get("type");
+      const echo = type === 0 || type === 8 ? ` id=${rest >>> 16} seq=${rest & 0xffff}` : "";
+      return ` ICMP ${ICMP_TYPES[type] ?? `type ${type} code ${get("code")}`}${echo}`;
     }
-    case "udp": return ` UDP ${layer.sourcePort} → ${layer.destinationPort} len=${(layer.length as number) - 8}`;
-    case "tcp": return ` TCP ${layer.sourcePort} → ${layer.destinationPort} [${tcpFlagNames(layer.flags as number)}] seq=${layer.sequence}`;
-    case "arp": return ` ${layerTitle(layer)}`;
+    case "udp": return ` UDP ${get("sourcePort")} → ${get("destinationPort")} len=${get("length") - 8}`;
+    case "tcp": return ` TCP ${get("sourcePort")} → ${get("destinationPort")} [${tcpFlagNames(get("flags"))}] seq=${get("sequence")}`;
+    case "arp": return get("operation") === 1 ? ` ARP who has ${layers.get(index, "targetIp")}? tell ${layers.get(index, "senderIp")}` : ` ARP ${layers.get(index, "senderIp")} is at ${layers.get(index, "senderMac")}`;
     default: return "";
   }
 }
 
 /** One line per packet: number, time, outer addresses, encapsulation, inner addresses, transport. */
-export function formatBrief(packet: DecodedPacket): string {
-  const layers = packet.layers;
+export function formatBrief(packet: PacketSummary | DecodedPacket): string {
+  const layers = Array.isArray(packet.layers) ? new ObjectLayers(packet.layers) : packet.layers;
   const encapsulation = encapsulationOf(layers);
-  const outer = encapsulation ? layers.slice(0, encapsulation.index) : layers;
-  const innerLayers = encapsulation ? layers.slice(encapsulation.index) : [];
-  const ip = (list: LayerObject[]) => list.find((layer) => layer.layer === "ipv4");
-  const outerIp = ip(outer);
+  const split = encapsulation?.index ?? layers.length;
+  const find = (name: string, from: number, to: number) => {
+    for (let i = from; i < to; i++) if (layers.name(i) === name) return i;
+    return -1;
+  };
+  const outerIp = find("ipv4", 0, split);
   let line = `${packet.number} ${packet.timestamp.toFixed(6)}`;
-  if (outerIp) line += ` ${outerIp.source} → ${outerIp.destination}`;
-  else if (layers[0]?.layer === "ethernet") line += ` ${layers[0].source} → ${layers[0].destination}`;
+  if (outerIp >= 0) line += ` ${layers.get(outerIp, "source")} → ${layers.get(outerIp, "destination")}`;
+  else if (layers.length > 0 && layers.name(0) === "ethernet") line += ` ${layers.get(0, "source")} → ${layers.get(0, "destination")}`;
   if (encapsulation) {
-    const vxlan = outer.find((layer) => layer.layer === "vxlan");
-    line += ` ${encapsulation.name}${vxlan ? ` vni=${vxlan.vni}` : ""}`;
-    const innerIp = ip(innerLayers);
-    if (innerIp) line += ` ${innerIp.source} → ${innerIp.destination}`;
+    const vxlan = find("vxlan", 0, split);
+    line += ` ${encapsulation.name}${vxlan >= 0 ? ` vni=${layers.get(vxlan, "vni")}` : ""}`;
+    const innerIp = find("ipv4", split, layers.length);
+    if (innerIp >= 0) line += ` ${layers.get(innerIp, "source")} → ${layers.get(innerIp, "destination")}`;
   }
-  const last = layers[layers.length - 1];
-  line += transportSummary(last && last.layer !== "ipv4" && last.layer !== "ethernet" ? last : undefined);
+  if (layers.length > 0) line += transportSummary(layers, layers.length - 1);
   line += ` length=${packet.originalLength}`;
-  const bad = layers.filter((layer) => layer.checksumStatus === "bad").map((layer) => `${TITLES[layer.layer]} checksum bad`);
+  const bad: string[] = [];
+  for (let i = 0; i < layers.length; i++) if (layers.get(i, "checksumStatus") === "bad") bad.push(`${TITLES[layers.name(i)]} checksum bad`);
   if (bad.length > 0) line += ` [${bad.join(", ")}]`;
   if (packet.error) line += ` [decode stopped at ${packet.error.layer}, byte ${packet.error.offset}: ${packet.error.reason}]`;
   return `${line}\n`;

@@ -3,7 +3,7 @@
 // in lower camel case, with MAC pairs joined into "aa:bb:…" strings, IPv4 addresses as dotted
 // quads, checksum verdicts as "good" | "bad" | "absent", and IPv4/TCP options as hex.
 
-import { ChecksumState, HeaderKind } from "../../assembly/shared/fields";
+import { ChecksumState, EthernetField, HeaderKind } from "../../assembly/shared/fields";
 import { ipv4ToNumber, macToWords, numberToIpv4, wordsToMac } from "../net/addresses";
 import { fromHex, toHex } from "./hex";
 import { FIELD_NAMES } from "../wasm/field-names";
@@ -54,6 +54,8 @@ const CHECKSUM_WORDS: Record<number, string> = { [ChecksumState.Good]: "good", [
 /** How one record word becomes part of a layer object. */
 interface Step {
   key: string;
+  /** `,"key":` — the JSON text before the value, made once. */
+  jsonKey: string;
   index: number;
   show: "plain" | "mac" | "ip" | "checksum";
   /** For a MAC: the word with its low 32 bits. */
@@ -70,27 +72,106 @@ function planFor(kind: HeaderKind): Step[] {
   names.forEach((name, index) => {
     if (hidden.includes(name) || lows.has(name)) return;
     const mac = macs.find(([, high]) => high === name);
-    if (mac) steps.push({ key: mac[0], index, show: "mac", lowIndex: names.indexOf(mac[2]) });
-    else if (addresses.includes(name)) steps.push({ key: name, index, show: "ip", lowIndex: -1 });
-    else if (name === "checksumState") steps.push({ key: "checksumStatus", index, show: "checksum", lowIndex: -1 });
-    else steps.push({ key: name, index, show: "plain", lowIndex: -1 });
+    const step = (key: string, show: Step["show"], lowIndex = -1): Step => ({ key, jsonKey: `,"${key}":`, index, show, lowIndex });
+    if (mac) steps.push(step(mac[0], "mac", names.indexOf(mac[2])));
+    else if (addresses.includes(name)) steps.push(step(name, "ip"));
+    else if (name === "checksumState") steps.push(step("checksumStatus", "checksum"));
+    else steps.push(step(name, "plain"));
   });
   return steps;
 }
 
 /** Conversion steps per kind, worked out once: decoding a million packets runs them a million times. */
 const PLANS = new Map<HeaderKind, Step[]>([...KIND_BY_NAME.values()].map((kind) => [kind, planFor(kind)]));
+const STEPS_BY_KEY = new Map<HeaderKind, Map<string, Step>>([...PLANS].map(([kind, steps]) => [kind, new Map(steps.map((step) => [step.key, step]))]));
+
+function shown(step: Step, words: Uint32Array, start: number): string | number {
+  const value = words[start + step.index];
+  if (step.show === "plain") return value;
+  if (step.show === "mac") return wordsToMac(value, words[start + step.lowIndex]);
+  if (step.show === "ip") return numberToIpv4(value);
+  return CHECKSUM_WORDS[value];
+}
+
+const VLAN_KEYS = new Set(["hasVlan", "vlanTci"]);
+
+/** An Ethernet record without an 802.1Q tag: its layer object leaves the tag fields out. */
+function untagged(kind: HeaderKind, words: Uint32Array, start: number): boolean {
+  return kind === HeaderKind.Ethernet && words[start + EthernetField.HasVlan] === 0;
+}
+
+/** Read access to a packet's layers, whether built as objects or still records in Wasm memory. */
+export interface LayerList {
+  readonly length: number;
+  /** The layer's JSON name ("ipv4", "udp", …). */
+  name(index: number): string;
+  /** A field as the layer object would hold it, or undefined. */
+  get(index: number, key: string): string | number | undefined;
+}
+
+/** LayerList over layer objects. */
+export class ObjectLayers implements LayerList {
+  constructor(private readonly layers: LayerObject[]) {}
+  get length(): number {
+    return this.layers.length;
+  }
+  name(index: number): string {
+    return this.layers[index].layer;
+  }
+  get(index: number, key: string): string | number | undefined {
+    return this.layers[index][key];
+  }
+}
+
+/** LayerList read straight from decodePacket's layer table: nothing is built that is not asked for. */
+export class RecordLayers implements LayerList {
+  constructor(
+    private readonly words: Uint32Array,
+    private readonly kinds: HeaderKind[],
+    private readonly starts: number[],
+    private readonly options: (index: number) => Uint8Array,
+  ) {}
+
+  /** Layer `index` as an object. */
+  object(index: number): LayerObject {
+    return layerFromRecord(this.kinds[index], this.words, this.starts[index], this.options(index));
+  }
+
+  /** Layer `index` as JSON text. */
+  json(index: number): string {
+    return layerJsonFromRecord(this.kinds[index], this.words, this.starts[index], this.options(index));
+  }
+
+  get length(): number {
+    return this.kinds.length;
+  }
+  name(index: number): string {
+    return LAYER_NAMES[this.kinds[index]];
+  }
+  get(index: number, key: string): string | number | undefined {
+    const kind = this.kinds[index];
+    const step = STEPS_BY_KEY.get(kind)!.get(key);
+    if (!step || (untagged(kind, this.words, this.starts[index]) && VLAN_KEYS.has(key))) return undefined;
+    return shown(step, this.words, this.starts[index]);
+  }
+}
+
+/** The JSON text of a record's layer object, the same as JSON.stringify(layerFromRecord(…)). */
+export function layerJsonFromRecord(kind: HeaderKind, words: Uint32Array, start: number, options: Uint8Array): string {
+  let json = `{"layer":"${LAYER_NAMES[kind]}"`;
+  const skipVlan = untagged(kind, words, start);
+  for (const step of PLANS.get(kind)!) {
+    if (skipVlan && VLAN_KEYS.has(step.key)) continue;
+    json += step.show === "plain" ? step.jsonKey + words[start + step.index] : `${step.jsonKey}"${shown(step, words, start)}"`;
+  }
+  if (options.length > 0) json += `,"options":"${toHex(options)}"`;
+  return `${json}}`;
+}
 
 /** The layer object of the `kind` record whose words start at words[start]. */
 export function layerFromRecord(kind: HeaderKind, words: Uint32Array, start: number, options: Uint8Array): LayerObject {
   const layer: LayerObject = { layer: LAYER_NAMES[kind] };
-  for (const step of PLANS.get(kind)!) {
-    const value = words[start + step.index];
-    if (step.show === "plain") layer[step.key] = value;
-    else if (step.show === "mac") layer[step.key] = wordsToMac(value, words[start + step.lowIndex]);
-    else if (step.show === "ip") layer[step.key] = numberToIpv4(value);
-    else layer[step.key] = CHECKSUM_WORDS[value];
-  }
+  for (const step of PLANS.get(kind)!) layer[step.key] = shown(step, words, start);
   if (kind === HeaderKind.Ethernet && layer.hasVlan === 0) {
     delete layer.hasVlan;
     delete layer.vlanTci;
