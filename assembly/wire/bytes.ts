@@ -1,6 +1,8 @@
 // Network-order loads and stores, and field-record access, shared by every wire file.
 // Inner workers: callers have checked lengths, so nothing here checks bounds.
 
+import { RECORD_FIELDS } from "../shared/fields";
+
 // @ts-ignore: decorator
 @inline export function load16(p: usize): u32 {
   return <u32>bswap<u16>(load<u16>(p));
@@ -45,4 +47,10 @@
 @inline export function writeMac(p: usize, record: usize, highIndex: i32): void {
   store16(p, getField(record, highIndex));
   store32(p + 2, getField(record, highIndex + 1));
+}
+
+/** Where a record keeps option bytes (IPv4, TCP): right after its fields. */
+// @ts-ignore: decorator
+@inline export function optionsOf(record: usize): usize {
+  return record + (<usize>RECORD_FIELDS << 2);
 }

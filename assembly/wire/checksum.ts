@@ -101,3 +101,18 @@ export function pseudoHeader(source: u32, destination: u32, protocol: u32, lengt
 export function update16(check: u32, oldWord: u32, newWord: u32): u32 {
   return ~fold((~check & 0xffff) + (~oldWord & 0xffff) + newWord) & 0xffff;
 }
+
+/**
+ * Fills the 16-bit checksum field at `field`, last: with `given` when `keep` (broken packets on
+ * purpose), else with the checksum of `length` bytes at `over` and the partial sum `initial`,
+ * computed with the field zeroed. Returns what it wrote.
+ */
+export function storeChecksum(field: usize, keep: bool, given: u32, over: usize, length: usize, initial: u32): u32 {
+  let value = given & 0xffff;
+  if (!keep) {
+    store<u16>(field, 0);
+    value = checksum(over, length, initial);
+  }
+  store<u16>(field, bswap<u16>(<u16>value));
+  return value;
+}

@@ -17,7 +17,7 @@
 
 import { Status } from "../shared/status";
 import { ChecksumState, EmitFlags, Icmpv4Field } from "../shared/fields";
-import { checksum } from "./checksum";
+import { checksum, storeChecksum } from "./checksum";
 import { getField, load16, load32, setField, store16, store32 } from "./bytes";
 
 // @ts-ignore: decorator
@@ -66,11 +66,6 @@ export function emitIcmpv4(record: usize, p: usize, capacity: usize, flags: u32)
   store<u8>(p + TYPE, <u8>getField(record, Icmpv4Field.Type));
   store<u8>(p + CODE, <u8>getField(record, Icmpv4Field.Code));
   store32(p + REST_OF_HEADER, getField(record, Icmpv4Field.RestOfHeader));
-  if (flags & EmitFlags.KeepChecksum) {
-    store16(p + CHECKSUM, getField(record, Icmpv4Field.Checksum));
-  } else {
-    store16(p + CHECKSUM, 0);
-    store16(p + CHECKSUM, checksum(p, length, 0));
-  }
+  storeChecksum(p + CHECKSUM, (flags & EmitFlags.KeepChecksum) != 0, getField(record, Icmpv4Field.Checksum), p, length, 0);
   return <i32>ICMPV4_HEADER_LEN;
 }

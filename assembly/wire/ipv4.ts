@@ -20,9 +20,9 @@
 // given; bytes past the total length (Ethernet padding) are not part of the packet.
 
 import { Status } from "../shared/status";
-import { ChecksumState, EmitFlags, Ipv4Field, RECORD_FIELDS } from "../shared/fields";
-import { checksum } from "./checksum";
-import { getField, load16, load32, setField, store16, store32 } from "./bytes";
+import { ChecksumState, EmitFlags, Ipv4Field } from "../shared/fields";
+import { checksum, storeChecksum } from "./checksum";
+import { getField, load16, load32, optionsOf, setField, store16, store32 } from "./bytes";
 
 // @ts-ignore: decorator
 @inline const VERSION_IHL: usize = 0;
@@ -61,11 +61,6 @@ import { getField, load16, load32, setField, store16, store32 } from "./bytes";
 // @ts-ignore: decorator
 @inline const FRAGMENT_OFFSET_MASK: u32 = 0x1fff;
 
-/** Where a record keeps option bytes. */
-// @ts-ignore: decorator
-@inline function optionsOf(record: usize): usize {
-  return record + (<usize>RECORD_FIELDS << 2);
-}
 
 /**
  * Checks the header at `p` against `len` available bytes without filling a record: the one
@@ -137,11 +132,6 @@ export function emitIpv4(record: usize, p: usize, capacity: usize, flags: u32): 
   store32(p + IPV4_SOURCE, getField(record, Ipv4Field.Source));
   store32(p + IPV4_DESTINATION, getField(record, Ipv4Field.Destination));
   memory.copy(p + IPV4_HEADER_LEN, optionsOf(record), headerLength - <u32>IPV4_HEADER_LEN);
-  if (flags & EmitFlags.KeepChecksum) {
-    store16(p + IPV4_CHECKSUM, getField(record, Ipv4Field.Checksum));
-  } else {
-    store16(p + IPV4_CHECKSUM, 0);
-    store16(p + IPV4_CHECKSUM, checksum(p, headerLength, 0));
-  }
+  storeChecksum(p + IPV4_CHECKSUM, (flags & EmitFlags.KeepChecksum) != 0, getField(record, Ipv4Field.Checksum), p, headerLength, 0);
   return <i32>headerLength;
 }

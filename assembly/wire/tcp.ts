@@ -22,9 +22,9 @@
 // header and the data; `len` is the whole segment (the IP payload).
 
 import { Status } from "../shared/status";
-import { ChecksumState, EmitFlags, IP_PROTOCOL_TCP, RECORD_FIELDS, TcpField } from "../shared/fields";
-import { checksum, pseudoHeader } from "./checksum";
-import { getField, load16, load32, setField, store16, store32 } from "./bytes";
+import { ChecksumState, EmitFlags, IP_PROTOCOL_TCP, TcpField } from "../shared/fields";
+import { checksum, pseudoHeader, storeChecksum } from "./checksum";
+import { getField, load16, load32, optionsOf, setField, store16, store32 } from "./bytes";
 
 // @ts-ignore: decorator
 @inline const SOURCE_PORT: usize = 0;
@@ -47,10 +47,6 @@ import { getField, load16, load32, setField, store16, store32 } from "./bytes";
 // @ts-ignore: decorator
 @inline const TCP_MAX_HEADER_LEN: u32 = 60;
 
-// @ts-ignore: decorator
-@inline function optionsOf(record: usize): usize {
-  return record + (<usize>RECORD_FIELDS << 2);
-}
 
 /** Parses the TCP header of a `len`-byte segment at `p` and verifies the segment's checksum. */
 export function parseTcp(p: usize, len: usize, record: usize, source: u32, destination: u32): Status {
@@ -96,11 +92,7 @@ export function emitTcp(record: usize, p: usize, capacity: usize, flags: u32, so
   store16(p + WINDOW, getField(record, TcpField.Window));
   store16(p + URGENT_POINTER, getField(record, TcpField.UrgentPointer));
   memory.copy(p + TCP_HEADER_LEN, optionsOf(record), headerLength - <u32>TCP_HEADER_LEN);
-  if (flags & EmitFlags.KeepChecksum) {
-    store16(p + CHECKSUM, getField(record, TcpField.Checksum));
-  } else {
-    store16(p + CHECKSUM, 0);
-    store16(p + CHECKSUM, checksum(p, segmentLength, pseudoHeader(source, destination, IP_PROTOCOL_TCP, <u32>segmentLength)));
-  }
+  storeChecksum(p + CHECKSUM, (flags & EmitFlags.KeepChecksum) != 0, getField(record, TcpField.Checksum), p, segmentLength,
+    pseudoHeader(source, destination, IP_PROTOCOL_TCP, <u32>segmentLength));
   return <i32>headerLength;
 }

@@ -14,7 +14,7 @@
 
 import { Status } from "../shared/status";
 import { ChecksumState, EmitFlags, IP_PROTOCOL_UDP, UdpField } from "../shared/fields";
-import { checksum, pseudoHeader } from "./checksum";
+import { checksum, pseudoHeader, storeChecksum } from "./checksum";
 import { getField, load16, setField, store16 } from "./bytes";
 
 // @ts-ignore: decorator
@@ -62,12 +62,9 @@ export function emitUdp(record: usize, p: usize, capacity: usize, flags: u32, so
   store16(p + UDP_SOURCE_PORT, getField(record, UdpField.SourcePort));
   store16(p + UDP_DESTINATION_PORT, getField(record, UdpField.DestinationPort));
   store16(p + UDP_LENGTH, length);
-  if (keep) {
-    store16(p + UDP_CHECKSUM, getField(record, UdpField.Checksum));
-  } else {
-    store16(p + UDP_CHECKSUM, 0);
-    let computed = checksum(p, length, pseudoHeader(source, destination, IP_PROTOCOL_UDP, length));
-    store16(p + UDP_CHECKSUM, computed == 0 ? 0xffff : computed);
-  }
+  let written = storeChecksum(p + UDP_CHECKSUM, keep, getField(record, UdpField.Checksum), p, length,
+    pseudoHeader(source, destination, IP_PROTOCOL_UDP, length));
+  // 0 means "no checksum" over IPv4, so a computed 0 is sent as its other form, 0xffff.
+  if (!keep && written == 0) store16(p + UDP_CHECKSUM, 0xffff);
   return <i32>UDP_HEADER_LEN;
 }
