@@ -177,23 +177,27 @@ export function pcapFileHeader(linkType: number, snapLength = 262144): Uint8Arra
   return header;
 }
 
-/** One pcap record (header and bytes) for `data` captured at `timestamp` seconds. */
-export function pcapRecord(data: Uint8Array, timestamp: number, originalLength = data.length): Uint8Array {
+/** One pcap record (header and bytes) for `data` captured at `timestamp` seconds; little-endian. */
+export function pcapRecord(data: Uint8Array, timestamp: number, originalLength = data.length, nanoseconds = false): Uint8Array {
   const record = new Uint8Array(16 + data.length);
   const view = new DataView(record.buffer);
   const seconds = Math.floor(timestamp);
   view.setUint32(0, seconds, true);
-  view.setUint32(4, Math.round((timestamp - seconds) * 1e6), true);
+  view.setUint32(4, Math.min(Math.round((timestamp - seconds) * (nanoseconds ? 1e9 : 1e6)), nanoseconds ? 999999999 : 999999), true);
   view.setUint32(8, data.length, true);
   view.setUint32(12, originalLength, true);
   record.set(data, 16);
   return record;
 }
 
-/** The link type and timestamp scale of an existing pcap file's header, to append to it. */
-export function pcapHeaderInfo(bytes: Uint8Array): { linkType: number } {
-  const records = readPcap(bytes.subarray(0, 24), new DataView(bytes.buffer, bytes.byteOffset, Math.min(24, bytes.length)));
-  records.next(); // validates the header; there are no records in 24 bytes
-  const little = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAP_MAGIC_MICROSECONDS || new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAP_MAGIC_NANOSECONDS;
-  return { linkType: new DataView(bytes.buffer, bytes.byteOffset, 24).getUint32(20, little) & 0x0fffffff };
+/** What appending to an existing pcap file must match; refuses anything but a little-endian pcap. */
+export function pcapHeaderInfo(bytes: Uint8Array): { linkType: number; nanoseconds: boolean } {
+  if (bytes.length < 24) throw new CaptureError(`pcap header needs 24 bytes, the file has ${bytes.length}`, 0, 0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+  const magic = view.getUint32(0, true);
+  // Records are written little-endian, so only a little-endian file can take them.
+  if (magic !== PCAP_MAGIC_MICROSECONDS && magic !== PCAP_MAGIC_NANOSECONDS) {
+    throw new CaptureError(`not a little-endian pcap file to append to: magic number 0x${view.getUint32(0, false).toString(16).padStart(8, "0")}`, 0, 0);
+  }
+  return { linkType: view.getUint32(20, true) & 0x0fffffff, nanoseconds: magic === PCAP_MAGIC_NANOSECONDS };
 }

@@ -260,14 +260,21 @@ async function encodeAction(json: string | undefined, flags: EncodeFlags): Promi
   });
   if (flags.pcap) {
     const linkType = linkTypeOf(descriptions[0]);
+    let nanoseconds = false;
     if (existsSync(flags.pcap)) {
-      const existing = pcapHeaderInfo(readFileSync(flags.pcap));
+      let existing;
+      try {
+        existing = pcapHeaderInfo(readFileSync(flags.pcap));
+      } catch (error) {
+        throw new UsageError(`${flags.pcap}: ${(error as Error).message}`);
+      }
       if (existing.linkType !== linkType) throw new UsageError(`${flags.pcap} has link type ${existing.linkType}, these packets ${linkType}`);
+      nanoseconds = existing.nanoseconds;
     } else {
       writeFileSync(flags.pcap, pcapFileHeader(linkType));
     }
     const now = Date.now() / 1000;
-    for (const packet of packets) appendFileSync(flags.pcap, pcapRecord(packet, now));
+    for (const packet of packets) appendFileSync(flags.pcap, pcapRecord(packet, now, packet.length, nanoseconds));
     return;
   }
   const out = new OutputBuffer();
