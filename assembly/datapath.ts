@@ -155,12 +155,18 @@ function answerWithIcmp(slot: usize, inner: usize, headerLength: u32, length: u3
   return why;
 }
 
+/** checkIpv4, and the header checksum verified too: the header length, or -Status. */
+function checkIpv4WithChecksum(p: usize, available: usize): i32 {
+  let headerLength = checkIpv4(p, available);
+  if (headerLength < 0) return headerLength;
+  return checksum(p, <usize>headerLength, 0) == 0 ? headerLength : -Status.BadChecksum;
+}
+
 function encapOne(mode: u32, slot: usize): Status {
   let inner = <usize>getField(slot, SlotField.Offset);
   let available = getField(slot, SlotField.Length);
-  let headerLength = checkIpv4(inner, available);
+  let headerLength = checkIpv4WithChecksum(inner, available);
   if (headerLength < 0) return <Status>-headerLength;
-  if (checksum(inner, <usize>headerLength, 0) != 0) return Status.BadChecksum;
   let length = <u32>load16(inner + 2);
   let peer = peerFor(inner);
   setField(slot, SlotField.Peer, <u32>peer);
@@ -221,9 +227,8 @@ function encapOne(mode: u32, slot: usize): Status {
 function decapOne(mode: u32, slot: usize): Status {
   let outer = <usize>getField(slot, SlotField.Offset);
   let available = getField(slot, SlotField.Length);
-  let outerHeaderLength = checkIpv4(outer, available);
+  let outerHeaderLength = checkIpv4WithChecksum(outer, available);
   if (outerHeaderLength < 0) return <Status>-outerHeaderLength;
-  if (checksum(outer, <usize>outerHeaderLength, 0) != 0) return Status.BadChecksum;
   let outerLength = <u32>load16(outer + 2);
   let protocol = <u32>load<u8>(outer + IPV4_PROTOCOL);
   let inner = outer + <usize>outerHeaderLength;
@@ -249,9 +254,8 @@ function decapOne(mode: u32, slot: usize): Status {
       innerAvailable -= <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN);
     }
   }
-  let innerHeaderLength = checkIpv4(inner, innerAvailable);
+  let innerHeaderLength = checkIpv4WithChecksum(inner, innerAvailable);
   if (innerHeaderLength < 0) return <Status>-innerHeaderLength;
-  if (checksum(inner, <usize>innerHeaderLength, 0) != 0) return Status.BadChecksum;
   setField(slot, SlotField.OutputOffset, <u32>inner);
   setField(slot, SlotField.OutputLength, load16(inner + 2));
   return Status.Ok;
