@@ -10,12 +10,12 @@ import {
   ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetField, FLANNEL_UDP_PORT, FLANNEL_VXLAN_PORT, HeaderKind, IANA_VXLAN_PORT,
   IP_PROTOCOL_ICMP, IP_PROTOCOL_IPIP, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, Ipv4Field, LinuxCookedField, TcpField, UdpField,
 } from "./shared/fields";
-import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, LinkType, MAX_LAYERS, UdpPayload } from "./shared/decode";
+import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, LinkType, MAX_LAYERS, SUMMARY_WORDS, UdpPayload } from "./shared/decode";
 import { getField, setField } from "./wire/bytes";
 import { parseInto } from "./headers";
 
 /** The layer table, followed by the DecodeSummary words. */
-export const LAYER_TABLE: usize = memory.data(MAX_LAYERS * LAYER_BYTES + 8, 16);
+export const LAYER_TABLE: usize = memory.data(MAX_LAYERS * LAYER_BYTES + SUMMARY_WORDS * 4, 16);
 
 // @ts-ignore: decorator
 @inline const NONE: u32 = 0;
@@ -112,5 +112,6 @@ export function decodePacket(p: usize, len: usize, linkType: u32, rulePort: u32,
   if (lastFailed) offset = <usize>getField(LAYER_TABLE + <usize>(count - 1) * LAYER_BYTES, LayerField.Offset);
   setField(summary, DecodeSummary.PayloadOffset, <u32>offset);
   setField(summary, DecodeSummary.PayloadLength, end > offset ? <u32>(end - offset) : 0);
+  setField(summary, DecodeSummary.LayerCount, <u32>count);
   return count;
 }

@@ -8,6 +8,7 @@ import * as headers from "./headers";
 import * as datapath from "./datapath";
 import * as lpm from "./route/lpm";
 import * as decode from "./decode";
+import * as json from "./json";
 
 export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
@@ -134,4 +135,16 @@ export function layerTable(): usize {
 export function decodePacket(ptr: usize, len: usize, linkType: u32, rulePort: u32, ruleKind: u32): i32 {
   if (!inMemory(ptr, len)) return -Status.BadArgument;
   return decode.decodePacket(ptr, len, linkType, rulePort & 0xffff, ruleKind);
+}
+
+/** Takes the JSON schema for renderLayersJson (shared/decode.ts), written once by the host. */
+export function configureJsonSchema(ptr: usize, len: usize): Status {
+  if (!inMemory(ptr, len)) return Status.BadArgument;
+  return json.configureJsonSchema(ptr, len);
+}
+
+/** Writes the last decoded packet's layers and payload as JSON text; returns the length or -Status. */
+export function renderLayersJson(packet: usize, packetLength: usize, output: usize, capacity: usize): i32 {
+  if (!inMemory(packet, packetLength) || !inMemory(output, capacity)) return -Status.BadArgument;
+  return json.renderLayersJson(packet, packetLength, output, capacity);
 }

@@ -26,7 +26,31 @@ export const LAYER_BYTES = LAYER_HEADER_BYTES + RECORD_BYTES;
 export enum DecodeSummary {
   PayloadOffset = 0,
   PayloadLength = 1,
+  /** What decodePacket returned: the rows filled (a failed layer included). */
+  LayerCount = 2,
 }
+
+/** Words after the layer rows. */
+export const SUMMARY_WORDS = 3;
+
+/**
+ * The JSON schema renderLayersJson follows, written by the host once (configureJsonSchema) so
+ * the field names live only in host/packet/layers.ts. Layout: for each HeaderKind k in 1…15 a
+ * u32 offset at 4·k (0: kind unknown); at an offset, u8 step count, u8 opening length and the
+ * opening bytes ({"layer":"name"), then per step u8 JsonFormat, u8 field index, u8 low index
+ * (MACs), u8 key length and the key bytes (,"key":). At CHECKSUM_WORDS_OFFSET: three
+ * length-prefixed words for ChecksumState 0, 1, 2 ("bad", "good", "absent", quoted).
+ */
+export enum JsonFormat {
+  Number = 0,
+  Mac = 1,
+  Ipv4 = 2,
+  ChecksumWord = 3,
+  /** A number left out when the Ethernet record has no 802.1Q tag. */
+  VlanNumber = 4,
+}
+export const JSON_SCHEMA_KINDS = 16;
+export const CHECKSUM_WORDS_OFFSET = JSON_SCHEMA_KINDS * 4;
 
 /** Capture link types decodePacket starts from (tcpdump.org link-layer header types). */
 export enum LinkType {

@@ -26,6 +26,19 @@ export class OutputBuffer {
     this.used += this.buffer.write(text, this.used, ascii ? "latin1" : "utf8");
   }
 
+  /** Adds bytes to what is buffered (e.g. text the Wasm core wrote). */
+  append(bytes: Uint8Array): void {
+    if (this.used + bytes.length > CAPACITY) {
+      this.flush();
+      if (bytes.length > CAPACITY) {
+        writeAll(this.fd, bytes);
+        return;
+      }
+    }
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
   writeBytes(bytes: Uint8Array): void {
     this.flush();
     writeAll(this.fd, bytes);

@@ -60,7 +60,11 @@ function* hexPackets(lines: string[], linkType: string | undefined): Generator<C
   }
 }
 
-function sourceOf(hex: string | undefined, file: string | undefined, linkType: string | undefined, raw: boolean): PacketSource {
+/**
+ * Where the packets come from. `inCore` places a capture in the Wasm core's memory so decoding
+ * needs no copies; only for callers that allocate nothing in that memory while they read.
+ */
+function sourceOf(hex: string | undefined, file: string | undefined, linkType: string | undefined, raw: boolean, inCore = false): PacketSource {
   if (hex !== undefined) return { name: "argument", packets: hexPackets([hex], linkType) };
   let bytes: Uint8Array;
   const name = file ?? "stdin";
@@ -69,8 +73,9 @@ function sourceOf(hex: string | undefined, file: string | undefined, linkType: s
   } catch (error) {
     throw new UsageError(`cannot read ${name}: ${(error as Error).message}`);
   }
-  if (file && !raw) return { name, packets: readCapture(inCoreMemory(bytes)) };
-  if (!raw && looksLikeCapture(bytes)) return { name, packets: readCapture(inCoreMemory(bytes)) };
+  const capture = () => readCapture(inCore ? inCoreMemory(bytes) : bytes);
+  if (file && !raw) return { name, packets: capture() };
+  if (!raw && looksLikeCapture(bytes)) return { name, packets: capture() };
   if (raw) {
     const data = bytes;
     return { name, packets: [{ number: 1, timestamp: 0, linkType: parseLinkType(linkType, data[0] ?? 0), originalLength: data.length, data, fileOffset: 0, dataOffset: 0 }] };
@@ -107,8 +112,8 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
       throw new UsageError((error as Error).message);
     }
   });
-  const source = sourceOf(hex, options.read, options.linkType, options.raw ?? false);
-  const decoder = new PacketDecoder(core(), rule);
+  const decoder = new PacketDecoder(core(), rule); // allocates now, before the input is placed in linear memory
+  const source = sourceOf(hex, options.read, options.linkType, options.raw ?? false, true);
   const out = new OutputBuffer();
   let errors = 0;
   const report = (message: string) => {
@@ -121,7 +126,12 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
       // Brief and JSON read the layer table directly; only the verbose form builds objects.
       const packet = decoder.decodeRecords(captured.data, captured.linkType, captured.number, captured.timestamp, captured.originalLength);
       if (terms.length > 0 && !matches(flatten(packet), terms)) continue;
-      if (options.json) out.write(`${packet.json()}\n`, true); // JSON.stringify-style text of ASCII field values
+      if (options.json) {
+        const { head, body, tail } = packet.jsonParts();
+        out.write(head, true);
+        out.append(body);
+        out.write(`${tail}\n`);
+      }
       else if (options.brief) out.write(formatBrief(packet));
       else out.write(`${formatVerbose(decoder.toObjects(packet))}\n`);
       if (packet.error) {

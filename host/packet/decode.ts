@@ -4,9 +4,9 @@
 
 import { Status } from "../../assembly/shared/status";
 import { HeaderKind, Ipv4Field, RECORD_FIELDS, TcpField } from "../../assembly/shared/fields";
-import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, MAX_LAYERS, UdpPayload } from "../../assembly/shared/decode";
+import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, MAX_LAYERS, SUMMARY_WORDS, UdpPayload } from "../../assembly/shared/decode";
 import type { CoreExports } from "../wasm/module";
-import { LAYER_NAMES, RecordLayers, type LayerObject } from "./layers";
+import { jsonSchemaBytes, LAYER_NAMES, RecordLayers, type LayerObject } from "./layers";
 import type { PacketSummary } from "./fields";
 import { toHex } from "./hex";
 
@@ -53,6 +53,11 @@ const REASONS: Partial<Record<Status, string>> = {
 };
 
 const NO_BYTES = new Uint8Array(0);
+// Headers take a few KiB of JSON; the rest is the payload as hex, two bytes per byte of a packet
+// of up to the 256 KiB snap length pcap files carry.
+const JSON_AREA_BYTES = 1 << 20;
+const SCHEMA_CONFIGURED = new WeakSet<CoreExports>();
+const LATIN1 = new TextDecoder("latin1");
 
 /** A packet in the layer table, read lazily: fields are converted only when asked for. */
 export interface RecordPacket extends PacketSummary {
@@ -60,6 +65,8 @@ export interface RecordPacket extends PacketSummary {
   layers: RecordLayers;
   /** The packet as JSON text, identical to JSON.stringify of what decode() returns. */
   json(): string;
+  /** The same text in three parts, the middle one bytes in linear memory, valid until the next call. */
+  jsonParts(): { head: string; body: Uint8Array; tail: string };
 }
 
 /** Decodes packets with one module instance; reuses one input buffer in its linear memory. */
@@ -71,7 +78,21 @@ export class PacketDecoder {
   private bytes = new Uint8Array(0);
   private table = 0;
 
-  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule) {}
+  /** Where renderLayersJson writes: room for every header's JSON and a 64 KiB packet as hex. */
+  private readonly jsonArea: number;
+
+  /** Allocates what decoding needs now, so later growth cannot detach a caller's view of memory. */
+  constructor(private readonly wasm: CoreExports, private readonly rule?: DecodeAsRule) {
+    if (!SCHEMA_CONFIGURED.has(wasm)) {
+      const schema = jsonSchemaBytes();
+      const pointer = wasm.allocate(schema.length);
+      new Uint8Array(wasm.memory.buffer).set(schema, pointer);
+      if (pointer === 0 || wasm.configureJsonSchema(pointer, schema.length) !== Status.Ok) throw new RangeError("podnet.wasm refused the JSON schema");
+      SCHEMA_CONFIGURED.add(wasm);
+    }
+    this.jsonArea = wasm.allocate(JSON_AREA_BYTES);
+    if (this.jsonArea === 0) throw new RangeError("podnet.wasm refused the JSON output area");
+  }
 
   /** Decodes `data` captured with `linkType` into plain objects. */
   decode(data: Uint8Array, linkType: number, number: number, timestamp: number, originalLength = data.length): DecodedPacket {
@@ -130,15 +151,26 @@ export class PacketDecoder {
     const decoder = this;
     return {
       number, timestamp, capturedLength: data.length, originalLength, layers, error,
+      jsonParts() {
+        return {
+          head: `{"number":${number},"timestamp":${timestamp},"capturedLength":${data.length},"originalLength":${originalLength},`,
+          body: decoder.renderLayersJson(pointer, data.length),
+          tail: error ? `,"error":${JSON.stringify(error)}}` : "}",
+        };
+      },
       json() {
-        let text = `{"number":${number},"timestamp":${timestamp},"capturedLength":${data.length},"originalLength":${originalLength},"layers":[`;
-        for (let index = 0; index < layers.length; index++) text += (index > 0 ? "," : "") + layers.json(index);
-        text += `],"payload":"${decoder.payloadHex()}"`;
-        if (decoder.trailerStart >= 0 && decoder.trailerStart < data.length) text += `,"trailer":"${toHex(decoder.bytes.subarray(pointer + decoder.trailerStart, pointer + data.length))}"`;
-        if (error) text += `,"error":${JSON.stringify(error)}`;
-        return `${text}}`;
+        const { head, body, tail } = this.jsonParts();
+        return head + LATIN1.decode(body) + tail;
       },
     };
+  }
+
+  /** The Wasm core's JSON of the last decoded packet's layers, payload and trailer. */
+  private renderLayersJson(pointer: number, length: number): Uint8Array {
+    const written = this.wasm.renderLayersJson(pointer, length, this.jsonArea, JSON_AREA_BYTES);
+    if (written < 0) throw new RangeError(`renderLayersJson: ${Status[-written]}`);
+    this.refreshViews();
+    return this.bytes.subarray(this.jsonArea, this.jsonArea + written);
   }
 
   /** Hex of the bytes the last decoded packet's headers did not claim. */
@@ -161,7 +193,7 @@ export class PacketDecoder {
     if (memory === this.memory) return;
     this.memory = memory;
     this.table = this.wasm.layerTable();
-    this.words = new Uint32Array(memory, this.table, (MAX_LAYERS * LAYER_BYTES) / 4 + 2);
+    this.words = new Uint32Array(memory, this.table, (MAX_LAYERS * LAYER_BYTES) / 4 + SUMMARY_WORDS);
     this.bytes = new Uint8Array(memory);
   }
 

@@ -4,6 +4,7 @@
 // quads, checksum verdicts as "good" | "bad" | "absent", and IPv4/TCP options as hex.
 
 import { ChecksumState, EthernetField, HeaderKind } from "../../assembly/shared/fields";
+import { CHECKSUM_WORDS_OFFSET, JsonFormat } from "../../assembly/shared/decode";
 import { ipv4ToNumber, macToWords, numberToIpv4, wordsToMac } from "../net/addresses";
 import { fromHex, toHex } from "./hex";
 import { FIELD_NAMES } from "../wasm/field-names";
@@ -137,10 +138,6 @@ export class RecordLayers implements LayerList {
     return layerFromRecord(this.kinds[index], this.words, this.starts[index], this.options(index));
   }
 
-  /** Layer `index` as JSON text. */
-  json(index: number): string {
-    return layerJsonFromRecord(this.kinds[index], this.words, this.starts[index], this.options(index));
-  }
 
   get length(): number {
     return this.kinds.length;
@@ -154,18 +151,6 @@ export class RecordLayers implements LayerList {
     if (!step || (untagged(kind, this.words, this.starts[index]) && VLAN_KEYS.has(key))) return undefined;
     return shown(step, this.words, this.starts[index]);
   }
-}
-
-/** The JSON text of a record's layer object, the same as JSON.stringify(layerFromRecord(…)). */
-export function layerJsonFromRecord(kind: HeaderKind, words: Uint32Array, start: number, options: Uint8Array): string {
-  let json = `{"layer":"${LAYER_NAMES[kind]}"`;
-  const skipVlan = untagged(kind, words, start);
-  for (const step of PLANS.get(kind)!) {
-    if (skipVlan && VLAN_KEYS.has(step.key)) continue;
-    json += step.show === "plain" ? step.jsonKey + words[start + step.index] : `${step.jsonKey}"${shown(step, words, start)}"`;
-  }
-  if (options.length > 0) json += `,"options":"${toHex(options)}"`;
-  return `${json}}`;
 }
 
 /** The layer object of the `kind` record whose words start at words[start]. */
@@ -210,4 +195,24 @@ export function fromLayerObject(object: LayerObject, where: string): { kind: Hea
   }
   if (kind === HeaderKind.Ethernet) fields.hasVlan = "vlanTci" in object ? 1 : 0;
   return { kind, fields, options };
+}
+
+/** The schema renderLayersJson follows (layout in assembly/shared/decode.ts), from the same plans. */
+export function jsonSchemaBytes(): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts: number[] = new Array(CHECKSUM_WORDS_OFFSET).fill(0);
+  for (const word of ['"bad"', '"good"', '"absent"']) parts.push(word.length, ...encoder.encode(word));
+  for (const [kind, steps] of PLANS) {
+    const at = parts.length;
+    [at & 255, (at >>> 8) & 255, (at >>> 16) & 255, at >>> 24].forEach((byte, i) => (parts[kind * 4 + i] = byte));
+    const opening = encoder.encode(`{"layer":"${LAYER_NAMES[kind]}"`);
+    parts.push(steps.length, opening.length, ...opening);
+    for (const step of steps) {
+      const format = step.show === "mac" ? JsonFormat.Mac : step.show === "ip" ? JsonFormat.Ipv4 : step.show === "checksum" ? JsonFormat.ChecksumWord
+        : kind === HeaderKind.Ethernet && VLAN_KEYS.has(step.key) ? JsonFormat.VlanNumber : JsonFormat.Number;
+      const key = encoder.encode(step.jsonKey);
+      parts.push(format, step.index, Math.max(step.lowIndex, 0), key.length, ...key);
+    }
+  }
+  return Uint8Array.from(parts);
 }

@@ -31,6 +31,8 @@ export interface CoreExports {
   routeMemoryBytes(): number;
   layerTable(): number;
   decodePacket(ptr: number, len: number, linkType: number, rulePort: number, ruleKind: number): number;
+  configureJsonSchema(ptr: number, len: number): number;
+  renderLayersJson(packet: number, packetLength: number, output: number, capacity: number): number;
   parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
   emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
 }
