@@ -1,0 +1,83 @@
+// A real etcd (Debian's etcd-server) for tests: loopback only, free ports, a temporary data
+// directory, stopped by PID afterwards (also when the test process exits early).
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ETCD = "/usr/bin/etcd";
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+export interface EtcdServer {
+  endpoint: string;
+  stop(): Promise<void>;
+  /** Stops etcd but keeps its data, for outage tests; start() brings it back on the same port. */
+  pause(): Promise<void>;
+  start(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+});
+
+/** Starts etcd on 127.0.0.1 and waits until it answers. Fails loudly when etcd is missing. */
+export async function startEtcd(): Promise<EtcdServer> {
+  if (!existsSync(ETCD)) throw new Error(`${ETCD} is missing: run scripts/setup.sh (Debian package etcd-server)`);
+  const dataDirectory = mkdtempSync(join(tmpdir(), "podnet-etcd-"));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(ETCD, [
+      "--name", "podnet-test", "--data-dir", dataDirectory,
+      "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+      "--listen-peer-urls", `http://127.0.0.1:${peerPort}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
+      "--initial-cluster", `podnet-test=http://127.0.0.1:${peerPort}`, "--log-level", "error",
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    running.add(child);
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (child.exitCode !== null) throw new Error(`etcd exited ${child.exitCode}: ${stderr}`);
+      try {
+        const response = await fetch(`${endpoint}/health`);
+        if (response.ok) return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`etcd did not become healthy at ${endpoint}: ${stderr}`);
+  };
+  const halt = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child!.once("exit", resolve));
+    process.kill(child.pid!, "SIGTERM");
+    await exited;
+    running.delete(child);
+  };
+  await launch();
+  return {
+    endpoint,
+    pause: halt,
+    start: launch,
+    stop: async () => {
+      await halt();
+      rmSync(dataDirectory, { recursive: true, force: true });
+    },
+  };
+}

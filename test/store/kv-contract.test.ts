@@ -1,0 +1,154 @@
+// The key-value contract, run against both stores: the embedded SQLite store and a real etcd.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CompactedError, type KvEvent, type KvStore } from "../../host/store/kv.js";
+import { SqliteKv } from "../../host/store/sqlite-kv.js";
+import { EtcdKv } from "../../host/store/etcd-kv.js";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+interface Backend {
+  name: string;
+  open(): Promise<KvStore & { compact(revision: number): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+let etcd: EtcdServer | undefined;
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    open: async () => new SqliteKv(join(mkdtempSync(join(tmpdir(), "podnet-kv-")), "store.db")),
+    close: async () => undefined,
+  },
+  {
+    name: "etcd",
+    open: async () => {
+      etcd ??= await startEtcd();
+      return new EtcdKv({ endpoints: [etcd.endpoint] });
+    },
+    close: async () => etcd?.stop(),
+  },
+];
+
+/** Collects watch events until `count` arrived (or fails after a while). */
+function collect(store: KvStore, prefix: string, from: number) {
+  const events: KvEvent[] = [];
+  const errors: Error[] = [];
+  const watch = store.watch(prefix, from, (event) => events.push(event), (error) => errors.push(error));
+  const until = async (count: number) => {
+    for (let i = 0; i < 200 && events.length < count && errors.length === 0; i++) await sleep(20);
+    return events;
+  };
+  return { events, errors, watch, until };
+}
+
+for (const backend of backends) {
+  const test = suite(`kv contract: ${backend.name}`);
+  let store: Awaited<ReturnType<Backend["open"]>>;
+  test.before(async () => {
+    store = await backend.open();
+  });
+  test.after(async () => {
+    await store?.close();
+    await backend.close();
+  });
+
+  test("create makes a key once; a second create of it fails", async () => {
+    assert.is(await store.create("/t/a", "one", 0), true);
+    assert.is(await store.create("/t/a", "two", 0), false);
+    const kv = await store.get("/t/a");
+    assert.is(kv?.value, "one");
+    assert.is(kv?.createRevision, kv?.modRevision);
+  });
+
+  test("update is a compare-and-swap on the modification revision", async () => {
+    const before = (await store.get("/t/a"))!;
+    assert.is(await store.update("/t/a", "three", before.modRevision + 100, 0), false);
+    assert.is(await store.update("/t/a", "three", before.modRevision, 0), true);
+    const after = (await store.get("/t/a"))!;
+    assert.is(after.value, "three");
+    assert.ok(after.modRevision > before.modRevision);
+    assert.is(after.createRevision, before.createRevision);
+    assert.is(await store.update("/t/a", "four", before.modRevision, 0), false);
+  });
+
+  test("range lists a prefix in key order at a revision that rises with every change", async () => {
+    await store.create("/t/c", "c", 0);
+    await store.create("/t/b", "b", 0);
+    await store.create("/u/x", "x", 0);
+    const first = await store.range("/t/");
+    assert.equal(first.items.map((kv) => kv.key), ["/t/a", "/t/b", "/t/c"]);
+    await store.delete("/t/b");
+    const second = await store.range("/t/");
+    assert.equal(second.items.map((kv) => kv.key), ["/t/a", "/t/c"]);
+    assert.ok(second.revision > first.revision);
+  });
+
+  test("delete reports whether the key was there", async () => {
+    assert.is(await store.delete("/t/c"), true);
+    assert.is(await store.delete("/t/c"), false);
+    assert.is(await store.get("/t/c"), undefined);
+  });
+
+  test("a watch delivers every change after its revision, in order, and only under its prefix", async () => {
+    const { revision } = await store.range("/w/");
+    const { until, watch, errors } = collect(store, "/w/", revision);
+    await store.create("/w/1", "a", 0);
+    await store.create("/elsewhere", "z", 0);
+    const kv = (await store.get("/w/1"))!;
+    await store.update("/w/1", "b", kv.modRevision, 0);
+    await store.delete("/w/1");
+    const events = await until(3);
+    await watch.stop();
+    assert.equal(errors, []);
+    assert.equal(events.map((event) => [event.type, event.key, event.value]), [["put", "/w/1", "a"], ["put", "/w/1", "b"], ["delete", "/w/1", undefined]]);
+    assert.ok(events[0].revision < events[1].revision && events[1].revision < events[2].revision);
+  });
+
+  test("a watch from an older revision replays what happened since", async () => {
+    const { revision } = await store.range("/r/");
+    await store.create("/r/1", "x", 0);
+    await store.create("/r/2", "y", 0);
+    const { until, watch } = collect(store, "/r/", revision);
+    const events = await until(2);
+    await watch.stop();
+    assert.equal(events.map((event) => event.key), ["/r/1", "/r/2"]);
+  });
+
+  test("keys with a TTL expire and the watch sees the delete; a refresh keeps a key alive", async () => {
+    const { revision } = await store.range("/ttl/");
+    const { until, watch } = collect(store, "/ttl/", revision);
+    await store.create("/ttl/short", "gone soon", 2);
+    await store.create("/ttl/kept", "refreshed", 2);
+    for (let i = 0; i < 5; i++) {
+      await sleep(1000);
+      assert.is(await store.refresh("/ttl/kept", 2), true);
+      if ("expire" in store) await (store as SqliteKv).expire();
+    }
+    assert.is(await store.get("/ttl/short"), undefined);
+    assert.is((await store.get("/ttl/kept"))?.value, "refreshed");
+    const events = await until(3);
+    await watch.stop();
+    assert.ok(events.some((event) => event.type === "delete" && event.key === "/ttl/short"), JSON.stringify(events));
+    assert.is(await store.refresh("/ttl/short", 2), false);
+  });
+
+  test("a watch from a compacted revision ends with CompactedError", async () => {
+    const { revision } = await store.range("/c/");
+    await store.create("/c/1", "a", 0);
+    await store.create("/c/2", "b", 0);
+    const { revision: latest } = await store.range("/c/");
+    await store.compact(latest);
+    const { watch, errors } = collect(store, "/c/", revision);
+    for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(20);
+    await watch.stop();
+    assert.is(errors.length, 1);
+    assert.instance(errors[0], CompactedError, errors[0].message);
+  });
+
+  test.run();
+}
