@@ -1,8 +1,10 @@
 // Where the build's artifacts (podnet.wasm, podnet.node) come from: embedded assets when running
 // as the single executable, the dist/ folder otherwise (tests and `node dist/podnet.cjs`).
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as sea from "node:sea";
 
@@ -32,3 +34,37 @@ export function readAsset(name: string): Uint8Array<ArrayBuffer> {
     throw new Error(`cannot read ${name} at ${path}: run \`npm run build\` first (${(error as Error).message})`);
   }
 }
+
+/**
+ * Path of an embedded native module written out to a file (a shared object can only be loaded
+ * from one): content-addressed under $PODNET_RUNTIME_DIR or the temp dir, written then renamed so
+ * a concurrent process never loads half a file. Outside the single executable: dist/<name>.
+ */
+export function extractAsset(name: string, group: string[] = [name]): string {
+  if (!sea.isSea()) return join(distDirectory(), name);
+  const bytes = readAsset(name);
+  // Files that refer to each other (the .proto files) share one directory: key it by all of them.
+  const hash = createHash("sha256");
+  for (const member of group) hash.update(member === name ? bytes : readAsset(member));
+  const digest = hash.digest("hex").slice(0, 16);
+  const directory = join(process.env.PODNET_RUNTIME_DIR ?? tmpdir(), "podnet");
+  const path = join(directory, digest, name);
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, bytes, { mode: 0o500 });
+    renameSync(partial, path);
+  }
+  return path;
+}
+
+/** Where etcd3 finds rpc.proto (and the files it imports) in the bundle; set before etcd3 loads. */
+export function etcdProtoPath(): string {
+  if (!sea.isSea()) return join(distDirectory(), "etcd3-proto", "rpc.proto");
+  const group = ["etcd3-proto/rpc.proto", "etcd3-proto/kv.proto", "etcd3-proto/auth.proto"];
+  extractAsset(group[1], group);
+  extractAsset(group[2], group);
+  return extractAsset(group[0], group);
+}
+
+(globalThis as { podnetEtcdProtoPath?: () => string }).podnetEtcdProtoPath = etcdProtoPath;

@@ -14,11 +14,11 @@ node_dir=$(dirname "$(dirname "$(command -v node)")")
 (cd host/native && npx node-gyp rebuild --nodedir="$node_dir" --silent)
 cp host/native/build/Release/podnet.node dist/podnet.node
 
-echo "build: host bundle"
-npx esbuild host/cli/entry.ts --bundle --platform=node --target=node20 --format=cjs \
-  --define:PODNET_BUNDLE=true --define:import.meta.url=PODNET_IMPORT_META_URL \
-  --banner:js="var PODNET_IMPORT_META_URL = require(\"node:url\").pathToFileURL(__filename).href;" \
-  --outfile=dist/podnet.cjs --log-level=warning
+echo "build: host bundle (+ better-sqlite3's native module and etcd3's .proto files beside it)"
+node scripts/bundle.mjs
+cp node_modules/better-sqlite3/build/Release/better_sqlite3.node dist/better_sqlite3.node
+mkdir -p dist/etcd3-proto
+cp node_modules/etcd3/proto/*.proto dist/etcd3-proto/
 
 echo "build: browser decoder (examples/browser → dist/browser)"
 mkdir -p dist/browser

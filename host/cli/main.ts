@@ -6,13 +6,13 @@ import { VERSION } from "../version.js";
 import { packetCommand } from "./packet.js";
 import { versionCommand } from "./version.js";
 import { routeCommand } from "./route.js";
+import { agentCommand } from "./agent.js";
+import { statusCommand } from "./status.js";
 import { UsageError } from "./usage-error.js";
 
 /** Subcommands whose implementation lands with a later piece of work; they say so and fail. */
 const PLANNED: ReadonlyArray<[name: string, description: string]> = [
-  ["agent", "run the per-node agent: subnet lease, peer watch, routes and data path"],
   ["cni", "run the CNI plugin (ADD, DEL, CHECK, STATUS, GC, VERSION) in-process"],
-  ["status", "show the peer and lease table"],
 ];
 
 /** Builds the full command tree; exported so tests can drive it without a process. */
@@ -21,7 +21,9 @@ export function buildProgram(): Command {
     .description("container-network agent, CNI plugin and packet tools; the packet path runs in WebAssembly")
     .version(VERSION, "-V, --version", "print the version");
   program.addCommand(packetCommand());
+  program.addCommand(agentCommand());
   program.addCommand(routeCommand());
+  program.addCommand(statusCommand());
   program.addCommand(versionCommand());
   for (const [name, description] of PLANNED) {
     program

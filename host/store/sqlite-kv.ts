@@ -31,7 +31,7 @@ const POLL_MILLISECONDS = 5;
 
 export interface SqliteOptions {
   /** better-sqlite3's native module, when it is not where the package expects it (the single executable). */
-  nativeBinding?: string;
+  nativeBinding?: object;
   /** Clock for TTLs, injectable for tests. */
   now?: () => number;
 }
@@ -44,7 +44,7 @@ export class SqliteKv implements KvStore {
   constructor(readonly path: string, options: SqliteOptions = {}) {
     this.now = options.now ?? Date.now;
     try {
-      this.db = new Database(path, { nativeBinding: options.nativeBinding, timeout: 5000 });
+      this.db = new Database(path, { nativeBinding: options.nativeBinding as string | undefined, timeout: 5000 });
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
       this.db.exec(SCHEMA);

@@ -81,9 +81,9 @@ test("packet checksum refuses an odd number of hex digits, exit 2", () => {
 });
 
 test("a command not in this build says so and exits 1", () => {
-  const result = runPodnet(["agent", "--backend", "vxlan"]);
+  const result = runPodnet(["cni", "add"]);
   assert.is(result.status, 1);
-  assert.is(result.stderr, "podnet: podnet agent is not in this build yet\n");
+  assert.is(result.stderr, "podnet: podnet cni is not in this build yet\n");
 });
 
 test.run();

@@ -1,0 +1,245 @@
+// The node agent's control plane: take this node's subnet lease, publish it in the subnet file,
+// keep a table of every other node's lease current — from the store's watch as changes happen,
+// and by a full reconciliation on a timer, so a missed event is repaired (level-triggered) —
+// hand peer changes to the backend, and renew the lease before it expires. A bad store entry is
+// logged and skipped; a store outage is retried with backoff while the peer table stays as it was.
+
+import type { Logger } from "pino";
+import type { Backend } from "../backend/backend";
+import { CompactedError, type KvStore, type Watch } from "../store/kv";
+import { DEFAULT_LEASE_TTL_SECONDS, LeaseRegistry, type Lease, type LeaseEvent } from "../store/leases";
+import type { NetworkConfig } from "../store/network-config";
+import { formatPrefix } from "../wasm/route-table";
+import type { AgentMetrics } from "./metrics";
+import { previousSubnet, writeSubnetFile } from "./subnet-file";
+
+export interface AgentOptions {
+  store: KvStore;
+  prefix: string;
+  publicIp: string;
+  interfaceName: string;
+  backend: Backend;
+  subnetFile: string;
+  /** MTU written to the subnet file (the backend's overhead already taken off). */
+  mtu: number;
+  ipMasquerade: boolean;
+  /** Written to <prefix>/config when the store has none (the embedded store's first start). */
+  networkConfig?: string;
+  leaseTtlSeconds?: number;
+  /** Renew this long before the lease would expire (Flannel: an hour). */
+  renewMarginSeconds?: number;
+  reconcileIntervalSeconds?: number;
+  log: Logger;
+  metrics: AgentMetrics;
+}
+
+const MAX_BACKOFF_MILLISECONDS = 30_000;
+
+export class Agent {
+  readonly registry: LeaseRegistry;
+  /** Every other node's lease, by subnet, as the backend has been told. */
+  readonly peers = new Map<string, Lease>();
+  lease?: Lease;
+  config?: NetworkConfig;
+  private watch?: Watch;
+  private lastRevision = 0;
+  private timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private storeHealthy = false;
+  private backoff = 1000;
+
+  constructor(private readonly options: AgentOptions) {
+    this.registry = new LeaseRegistry(options.store, options.prefix);
+  }
+
+  /** Ready: the lease is held and the store answered last time it was asked. */
+  healthy(): boolean {
+    return this.lease !== undefined && this.storeHealthy && !this.stopped;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    if (this.options.networkConfig && (await this.registry.initialise(this.options.networkConfig))) {
+      log.info({ prefix: this.options.prefix }, "wrote the network config to the store");
+    }
+    this.config = await this.registry.config();
+    await this.acquire();
+    await this.options.backend.setup({ lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
+    await this.reconcile();
+    this.startWatch();
+    this.every((this.options.reconcileIntervalSeconds ?? 30) * 1000, () => this.reconcile().catch(() => undefined));
+    this.scheduleRenewal();
+  }
+
+  /** Stops watching and renewing; the lease stays in the store, so a restart reuses it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.watch?.stop();
+    this.options.log.info({ subnet: this.lease?.subnet }, "agent stopped; lease kept");
+  }
+
+  private async acquire(): Promise<void> {
+    const { log, backend } = this.options;
+    const previous = previousSubnet(this.options.subnetFile);
+    this.lease = await this.registry.acquire({
+      publicIp: this.options.publicIp,
+      backendType: backend.name,
+      backendData: backend.backendData(),
+      previousSubnet: previous,
+      ttlSeconds: this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS,
+    });
+    this.storeHealthy = true;
+    writeSubnetFile(this.options.subnetFile, {
+      network: formatPrefix(this.config!.network),
+      subnet: this.lease.subnet,
+      mtu: this.options.mtu,
+      ipMasquerade: this.options.ipMasquerade,
+    });
+    log.info({ subnet: this.lease.subnet, publicIp: this.options.publicIp, previous, subnetFile: this.options.subnetFile }, "lease acquired");
+  }
+
+  /** Makes the peer table and the backend match the store exactly. */
+  async reconcile(): Promise<void> {
+    const { metrics, log } = this.options;
+    const end = metrics.reconcileSeconds.startTimer();
+    try {
+      const { leases, skipped, revision } = await this.registry.list();
+      this.storeHealthy = true;
+      for (const entry of skipped) log.warn({ key: entry.key, reason: entry.reason }, "skipped a store entry that is not a valid lease");
+      metrics.skippedEntries.inc(skipped.length);
+      const wanted = new Map(leases.filter((lease) => lease.subnet !== this.lease?.subnet).map((lease) => [lease.subnet, lease]));
+      for (const [subnet, peer] of this.peers) if (!wanted.has(subnet)) await this.removePeer(peer);
+      for (const peer of wanted.values()) await this.addPeer(peer);
+      if (!leases.some((lease) => lease.subnet === this.lease?.subnet) && !this.stopped) {
+        log.warn({ subnet: this.lease?.subnet }, "our lease is gone from the store; acquiring again");
+        await this.acquire();
+      }
+      this.lastRevision = Math.max(this.lastRevision, revision);
+      metrics.reconcileRuns.inc();
+    } catch (error) {
+      this.storeFailed("reconcile", error as Error);
+      throw error;
+    } finally {
+      end();
+    }
+  }
+
+  private async addPeer(peer: Lease): Promise<void> {
+    const known = this.peers.get(peer.subnet);
+    if (known && known.publicIp === peer.publicIp && JSON.stringify(known.backendData) === JSON.stringify(peer.backendData)) return;
+    await this.options.backend.addPeer(peer);
+    this.peers.set(peer.subnet, peer);
+    this.options.metrics.leasesKnown.set(this.peers.size);
+    this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, known ? "peer changed" : "peer added");
+  }
+
+  private async removePeer(peer: Lease): Promise<void> {
+    await this.options.backend.removePeer(peer);
+    this.peers.delete(peer.subnet);
+    this.options.metrics.leasesKnown.set(this.peers.size);
+    this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "peer removed");
+  }
+
+  private startWatch(): void {
+    if (this.stopped) return;
+    this.watch = this.registry.watch(this.lastRevision, (event) => void this.onEvent(event), (error) => void this.onWatchError(error));
+  }
+
+  private async onEvent(event: LeaseEvent): Promise<void> {
+    const { metrics, log } = this.options;
+    metrics.watchEvents.inc({ type: event.type });
+    this.lastRevision = Math.max(this.lastRevision, event.revision);
+    this.storeHealthy = true;
+    this.backoff = 1000;
+    try {
+      if (event.type === "skipped") {
+        metrics.skippedEntries.inc();
+        log.warn({ key: event.entry.key, reason: event.entry.reason }, "skipped a store entry that is not a valid lease");
+      } else if (event.type === "added" && event.lease.subnet !== this.lease?.subnet) {
+        await this.addPeer(event.lease);
+      } else if (event.type === "removed") {
+        const peer = this.peers.get(event.subnet);
+        if (peer) await this.removePeer(peer);
+        else if (event.subnet === this.lease?.subnet && !this.stopped) {
+          log.warn({ subnet: event.subnet }, "our lease was removed from the store; acquiring again");
+          await this.acquire();
+        }
+      }
+    } catch (error) {
+      log.error({ error: (error as Error).message, event: event.type }, "handling a lease change failed; the next reconcile repairs it");
+    }
+  }
+
+  private async onWatchError(error: Error): Promise<void> {
+    if (this.stopped) return;
+    const { log } = this.options;
+    await this.watch?.stop().catch(() => undefined);
+    if (error instanceof CompactedError) {
+      log.warn({ revision: this.lastRevision }, "watch history compacted; listing again");
+    } else {
+      this.storeFailed("watch", error);
+      log.warn({ error: error.message, retryInMilliseconds: this.backoff }, "watch failed; retrying");
+      await this.sleep(this.backoff);
+      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
+    }
+    // Level-triggered recovery: a full list repairs whatever the gap hid, then watch from there.
+    while (!this.stopped) {
+      try {
+        await this.reconcile();
+        break;
+      } catch {
+        await this.sleep(this.backoff);
+        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
+      }
+    }
+    this.startWatch();
+  }
+
+  private scheduleRenewal(): void {
+    const ttl = this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    const margin = Math.min(this.options.renewMarginSeconds ?? 3600, ttl / 2);
+    this.after((ttl - margin) * 1000, async () => {
+      try {
+        if (await this.registry.renew(this.lease!, ttl)) {
+          this.options.metrics.renewals.inc();
+          this.options.log.info({ subnet: this.lease!.subnet }, "lease renewed");
+        } else {
+          this.options.log.warn({ subnet: this.lease!.subnet }, "lease expired before renewal; acquiring again");
+          await this.acquire();
+        }
+        this.scheduleRenewal();
+      } catch (error) {
+        this.storeFailed("renew", error as Error);
+        this.after(this.backoff, () => this.scheduleRenewal());
+      }
+    });
+  }
+
+  private storeFailed(operation: string, error: Error): void {
+    this.storeHealthy = false;
+    this.options.metrics.storeErrors.inc({ operation });
+    this.options.log.error({ operation, error: error.message }, "store operation failed");
+  }
+
+  private after(milliseconds: number, work: () => unknown): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void work();
+    }, milliseconds);
+    this.timers.add(timer);
+  }
+
+  private every(milliseconds: number, work: () => unknown): void {
+    this.after(milliseconds, () => {
+      void work();
+      this.every(milliseconds, work);
+    });
+  }
+
+  private sleep(milliseconds: number): Promise<void> {
+    return new Promise((resolve) => this.after(milliseconds, resolve));
+  }
+}

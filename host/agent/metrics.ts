@@ -1,0 +1,39 @@
+// The agent's Prometheus metrics and its /metrics and /healthz endpoints.
+
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly leasesKnown = new Gauge({ name: "podnet_leases_known", help: "Peer leases in the agent's table", registers: [this.registry] });
+  readonly watchEvents = new Counter({ name: "podnet_watch_events_total", help: "Lease changes received from the store's watch", labelNames: ["type"], registers: [this.registry] });
+  readonly reconcileRuns = new Counter({ name: "podnet_reconcile_runs_total", help: "Full reconciliations of the peer table with the store", registers: [this.registry] });
+  readonly reconcileSeconds = new Histogram({ name: "podnet_reconcile_duration_seconds", help: "Time one full reconciliation took", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  readonly storeErrors = new Counter({ name: "podnet_store_errors_total", help: "Store operations that failed", labelNames: ["operation"], registers: [this.registry] });
+  readonly renewals = new Counter({ name: "podnet_lease_renewals_total", help: "Renewals of this node's lease", registers: [this.registry] });
+  readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "podnet_process_" });
+  }
+}
+
+/** Serves /metrics and /healthz on host:port (port 0: any free one); resolves with the bound port. */
+export async function serveMetrics(metrics: AgentMetrics, address: string, healthy: () => boolean): Promise<{ server: Server; port: number }> {
+  const [host, portText] = address.includes(":") ? [address.slice(0, address.lastIndexOf(":")), address.slice(address.lastIndexOf(":") + 1)] : ["127.0.0.1", address];
+  const server = createServer(async (request, response) => {
+    if (request.url === "/metrics") {
+      response.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics());
+    } else if (request.url === "/healthz") {
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ok\n" : "not ready\n");
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(portText), host, () => resolve());
+  });
+  return { server, port: (server.address() as { port: number }).port };
+}

@@ -1,0 +1,86 @@
+// `podnet agent`: the per-node daemon. Runs until SIGTERM or SIGINT, then stops cleanly and keeps
+// its lease, so a restart gets the same subnet.
+
+import { Command, Option } from "commander";
+import { Agent } from "../agent/agent";
+import { createLogger, type LogFormat } from "../agent/log";
+import { AgentMetrics, serveMetrics } from "../agent/metrics";
+import { NoneBackend } from "../backend/none";
+import { detectInterface } from "../net/detect";
+import { ipv4ToNumber } from "../net/addresses";
+import { openStore, type StoreFlags } from "../store/open";
+import { withStoreFlags } from "./store-flags";
+import { UsageError } from "./usage-error";
+
+interface AgentFlags extends StoreFlags {
+  etcdPrefix: string;
+  publicIp?: string;
+  iface?: string;
+  backend: string;
+  subnetFile: string;
+  mtu?: string;
+  ipMasq?: boolean;
+  networkConfig?: string;
+  leaseTtl: string;
+  reconcileInterval: string;
+  metricsAddress: string;
+  logFormat: LogFormat;
+}
+
+const positive = (text: string, flag: string) => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${flag} must be a whole number above 0, got '${text}'`);
+  return value;
+};
+
+export function agentCommand(): Command {
+  const command = new Command("agent").description("run the per-node agent: subnet lease, peer watch, routes and data path");
+  withStoreFlags(command)
+    .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
+    .option("--iface <name>", "the underlay interface (default: the default route's)")
+    .addOption(new Option("--backend <name>", "data-plane backend (only 'none' in this build: control plane only)").default("none"))
+    .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
+    .option("--mtu <bytes>", "MTU for pods (default: the interface's, less the backend's overhead)")
+    .option("--ip-masq", "masquerade pod traffic leaving the cluster network (written to the subnet file)")
+    .option("--network-config <json>", "network config to write when the store has none, e.g. '{\"Network\":\"10.244.0.0/16\"}'")
+    .option("--lease-ttl <seconds>", "lease lifetime; renewed an hour (at most half of it) before expiry", "86400")
+    .option("--reconcile-interval <seconds>", "full reconciliation period", "30")
+    .option("--metrics-address <host:port>", "where /metrics and /healthz listen", "127.0.0.1:9808")
+    .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
+    .action(async (flags: AgentFlags) => {
+      if (flags.backend !== "none") throw new UsageError(`backend '${flags.backend}' is not in this build yet (only 'none')`);
+      const log = createLogger(flags.logFormat);
+      let publicIp = flags.publicIp;
+      let interfaceName = flags.iface ?? "";
+      let mtu = flags.mtu ? positive(flags.mtu, "--mtu") : 1500;
+      if (publicIp) ipv4ToNumber(publicIp);
+      if (!publicIp || !flags.iface) {
+        const detected = detectInterface(flags.iface);
+        publicIp ??= detected.publicIp;
+        interfaceName = detected.interfaceName;
+        if (!flags.mtu) mtu = detected.mtu;
+      }
+      const store = await openStore(flags);
+      const metrics = new AgentMetrics();
+      const agent = new Agent({
+        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backend: new NoneBackend(log), subnetFile: flags.subnetFile, mtu,
+        ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
+        reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
+      });
+      const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
+      log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
+      await agent.start();
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          log.info({ signal }, "shutting down");
+          resolve();
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+      await agent.stop();
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+    });
+  return command;
+}

@@ -1,0 +1,36 @@
+// `podnet status`: every node's lease from the store, as a table or JSON.
+
+import { Command } from "commander";
+import { LeaseRegistry } from "../store/leases";
+import { openStore, type StoreFlags } from "../store/open";
+import { withStoreFlags } from "./store-flags";
+
+export function statusCommand(): Command {
+  const command = new Command("status").description("show the peer and lease table from the store");
+  withStoreFlags(command)
+    .option("--json", "one JSON object per node")
+    .action(async (flags: StoreFlags & { etcdPrefix: string; json?: boolean }) => {
+      const store = await openStore(flags);
+      try {
+        const { leases, skipped } = await new LeaseRegistry(store, flags.etcdPrefix).list();
+        const rows = leases.map((lease) => ({
+          node: lease.publicIp,
+          subnet: lease.subnet,
+          backend: lease.backendType,
+          vtepMac: typeof lease.backendData?.VtepMAC === "string" ? lease.backendData.VtepMAC : null,
+        }));
+        if (flags.json) {
+          for (const row of rows) console.log(JSON.stringify(row));
+        } else {
+          const header = ["NODE", "SUBNET", "BACKEND", "VTEP MAC"];
+          const table = [header, ...rows.map((row) => [row.node, row.subnet, row.backend, row.vtepMac ?? "-"])];
+          const widths = header.map((_, column) => Math.max(...table.map((line) => line[column].length)));
+          for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
+        }
+        for (const entry of skipped) process.stderr.write(`podnet: skipped ${entry.key}: ${entry.reason}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  return command;
+}

@@ -1,0 +1,130 @@
+// The agent as operators run it: the single executable, on the embedded store and on a real
+// etcd, two nodes seeing each other, metrics and health, a clean stop that keeps the lease, bad
+// store entries skipped, and an etcd outage survived.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { distPath } from "../helpers/paths.js";
+import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
+import { SqliteKv } from "../../host/store/sqlite-kv.js";
+import { EtcdKv } from "../../host/store/etcd-kv.js";
+
+const NETWORK = '{"Network":"10.244.0.0/16","Backend":{"Type":"none"}}';
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+const agents = new Set<ChildProcess>();
+let etcd: EtcdServer | undefined;
+
+interface RunningAgent {
+  child: ChildProcess;
+  metricsPort: number;
+  subnetFile: string;
+  log: () => string;
+}
+
+async function startAgent(directory: string, name: string, publicIp: string, storeFlags: string[]): Promise<RunningAgent> {
+  const metricsPort = await freePort();
+  const subnetFile = join(directory, `${name}.env`);
+  const child = spawn(distPath("podnet"), ["agent", ...storeFlags, "--public-ip", publicIp, "--iface", "eth0", "--subnet-file", subnetFile,
+    "--network-config", NETWORK, "--metrics-address", `127.0.0.1:${metricsPort}`, "--reconcile-interval", "1", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+  agents.add(child);
+  let log = "";
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  const agent = { child, metricsPort, subnetFile, log: () => log };
+  await until(async () => (await health(agent)) === 200, `agent ${name} healthy`);
+  return agent;
+}
+
+async function health(agent: RunningAgent): Promise<number> {
+  try {
+    return (await fetch(`http://127.0.0.1:${agent.metricsPort}/healthz`)).status;
+  } catch {
+    return 0;
+  }
+}
+
+async function metric(agent: RunningAgent, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${name} `) || candidate.startsWith(`${name}{`));
+  return line ? Number(line.split(" ").pop()) : NaN;
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, milliseconds = 10_000): Promise<void> {
+  const deadline = Date.now() + milliseconds;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function stopAgent(agent: RunningAgent): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => agent.child.once("exit", (code) => resolve(code)));
+  process.kill(agent.child.pid!, "SIGTERM");
+  const code = await exited;
+  agents.delete(agent.child);
+  return code;
+}
+
+test.after(async () => {
+  for (const child of agents) if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+  await etcd?.stop();
+});
+
+test("two agents on the embedded store lease different subnets, write subnet files, and see each other", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-"));
+  const store = ["--store", "sqlite", "--store-path", join(directory, "store.db")];
+  const a = await startAgent(directory, "a", "198.18.0.1", store);
+  const b = await startAgent(directory, "b", "198.18.0.2", store);
+  await until(async () => (await metric(a, "podnet_leases_known")) === 1 && (await metric(b, "podnet_leases_known")) === 1, "each agent to know the other");
+  const fileA = readFileSync(a.subnetFile, "utf8");
+  const fileB = readFileSync(b.subnetFile, "utf8");
+  assert.match(fileA, /^FLANNEL_NETWORK=10\.244\.0\.0\/16\nFLANNEL_SUBNET=10\.244\.\d+\.1\/24\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n$/);
+  assert.is.not(fileA.split("\n")[1], fileB.split("\n")[1]);
+  assert.ok((await metric(a, "podnet_reconcile_runs_total")) >= 1);
+  assert.match(a.log(), '"msg":"peer added"');
+
+  // A broken entry is logged and skipped; the agent carries on.
+  const kv = new SqliteKv(join(directory, "store.db"));
+  await kv.create("/coreos.com/network/subnets/10.244.250.0-24", "{broken", 0);
+  await until(() => a.log().includes("skipped a store entry that is not a valid lease"), "the skip to be logged");
+  assert.is(await health(a), 200);
+  assert.is(await metric(a, "podnet_leases_known"), 1);
+  await kv.close();
+
+  // A clean stop keeps the lease: the restarted agent gets the same subnet, the other still sees it.
+  assert.is(await stopAgent(b), 0);
+  assert.match(b.log(), "agent stopped; lease kept");
+  const again = await startAgent(directory, "b", "198.18.0.2", store);
+  assert.is(readFileSync(again.subnetFile, "utf8"), fileB);
+  assert.is(await stopAgent(again), 0);
+  assert.is(await metric(a, "podnet_leases_known"), 1);
+  assert.is(await stopAgent(a), 0);
+});
+
+test("on etcd, an agent survives an outage: keeps its peers, reconnects, and catches up", async () => {
+  etcd = await startEtcd();
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-etcd-"));
+  const store = ["--store", "etcd", "--etcd-endpoints", etcd.endpoint];
+  const a = await startAgent(directory, "a", "198.18.0.1", store);
+  const b = await startAgent(directory, "b", "198.18.0.2", store);
+  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "a to see b");
+  await stopAgent(b);
+
+  await etcd.pause();
+  await until(async () => (await health(a)) === 503, "a to notice the outage");
+  assert.is(await metric(a, "podnet_leases_known"), 1);
+  assert.ok((await metric(a, "podnet_store_errors_total")) >= 1);
+  await etcd.start();
+
+  // A node that joins after the outage shows up in a's table.
+  const kv = new EtcdKv({ endpoints: [etcd.endpoint] });
+  await kv.create("/coreos.com/network/subnets/10.244.123.0-24", '{"PublicIP":"198.18.0.3","PublicIPv6":null,"BackendType":"none","BackendData":null}', 0);
+  await kv.close();
+  await until(async () => (await health(a)) === 200 && (await metric(a, "podnet_leases_known")) === 2, "a to reconnect and catch up", 30_000);
+  assert.is(await stopAgent(a), 0);
+});
+
+test.run();
