@@ -19,6 +19,11 @@ export function distDirectory(): string {
   return fileURLToPath(new URL("../dist/", import.meta.url));
 }
 
+/** True when running as the bundle (dist/podnet.cjs or the single executable), not from sources. */
+export function isBundle(): boolean {
+  return typeof PODNET_BUNDLE !== "undefined";
+}
+
 /** True when this process is the single executable with embedded assets. */
 export function isSingleExecutable(): boolean {
   return sea.isSea();

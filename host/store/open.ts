@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import type { KvStore } from "./kv";
 import { SqliteKv } from "./sqlite-kv";
-import { extractAsset, isSingleExecutable } from "../assets";
+import { extractAsset, isBundle } from "../assets";
 
 export interface StoreFlags {
   store: "sqlite" | "etcd";
@@ -16,11 +16,12 @@ export interface StoreFlags {
 }
 
 /**
- * The native module better-sqlite3 needs: the package's own, or, in the single executable (whose
- * require loads built-ins only), the carried copy loaded with process.dlopen and handed over.
+ * The native module better-sqlite3 needs: the package's own when running from sources; in the
+ * bundle, the copy in dist/ (or, in the single executable, whose require loads built-ins only,
+ * the carried copy), loaded with process.dlopen and handed over.
  */
 function sqliteBinding(): object | undefined {
-  if (!isSingleExecutable()) return undefined;
+  if (!isBundle()) return undefined;
   const module = { exports: {} };
   process.dlopen(module, extractAsset("better_sqlite3.node"));
   return module.exports;
