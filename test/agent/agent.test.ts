@@ -24,11 +24,11 @@ interface RunningAgent {
   log: () => string;
 }
 
-async function startAgent(directory: string, name: string, publicIp: string, storeFlags: string[]): Promise<RunningAgent> {
+async function startAgent(directory: string, name: string, publicIp: string, storeFlags: string[], extra: string[] = []): Promise<RunningAgent> {
   const metricsPort = await freePort();
   const subnetFile = join(directory, `${name}.env`);
   const child = spawn(distPath("podnet"), ["agent", ...storeFlags, "--public-ip", publicIp, "--iface", "eth0", "--subnet-file", subnetFile,
-    "--network-config", NETWORK, "--metrics-address", `127.0.0.1:${metricsPort}`, "--reconcile-interval", "1", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+    "--network-config", NETWORK, "--metrics-address", `127.0.0.1:${metricsPort}`, "--reconcile-interval", "1", "--log-format", "json", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
   agents.add(child);
   let log = "";
   child.stderr!.on("data", (chunk) => (log += chunk));
@@ -102,6 +102,21 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   assert.is(await stopAgent(again), 0);
   assert.is(await metric(a, "podnet_leases_known"), 1);
   assert.is(await stopAgent(a), 0);
+});
+
+test("the lease is renewed before it expires and outlives its TTL", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-renew-"));
+  const storePath = join(directory, "store.db");
+  // A 4 s lease is renewed at half its life (the margin is at most half the TTL).
+  const agent = await startAgent(directory, "a", "198.18.0.9", ["--store", "sqlite", "--store-path", storePath], ["--lease-ttl", "4"]);
+  await until(async () => (await metric(agent, "podnet_lease_renewals_total")) >= 3, "three renewals", 15_000);
+  const kv = new SqliteKv(storePath);
+  await kv.expire();
+  const { items } = await kv.range("/coreos.com/network/subnets/");
+  assert.equal(items.map((item) => JSON.parse(item.value).PublicIP), ["198.18.0.9"]);
+  await kv.close();
+  assert.match(agent.log(), '"msg":"lease renewed"');
+  assert.is(await stopAgent(agent), 0);
 });
 
 test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and catches up", async () => {
