@@ -2,11 +2,31 @@
 // directory, stopped by PID afterwards (also when the test process exits early).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ETCD = "/usr/bin/etcd";
+
+async function healthy(endpoint: string): Promise<boolean> {
+  try {
+    return (await fetch(`${endpoint}/health`)).ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** True once something accepts TCP connections on the port (etcd with client-cert auth answers no plain health check). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
@@ -33,32 +53,35 @@ process.on("exit", () => {
   for (const child of running) if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGKILL");
 });
 
+/** Files for etcd with TLS and client-certificate authentication. */
+export interface EtcdTls {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+}
+
 /** Starts etcd on 127.0.0.1 and waits until it answers. Fails loudly when etcd is missing. */
-export async function startEtcd(): Promise<EtcdServer> {
+export async function startEtcd(tls?: EtcdTls): Promise<EtcdServer> {
   if (!existsSync(ETCD)) throw new Error(`${ETCD} is missing: run scripts/setup.sh (Debian package etcd-server)`);
   const dataDirectory = mkdtempSync(join(tmpdir(), "podnet-etcd-"));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${tls ? "https" : "http"}://127.0.0.1:${clientPort}`;
+  const tlsFlags = tls ? ["--cert-file", tls.serverCertFile, "--key-file", tls.serverKeyFile, "--trusted-ca-file", tls.caFile, "--client-cert-auth"] : [];
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn(ETCD, [
       "--name", "podnet-test", "--data-dir", dataDirectory,
       "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
       "--listen-peer-urls", `http://127.0.0.1:${peerPort}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
-      "--initial-cluster", `podnet-test=http://127.0.0.1:${peerPort}`, "--log-level", "error",
+      "--initial-cluster", `podnet-test=http://127.0.0.1:${peerPort}`, "--log-level", "error", ...tlsFlags,
     ], { stdio: ["ignore", "ignore", "pipe"] });
     running.add(child);
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk));
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`etcd exited ${child.exitCode}: ${stderr}`);
-      try {
-        const response = await fetch(`${endpoint}/health`);
-        if (response.ok) return;
-      } catch {
-        // Not listening yet.
-      }
+      if (tls ? await listening(clientPort) : await healthy(endpoint)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`etcd did not become healthy at ${endpoint}: ${stderr}`);
