@@ -12,18 +12,23 @@ export function statusCommand(): Command {
     .action(async (flags: StoreFlags & { etcdPrefix: string; json?: boolean }) => {
       const store = await openStore(flags);
       try {
-        const { leases, skipped } = await new LeaseRegistry(store, flags.etcdPrefix).list();
-        const rows = leases.map((lease) => ({
-          node: lease.publicIp,
-          subnet: lease.subnet,
-          backend: lease.backendType,
-          vtepMac: typeof lease.backendData?.VtepMAC === "string" ? lease.backendData.VtepMAC : null,
-        }));
+        const registry = new LeaseRegistry(store, flags.etcdPrefix);
+        const { leases, skipped } = await registry.list();
+        const rows = [];
+        for (const lease of leases) {
+          rows.push({
+            node: lease.publicIp,
+            subnet: lease.subnet,
+            backend: lease.backendType,
+            vtepMac: typeof lease.backendData?.VtepMAC === "string" ? lease.backendData.VtepMAC : null,
+            expires: (await registry.expiresAt(lease))?.toISOString().replace(/\.\d+Z$/, "Z") ?? null,
+          });
+        }
         if (flags.json) {
           for (const row of rows) console.log(JSON.stringify(row));
         } else {
-          const header = ["NODE", "SUBNET", "BACKEND", "VTEP MAC"];
-          const table = [header, ...rows.map((row) => [row.node, row.subnet, row.backend, row.vtepMac ?? "-"])];
+          const header = ["NODE", "SUBNET", "BACKEND", "VTEP MAC", "LEASE EXPIRES"];
+          const table = [header, ...rows.map((row) => [row.node, row.subnet, row.backend, row.vtepMac ?? "-", row.expires ?? "never"])];
           const widths = header.map((_, column) => Math.max(...table.map((line) => line[column].length)));
           for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
         }

@@ -104,6 +104,17 @@ export class EtcdKv implements KvStore {
     }
   }
 
+  async expiresAt(key: string): Promise<number | undefined> {
+    try {
+      const kv = (await this.client.get(key).exec()).kvs[0] as unknown as RawKv | undefined;
+      if (!kv || kv.lease === "0") return undefined;
+      const { TTL } = await this.client.leaseClient.leaseTimeToLive({ ID: kv.lease });
+      return Number(TTL) > 0 ? Date.now() + Number(TTL) * 1000 : undefined;
+    } catch (error) {
+      throw wrap(`lease time of ${key}`, error);
+    }
+  }
+
   async refresh(key: string, ttlSeconds: number): Promise<boolean> {
     const current = await this.get(key);
     if (!current) return false;

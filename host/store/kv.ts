@@ -46,6 +46,8 @@ export interface KvStore {
   create(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Replaces `key` only if its modRevision is still `expected` (compare-and-swap). */
   update(key: string, value: string, expectedModRevision: number, ttlSeconds: number): Promise<boolean>;
+  /** When the key will expire (unix milliseconds), or undefined when it has no TTL or is gone. */
+  expiresAt(key: string): Promise<number | undefined>;
   /** Restarts the key's TTL; false when the key is gone. */
   refresh(key: string, ttlSeconds: number): Promise<boolean>;
   /** Deletes `key`; false when it was not there. */

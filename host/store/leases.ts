@@ -155,6 +155,12 @@ export class LeaseRegistry {
     return this.kv.refresh(this.keyOf(lease.subnet), ttlSeconds);
   }
 
+  /** When the lease expires unless renewed (undefined: no TTL, or gone). */
+  async expiresAt(lease: Lease): Promise<Date | undefined> {
+    const at = await this.kv.expiresAt(this.keyOf(lease.subnet));
+    return at === undefined ? undefined : new Date(at);
+  }
+
   /** Gives the subnet back. */
   async revoke(lease: Lease): Promise<boolean> {
     return this.kv.delete(this.keyOf(lease.subnet));

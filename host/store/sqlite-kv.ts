@@ -125,6 +125,11 @@ export class SqliteKv implements KvStore {
     });
   }
 
+  async expiresAt(key: string): Promise<number | undefined> {
+    const at = this.db.prepare("SELECT expires_at FROM kv WHERE key = ?").pluck().get(key) as number | null | undefined;
+    return at === null || at === undefined || at <= this.now() ? undefined : at;
+  }
+
   async refresh(key: string, ttlSeconds: number): Promise<boolean> {
     // A TTL refresh changes no value, so, as an etcd keep-alive, it is not a change watchers see.
     return this.change(() => this.db.prepare("UPDATE kv SET expires_at = ? WHERE key = ?").run(this.expiry(ttlSeconds), key).changes === 1);

@@ -36,7 +36,7 @@ test("with a client certificate the store works over TLS; podnet status reads it
   await kv.close();
   const result = runPodnet(["status", "--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-cafile", file("ca.pem"), "--etcd-certfile", file("client.pem"), "--etcd-keyfile", file("client-key.pem"), "--json"]);
   assert.is(result.status, 0, result.stderr);
-  assert.equal(JSON.parse(result.stdout), { node: "198.18.0.31", subnet: "10.244.31.0/24", backend: "vxlan", vtepMac: "ee:00:00:00:00:31" });
+  assert.equal(JSON.parse(result.stdout), { node: "198.18.0.31", subnet: "10.244.31.0/24", backend: "vxlan", vtepMac: "ee:00:00:00:00:31", expires: null });
 });
 
 test("without a client certificate etcd refuses, and podnet says the store failed, exit 1", () => {

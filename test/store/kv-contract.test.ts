@@ -124,6 +124,9 @@ for (const backend of backends) {
     const { until, watch } = collect(store, "/ttl/", revision);
     await store.create("/ttl/short", "gone soon", 2);
     await store.create("/ttl/kept", "refreshed", 2);
+    const expiry = (await store.expiresAt("/ttl/short"))! - Date.now();
+    assert.ok(expiry > 0 && expiry <= 2500, `expires in ${expiry} ms`);
+    assert.is(await store.expiresAt("/t/a"), undefined);
     for (let i = 0; i < 5; i++) {
       await sleep(1000);
       assert.is(await store.refresh("/ttl/kept", 2), true);
