@@ -62,13 +62,34 @@ export class Agent {
     if (this.options.networkConfig && (await this.registry.initialise(this.options.networkConfig))) {
       log.info({ prefix: this.options.prefix }, "wrote the network config to the store");
     }
-    this.config = await this.registry.config();
+    this.config = await this.waitForConfig();
     await this.acquire();
     await this.options.backend.setup({ lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
     await this.reconcile();
     this.startWatch();
     this.every((this.options.reconcileIntervalSeconds ?? 30) * 1000, () => this.reconcile().catch(() => undefined));
     this.scheduleRenewal();
+  }
+
+  /**
+   * The network config; while it is missing or malformed, as flanneld does, log why and ask again
+   * (with backoff) instead of exiting: an operator may be about to write it.
+   */
+  private async waitForConfig(): Promise<NetworkConfig> {
+    for (;;) {
+      try {
+        const config = await this.registry.config();
+        this.backoff = 1000;
+        return config;
+      } catch (error) {
+        if (this.stopped) throw error;
+        this.storeHealthy = false;
+        this.options.log.error({ error: (error as Error).message, retryInMilliseconds: this.backoff }, "no usable network config; waiting for one");
+        this.options.metrics.storeErrors.inc({ operation: "config" });
+        await new Promise((resolve) => setTimeout(resolve, this.backoff));
+        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
+      }
+    }
   }
 
   /** Stops watching and renewing; the lease stays in the store, so a restart reuses it. */

@@ -69,8 +69,7 @@ export function agentCommand(): Command {
       });
       const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
-      await agent.start();
-      await new Promise<void>((resolve) => {
+      const stopping = new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
           log.info({ signal }, "shutting down");
           resolve();
@@ -78,6 +77,9 @@ export function agentCommand(): Command {
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
+      // A signal while still waiting for the config or a lease ends the wait too.
+      await Promise.race([agent.start(), stopping]);
+      await stopping;
       await agent.stop();
       await new Promise((resolve) => server.close(resolve));
       await store.close();

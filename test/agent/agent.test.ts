@@ -104,6 +104,46 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   assert.is(await stopAgent(a), 0);
 });
 
+test("a malformed network config is logged and waited out; the agent leases once a good one is written", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-config-"));
+  const storePath = join(directory, "store.db");
+  const kv = new SqliteKv(storePath);
+  await kv.create("/coreos.com/network/config", '{"Network":"10.244.0.0/33"}', 0);
+  const metricsPort = await freePort();
+  const child = spawn(distPath("podnet"), ["agent", "--store-path", storePath, "--public-ip", "198.18.0.8", "--iface", "eth0",
+    "--subnet-file", join(directory, "a.env"), "--metrics-address", `127.0.0.1:${metricsPort}`, "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+  agents.add(child);
+  let log = "";
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  const agent = { child, metricsPort, subnetFile: join(directory, "a.env"), log: () => log };
+  await until(() => log.includes("no usable network config; waiting for one"), "the bad config to be logged");
+  assert.match(log, "has length 33, more than 32");
+  assert.is(await health(agent), 503);
+  assert.is(child.exitCode, null);
+  const stored = (await kv.get("/coreos.com/network/config"))!;
+  await kv.update("/coreos.com/network/config", '{"Network":"10.244.0.0/16"}', stored.modRevision, 0);
+  await kv.close();
+  await until(async () => (await health(agent)) === 200, "the agent to lease with the fixed config", 15_000);
+  assert.match(readFileSync(agent.subnetFile, "utf8"), /^FLANNEL_NETWORK=10\.244\.0\.0\/16\n/);
+  assert.is(await stopAgent(agent), 0);
+});
+
+test("changes lost to a compacted history are recovered by listing again", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-compact-"));
+  const storePath = join(directory, "store.db");
+  const agent = await startAgent(directory, "a", "198.18.0.10", ["--store", "sqlite", "--store-path", storePath], ["--reconcile-interval", "3600"]);
+  // Freeze the agent, add a node and compact the history past it, then let the agent run on.
+  process.kill(agent.child.pid!, "SIGSTOP");
+  const kv = new SqliteKv(storePath);
+  await kv.create("/coreos.com/network/subnets/10.244.99.0-24", '{"PublicIP":"198.18.0.99","PublicIPv6":null,"BackendType":"none","BackendData":null}', 0);
+  await kv.compact((await kv.range("/")).revision);
+  await kv.close();
+  process.kill(agent.child.pid!, "SIGCONT");
+  await until(async () => (await metric(agent, "podnet_leases_known")) === 1, "the agent to list again and find the new node");
+  assert.match(agent.log(), '"msg":"watch history compacted; listing again"');
+  assert.is(await stopAgent(agent), 0);
+});
+
 test("the lease is renewed before it expires and outlives its TTL", async () => {
   const directory = mkdtempSync(join(tmpdir(), "podnet-agent-renew-"));
   const storePath = join(directory, "store.db");
