@@ -18,10 +18,11 @@ export interface AgentOptions {
   prefix: string;
   publicIp: string;
   interfaceName: string;
-  backend: Backend;
+  /** The backend for a network config's Backend.Type (an operator's --backend may override it). */
+  backendFor: (configuredType: string) => Backend;
   subnetFile: string;
-  /** MTU written to the subnet file (the backend's overhead already taken off). */
-  mtu: number;
+  /** The underlay's MTU; the subnet file gets it less the backend's overhead. */
+  underlayMtu: number;
   ipMasquerade: boolean;
   /** Written to <prefix>/config when the store has none (the embedded store's first start). */
   networkConfig?: string;
@@ -47,6 +48,8 @@ export class Agent {
   private stopped = false;
   private storeHealthy = false;
   private backoff = 1000;
+  private backendData: Record<string, unknown> | null = null;
+  private backend!: Backend;
 
   constructor(private readonly options: AgentOptions) {
     this.registry = new LeaseRegistry(options.store, options.prefix);
@@ -63,8 +66,11 @@ export class Agent {
       log.info({ prefix: this.options.prefix }, "wrote the network config to the store");
     }
     this.config = await this.waitForConfig();
+    this.backend = this.options.backendFor(this.config.backendType);
+    log.info({ backend: this.backend.name }, "backend chosen");
+    this.backendData = await this.backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
     await this.acquire();
-    await this.options.backend.setup({ lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
+    await this.backend.setup({ lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
     await this.reconcile();
     this.startWatch();
     this.every((this.options.reconcileIntervalSeconds ?? 30) * 1000, () => this.reconcile().catch(() => undefined));
@@ -102,12 +108,13 @@ export class Agent {
   }
 
   private async acquire(): Promise<void> {
-    const { log, backend } = this.options;
+    const { log } = this.options;
+    const backend = this.backend;
     const previous = previousSubnet(this.options.subnetFile);
     this.lease = await this.registry.acquire({
       publicIp: this.options.publicIp,
       backendType: backend.name,
-      backendData: backend.backendData(),
+      backendData: this.backendData,
       previousSubnet: previous,
       ttlSeconds: this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS,
     });
@@ -115,7 +122,7 @@ export class Agent {
     writeSubnetFile(this.options.subnetFile, {
       network: formatPrefix(this.config!.network),
       subnet: this.lease.subnet,
-      mtu: this.options.mtu,
+      mtu: this.options.underlayMtu - backend.overhead,
       ipMasquerade: this.options.ipMasquerade,
     });
     log.info({ subnet: this.lease.subnet, publicIp: this.options.publicIp, previous, subnetFile: this.options.subnetFile }, "lease acquired");
@@ -150,14 +157,14 @@ export class Agent {
   private async addPeer(peer: Lease): Promise<void> {
     const known = this.peers.get(peer.subnet);
     if (known && known.publicIp === peer.publicIp && JSON.stringify(known.backendData) === JSON.stringify(peer.backendData)) return;
-    await this.options.backend.addPeer(peer);
+    await this.backend.addPeer(peer);
     this.peers.set(peer.subnet, peer);
     this.options.metrics.leasesKnown.set(this.peers.size);
     this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, known ? "peer changed" : "peer added");
   }
 
   private async removePeer(peer: Lease): Promise<void> {
-    await this.options.backend.removePeer(peer);
+    await this.backend.removePeer(peer);
     this.peers.delete(peer.subnet);
     this.options.metrics.leasesKnown.set(this.peers.size);
     this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "peer removed");

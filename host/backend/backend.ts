@@ -15,8 +15,13 @@ export interface LocalNode {
 
 export interface Backend {
   readonly name: string;
-  /** Data this backend publishes in the lease (VXLAN: VNI and VtepMAC), before the lease is taken. */
-  backendData(): Record<string, unknown> | null;
+  /** Bytes the backend adds to each packet: the pods' MTU is the underlay's less this. */
+  readonly overhead: number;
+  /**
+   * Makes what does not depend on the lease (VXLAN: the VTEP device) and returns the data this
+   * backend publishes in the lease (VXLAN: VNI and VtepMAC).
+   */
+  prepare(node: { publicIp: string; interfaceName: string }): Promise<Record<string, unknown> | null>;
   /** Prepares devices for this node's lease. */
   setup(local: LocalNode): Promise<void>;
   /** Makes `peer` reachable; called again for a peer whose lease changed. */

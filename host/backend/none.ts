@@ -7,9 +7,10 @@ import type { Backend, LocalNode } from "./backend";
 
 export class NoneBackend implements Backend {
   readonly name = "none";
+  readonly overhead = 0;
   constructor(private readonly log: Logger) {}
 
-  backendData(): null {
+  async prepare(): Promise<null> {
     return null;
   }
 

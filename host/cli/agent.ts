@@ -5,7 +5,7 @@ import { Command, Option } from "commander";
 import { Agent } from "../agent/agent";
 import { createLogger, type LogFormat } from "../agent/log";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
-import { NoneBackend } from "../backend/none";
+import { BACKEND_NAMES, createBackend } from "../backend/registry";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
 import { openStore, type StoreFlags } from "../store/open";
@@ -16,7 +16,7 @@ interface AgentFlags extends StoreFlags {
   etcdPrefix: string;
   publicIp?: string;
   iface?: string;
-  backend: string;
+  backend?: string;
   subnetFile: string;
   mtu?: string;
   ipMasq?: boolean;
@@ -38,9 +38,9 @@ export function agentCommand(): Command {
   withStoreFlags(command)
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
-    .addOption(new Option("--backend <name>", "data-plane backend (only 'none' in this build: control plane only)").default("none"))
+    .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
-    .option("--mtu <bytes>", "MTU for pods (default: the interface's, less the backend's overhead)")
+    .option("--mtu <bytes>", "the underlay's MTU (default: the interface's); pods get it less the backend's overhead")
     .option("--ip-masq", "masquerade pod traffic leaving the cluster network (written to the subnet file)")
     .option("--network-config <json>", "network config to write when the store has none, e.g. '{\"Network\":\"10.244.0.0/16\"}'")
     .option("--lease-ttl <seconds>", "lease lifetime; renewed an hour (at most half of it) before expiry", "86400")
@@ -48,22 +48,17 @@ export function agentCommand(): Command {
     .option("--metrics-address <host:port>", "where /metrics and /healthz listen", "127.0.0.1:9808")
     .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
     .action(async (flags: AgentFlags) => {
-      if (flags.backend !== "none") throw new UsageError(`backend '${flags.backend}' is not in this build yet (only 'none')`);
       const log = createLogger(flags.logFormat);
-      let publicIp = flags.publicIp;
-      let interfaceName = flags.iface ?? "";
-      let mtu = flags.mtu ? positive(flags.mtu, "--mtu") : 1500;
-      if (publicIp) ipv4ToNumber(publicIp);
-      if (!publicIp || !flags.iface) {
-        const detected = detectInterface(flags.iface);
-        publicIp ??= detected.publicIp;
-        interfaceName = detected.interfaceName;
-        if (!flags.mtu) mtu = detected.mtu;
-      }
+      if (flags.publicIp) ipv4ToNumber(flags.publicIp);
+      const detected = detectInterface(flags.iface, !flags.publicIp);
+      const publicIp = flags.publicIp ?? detected.publicIp;
+      const interfaceName = detected.interfaceName;
+      const mtu = flags.mtu ? positive(flags.mtu, "--mtu") : detected.mtu;
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
       const agent = new Agent({
-        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backend: new NoneBackend(log), subnetFile: flags.subnetFile, mtu,
+        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backendFor: (configured) => createBackend(flags.backend ?? configured, log),
+        subnetFile: flags.subnetFile, underlayMtu: mtu,
         ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
       });

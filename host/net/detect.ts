@@ -16,16 +16,16 @@ function ipJson<T>(args: string[]): T {
   return JSON.parse(execFileSync("ip", ["-json", ...args], { encoding: "utf8" }) || "[]") as T;
 }
 
-/** The interface to use and its IPv4 address and MTU; throws naming what is missing. */
-export function detectInterface(name?: string): { interfaceName: string; publicIp: string; mtu: number } {
+/** The interface to use, its IPv4 address (when `needAddress`) and MTU; throws naming what is missing. */
+export function detectInterface(name?: string, needAddress = true): { interfaceName: string; publicIp: string; mtu: number } {
   let interfaceName = name;
   if (!interfaceName) {
     const [route] = ipJson<IpRoute[]>(["route", "show", "default"]);
     if (!route?.dev) throw new Error("no default route to find the interface by: give --iface and --public-ip");
     interfaceName = route.dev;
   }
-  const [link] = ipJson<IpAddressInfo[]>(["-4", "addr", "show", "dev", interfaceName]);
-  const address = link?.addr_info?.find((info) => info.family === "inet")?.local;
-  if (!address) throw new Error(`interface ${interfaceName} has no IPv4 address: give --public-ip`);
-  return { interfaceName, publicIp: address, mtu: link.mtu ?? 1500 };
+  const [link] = ipJson<IpAddressInfo[]>(["addr", "show", "dev", interfaceName]);
+  const address = link?.addr_info?.find((info) => info.family === "inet")?.local ?? "";
+  if (!address && needAddress) throw new Error(`interface ${interfaceName} has no IPv4 address: give --public-ip`);
+  return { interfaceName, publicIp: address, mtu: link?.mtu ?? 1500 };
 }

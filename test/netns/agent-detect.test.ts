@@ -24,7 +24,7 @@ test("the agent finds its interface and public IP from the default route", async
   const directory = mkdtempSync(join(tmpdir(), "podnet-detect-"));
   const subnetFile = join(directory, "subnet.env");
   const agent = spawnIn(namespace, distPath("podnet"), ["agent", "--store-path", join(directory, "store.db"), "--subnet-file", subnetFile,
-    "--network-config", '{"Network":"10.244.0.0/16"}', "--metrics-address", "127.0.0.1:0"]);
+    "--network-config", '{"Network":"10.244.0.0/16"}', "--backend", "none", "--metrics-address", "127.0.0.1:0"]);
   let log = "";
   agent.stderr!.on("data", (chunk) => (log += chunk));
   for (let i = 0; i < 200 && !existsSync(subnetFile); i++) await new Promise((resolve) => setTimeout(resolve, 50));

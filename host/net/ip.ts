@@ -1,0 +1,58 @@
+// Kernel state through iproute2, built in this one place: `ip -json` to read, `ip -batch -` (and
+// `bridge` for FDB entries) to write, never text parsing. podnet's routes carry its own route
+// protocol number, so podnet only ever changes routes it made.
+
+import { execFileSync } from "node:child_process";
+
+/** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
+export const PODNET_ROUTE_PROTOCOL = 107;
+
+/** An iproute2 command that failed; the message carries its stderr. */
+export class IpError extends Error {
+  readonly code = "IP";
+}
+
+function run(command: string, args: string[], input?: string): string {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new IpError(`${command} ${args.join(" ")}${input ? ` <<< ${input.trim().replace(/\n/g, "; ")}` : ""}: ${stderr || (error as Error).message}`);
+  }
+}
+
+/** Reads kernel state as JSON: ip -json ARGS. */
+export function ipJson<T>(args: string[]): T {
+  const output = run("ip", ["-json", ...args]).trim();
+  return (output === "" ? [] : JSON.parse(output)) as T;
+}
+
+/** Applies `commands` (ip syntax without the leading "ip") in one `ip -batch -`, stopping at the first failure. */
+export function ipBatch(commands: string[]): void {
+  if (commands.length > 0) run("ip", ["-batch", "-"], `${commands.join("\n")}\n`);
+}
+
+/** A `bridge` command (FDB entries). */
+export function bridge(args: string[]): void {
+  run("bridge", args);
+}
+
+/** Sets a sysctl (e.g. net.ipv4.ip_forward) through /proc, in this process's namespace. */
+export function sysctl(name: string, value: string): void {
+  run("sysctl", ["-qw", `${name}=${value}`]);
+}
+
+/** The commands, spelled once. */
+export const ipCommands = {
+  routeReplace: (subnet: string, via: string, device: string, onlink = false) =>
+    `route replace ${subnet} via ${via} dev ${device}${onlink ? " onlink" : ""} proto ${PODNET_ROUTE_PROTOCOL}`,
+  routeDelete: (subnet: string) => `route del ${subnet} proto ${PODNET_ROUTE_PROTOCOL}`,
+  neighbourReplace: (address: string, mac: string, device: string) => `neigh replace ${address} lladdr ${mac} dev ${device} nud permanent`,
+  neighbourDelete: (address: string, device: string) => `neigh del ${address} dev ${device}`,
+  addressReplace: (address: string, device: string) => `address replace ${address} dev ${device}`,
+};
+
+/** True when `command` (one line of ipBatch) fails only because what it removes is already gone. */
+export function isAlreadyGone(error: unknown): boolean {
+  return error instanceof IpError && /No such process|No such file or directory|Cannot find device|not found/i.test(error.message);
+}
