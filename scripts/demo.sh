@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # README's main command: a three-node cluster on one machine, in network namespaces, on the
-# embedded store. Each node runs `podnet agent` (control plane; the data-plane backends come
-# with later work, so the backend is `none`): they lease subnets from one SQLite store, write
-# Flannel's subnet file and learn each other's leases. Then the Wasm core checks real traffic:
-# a ping between two nodes is captured (checksum offload off) and every IPv4 header and ICMP
-# checksum in it is verified by the single executable.
+# embedded store. Each node runs `podnet agent` with a kernel backend (vxlan by default; `npm run
+# demo -- host-gw` for the other): the agents lease subnets from one SQLite store, write Flannel's
+# subnet file, learn each other's leases and program routes (and VXLAN neighbours/FDB). Two pods
+# per node (namespaces on the node's cni0 bridge, made here until the CNI plugin lands) then ping
+# every pod on the other nodes, printed as a matrix; the demo fails if any pair cannot talk.
+# Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm core (with vxlan
+# the pods' packets inside VXLAN), every checksum verified.
 # Everything lives in namespaces named pn-demo-<pid>-* and is removed on exit, also on failure;
 # every process started here is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+backend=${1:-vxlan}
+case "$backend" in vxlan | host-gw) ;; *) echo "demo: backend must be vxlan or host-gw, not '$backend'" >&2; exit 2 ;; esac
 bash scripts/setup.sh
 npm run build
 
@@ -39,11 +43,11 @@ for node in 1 2 3; do
   ip netns exec "$namespace" ethtool -K eth0 tx off >/dev/null
 done
 
-echo "demo: starting podnet agent on three nodes (embedded store $work/store.db)"
+echo "demo: starting podnet agent ($backend) on three nodes (embedded store $work/store.db)"
 for node in 1 2 3; do
   ip netns exec "${prefix}node$node" dist/podnet agent --store sqlite --store-path "$work/store.db" \
     --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" \
-    --network-config '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"none"}}' \
+    --network-config "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}" \
     --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
   pids+=($!)
 done
@@ -61,13 +65,51 @@ done
 added=$(grep -c "peer added" "$work"/node*.log | awk -F: '{s += $2} END {print s + 0}')
 [ "$added" -eq 6 ] || { echo "demo: expected every node to learn both others (6 peer additions), saw $added" >&2; exit 1; }
 
-echo "demo: ping 198.18.0.2 from node1, capturing on its eth0"
+# Two pods per node, as the CNI plugin will make them: cni0 holds the subnet's .1, pods get .10, .11.
+pods=()
+for node in 1 2 3; do
+  namespace="${prefix}node$node"
+  base=$(sed -n 's/^FLANNEL_SUBNET=\([0-9.]*\)\.1\/24$/\1/p' "$work/node$node/subnet.env")
+  mtu=$(sed -n 's/^FLANNEL_MTU=//p' "$work/node$node/subnet.env")
+  ip -n "$namespace" link add cni0 type bridge
+  ip -n "$namespace" addr add "$base.1/24" dev cni0
+  ip -n "$namespace" link set cni0 mtu "$mtu" up
+  for host in 10 11; do
+    pod="${prefix}pod$node-$host"
+    ip netns add "$pod"
+    ip -n "$pod" link set lo up
+    ip -n "$namespace" link add "veth$host" mtu "$mtu" type veth peer name eth0 netns "$pod"
+    ip -n "$namespace" link set "veth$host" master cni0 up
+    ip -n "$pod" addr add "$base.$host/24" dev eth0
+    ip -n "$pod" link set eth0 up
+    ip -n "$pod" route add default via "$base.1"
+    pods+=("$node:$pod:$base.$host")
+  done
+done
+
+echo "demo: ping between every pair of pods on different nodes ($backend)"
+printf '  %-14s' "from \\ to"; for target in "${pods[@]}"; do printf ' %-13s' "${target##*:}"; done; echo
+failed=0
+for source in "${pods[@]}"; do
+  printf '  %-14s' "${source##*:}"
+  for target in "${pods[@]}"; do
+    if [ "${source%%:*}" = "${target%%:*}" ]; then printf ' %-13s' "(same node)"; continue; fi
+    pod=${source#*:}; pod=${pod%%:*}
+    if ip netns exec "$pod" ping -c 1 -W 2 "${target##*:}" >/dev/null 2>&1; then printf ' %-13s' ok; else printf ' %-13s' FAIL; failed=$((failed + 1)); fi
+  done
+  echo
+done
+[ "$failed" -eq 0 ] || { echo "demo: $failed pod pairs could not reach each other" >&2; exit 1; }
+
+first=${pods[0]#*:}; first=${first%%:*}
+target=${pods[2]##*:}
+echo "demo: ping $target from a pod on node1, capturing on node1's underlay eth0"
 a="${prefix}node1"
-ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" icmp 2>"$work/tcpdump.log" &
+ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" "icmp or udp port 8472" 2>"$work/tcpdump.log" &
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
-ip netns exec "$a" ping -c 3 -i 0.2 -W 2 198.18.0.2 | tail -2
+ip netns exec "$first" ping -c 3 -i 0.2 -W 2 "$target" | tail -2
 sleep 0.5
 kill "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true
 
