@@ -24,6 +24,7 @@
 // memory stays within about twice the live size.
 
 import { Status } from "../shared/status";
+import { MAX_NEXT_HOP, NO_ROUTE } from "../shared/route";
 
 // @ts-ignore: decorator
 @inline const POINTER: u32 = 0x80000000;
@@ -31,16 +32,12 @@ import { Status } from "../shared/status";
 @inline const LENGTH_SHIFT: u32 = 24;
 // @ts-ignore: decorator
 @inline const NEXT_HOP_MASK: u32 = 0xffffff;
-/** Largest next hop the table stores (its leaf holds next hop + 1 in 24 bits). */
-export const MAX_NEXT_HOP: u32 = 0xfffffe;
 // @ts-ignore: decorator
 @inline const LEVEL1_ENTRIES: usize = 65536;
 // @ts-ignore: decorator
 @inline const CHUNK_ENTRIES: usize = 256;
 // @ts-ignore: decorator
 @inline const CHUNK_BYTES: usize = CHUNK_ENTRIES << 2;
-/** Returned by lookup when no prefix matches. */
-export const NO_ROUTE: u32 = 0xffffffff;
 
 /** One trie: level 1 plus an arena of 256-entry chunks for levels 2 and 3. */
 class Trie {
@@ -63,14 +60,11 @@ let side = new Trie();
   return entry >>> LENGTH_SHIFT;
 }
 
-/** Allocates a trie's level 1 (once) and an empty arena; false when memory is refused. */
-function prepare(trie: Trie): bool {
-  if (trie.level1 == 0) {
-    trie.level1 = heap.alloc(LEVEL1_ENTRIES << 2);
-  }
+/** Empties a trie: level 1 allocated once and cleared, its chunk arena kept for reuse. */
+function prepare(trie: Trie): void {
+  if (trie.level1 == 0) trie.level1 = heap.alloc(LEVEL1_ENTRIES << 2);
   memory.fill(trie.level1, 0, LEVEL1_ENTRIES << 2);
   trie.usedChunks = 0;
-  return true;
 }
 
 /** A fresh chunk whose 256 entries all hold `fill`; returns its index, or -1 when memory is refused. */
@@ -262,7 +256,7 @@ function ensureReady(): void {
 export function routeInsert(prefix: u32, length: u32, nextHop: u32): Status {
   let valid = checkPrefix(prefix, length);
   if (valid != Status.Ok) return valid;
-  if (nextHop > MAX_NEXT_HOP) return Status.BadArgument;
+  if (nextHop > <u32>MAX_NEXT_HOP) return Status.BadArgument;
   ensureReady();
   masterPut(prefix, length, nextHop);
   return apply(live, prefix, length, leaf(length, nextHop), false);
@@ -397,7 +391,7 @@ export function routeMemoryBytes(): u32 {
 export function routeBulkLoad(rows: usize, n: u32): i32 {
   for (let i: u32 = 0; i < n; i++) {
     let row = rows + <usize>i * 12;
-    if (checkPrefix(load<u32>(row), load<u32>(row, 4)) != Status.Ok || load<u32>(row, 8) > MAX_NEXT_HOP) return -Status.BadArgument;
+    if (checkPrefix(load<u32>(row), load<u32>(row, 4)) != Status.Ok || load<u32>(row, 8) > <u32>MAX_NEXT_HOP) return -Status.BadArgument;
   }
   let capacity: u32 = 64;
   while (capacity * 3 < n * 4 + 4) capacity <<= 1;

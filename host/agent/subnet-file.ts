@@ -7,7 +7,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
+import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
 import { parsePrefix } from "../wasm/route-table";
 
 export interface SubnetFile {
@@ -49,6 +49,5 @@ export function previousSubnet(path: string): string | undefined {
   if (!match) return undefined;
   const length = Number(match[2]);
   if (length < 1 || length > 32) return undefined;
-  const mask = (0xffffffff << (32 - length)) >>> 0;
-  return `${numberToIpv4((ipv4ToNumber(match[1]) & mask) >>> 0)}/${length}`;
+  return `${numberToIpv4(networkOf(ipv4ToNumber(match[1]), length))}/${length}`;
 }

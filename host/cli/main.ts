@@ -15,8 +15,8 @@ const PLANNED: ReadonlyArray<[name: string, description: string]> = [
   ["cni", "run the CNI plugin (ADD, DEL, CHECK, STATUS, GC, VERSION) in-process"],
 ];
 
-/** Builds the full command tree; exported so tests can drive it without a process. */
-export function buildProgram(): Command {
+/** Builds the full command tree. */
+function buildProgram(): Command {
   const program = new Command("podnet")
     .description("container-network agent, CNI plugin and packet tools; the packet path runs in WebAssembly")
     .version(VERSION, "-V, --version", "print the version");

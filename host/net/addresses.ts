@@ -8,6 +8,11 @@ export function ipv4ToNumber(text: string): number {
   return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
+/** The network address of `address` under a /`length` mask (host order). */
+export function networkOf(address: number, length: number): number {
+  return length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
+}
+
 /** A 32-bit number to dotted-quad text. */
 export function numberToIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;

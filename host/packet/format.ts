@@ -20,6 +20,11 @@ export function tcpFlagNames(flags: number): string {
   return TCP_FLAGS.filter((_, bit) => flags & (1 << bit)).join(",");
 }
 
+/** An ARP packet in words, as tshark says it. */
+function arpSummary(operation: unknown, targetIp: unknown, senderIp: unknown, senderMac: unknown): string {
+  return operation === 1 ? `who has ${targetIp}? tell ${senderIp}` : `${senderIp} is at ${senderMac}`;
+}
+
 function layerTitle(layer: LayerObject): string {
   const title = TITLES[layer.layer] ?? layer.layer;
   switch (layer.layer) {
@@ -28,7 +33,7 @@ function layerTitle(layer: LayerObject): string {
     case "udp": case "tcp": return `${title}, ${layer.sourcePort} → ${layer.destinationPort}`;
     case "vxlan": return `${title}, VNI ${layer.vni}`;
     case "icmpv4": return `${title}, ${ICMP_TYPES[layer.type as number] ?? `type ${layer.type}`}`;
-    case "arp": return `${title}, ${layer.operation === 1 ? `who has ${layer.targetIp}? tell ${layer.senderIp}` : `${layer.senderIp} is at ${layer.senderMac}`}`;
+    case "arp": return `${title}, ${arpSummary(layer.operation, layer.targetIp, layer.senderIp, layer.senderMac)}`;
     default: return title;
   }
 }
@@ -62,7 +67,7 @@ function transportSummary(layers: LayerList, index: number): string {
     }
     case "udp": return ` UDP ${get("sourcePort")} → ${get("destinationPort")} len=${get("length") - 8}`;
     case "tcp": return ` TCP ${get("sourcePort")} → ${get("destinationPort")} [${tcpFlagNames(get("flags"))}] seq=${get("sequence")}`;
-    case "arp": return get("operation") === 1 ? ` ARP who has ${layers.get(index, "targetIp")}? tell ${layers.get(index, "senderIp")}` : ` ARP ${layers.get(index, "senderIp")} is at ${layers.get(index, "senderMac")}`;
+    case "arp": return ` ARP ${arpSummary(get("operation"), layers.get(index, "targetIp"), layers.get(index, "senderIp"), layers.get(index, "senderMac"))}`;
     default: return "";
   }
 }

@@ -2,12 +2,10 @@
 // table.add("10.244.1.0/24", 3); table.lookup("10.244.1.7") → { prefix: "10.244.1.0/24", nextHop: 3 }.
 
 import { Status } from "../../assembly/shared/status.js";
-import { ipv4ToNumber, numberToIpv4 } from "../net/addresses.js";
+import { MAX_NEXT_HOP, NO_ROUTE } from "../../assembly/shared/route.js";
+import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses.js";
 import { core, type CoreExports } from "./module.js";
 
-/** Largest next hop the table stores. */
-export const MAX_NEXT_HOP = 0xfffffe;
-const NO_ROUTE = 0xffffffff;
 
 /** A parsed, validated IPv4 prefix. */
 export interface Prefix {
@@ -32,7 +30,7 @@ export function parsePrefix(text: string): Prefix {
   }
   const length = Number(match[2]);
   if (length > 32) throw new RouteError(`not a prefix: '${text}' has length ${length}, more than 32`);
-  const network = length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
+  const network = networkOf(address, length);
   if (network !== address) throw new RouteError(`host bits set in '${text}' (the network is ${numberToIpv4(network)}/${length})`);
   return { address, length };
 }
@@ -84,8 +82,7 @@ export class RouteTable {
     const nextHop = this.wasm.routeLookup(value) >>> 0;
     if (nextHop === NO_ROUTE) return null;
     const length = this.wasm.routeMatchLength(value);
-    const network = length === 0 ? 0 : (value & (0xffffffff << (32 - length))) >>> 0;
-    return { prefix: formatPrefix({ address: network, length }), nextHop };
+    return { prefix: formatPrefix({ address: networkOf(value, length), length }), nextHop };
   }
 
   /** Next hops for many addresses (host-order u32) in one call; 0xffffffff where nothing matches. */
