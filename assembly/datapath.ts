@@ -13,10 +13,15 @@
 // Decap, per packet: check the outer IPv4 header and checksum, the protocol and port of the
 // mode, the VXLAN flags and VNI and the inner Ethernet type, then the inner IPv4 header and
 // checksum; the output is the inner packet without link padding.
+//
+// The datagram variants are the same work for a host that sends and receives through a UDP
+// socket: encap writes no outer IPv4/UDP header (the kernel does) and puts the peer's public IP in
+// the slot's Address; decap starts at the UDP payload and first checks that Address, the sender,
+// is a configured peer's public IP — the only check a socket leaves to us.
 
 import { Status } from "./shared/status";
 import {
-  EncapMode, FLANNEL_UDP_OVERHEAD, ICMP_ERROR_CAPACITY, IPIP_OVERHEAD, MAX_BATCH, MAX_PEERS, SLOT_BYTES,
+  COUNTERS_PER_DIRECTION, CounterDirection, DATAGRAM_HEADERS, EncapMode, FLANNEL_UDP_OVERHEAD, ICMP_ERROR_CAPACITY, IPIP_OVERHEAD, MAX_BATCH, MAX_PEERS, SLOT_BYTES,
   SlotField, VXLAN_OVERHEAD,
 } from "./shared/slots";
 import {
@@ -42,6 +47,15 @@ export const SLOT_TABLE: usize = memory.data(MAX_BATCH * SLOT_BYTES, 16);
 // @ts-ignore: decorator
 @inline const PEER_BYTES: usize = 16;
 const PEER_TABLE: usize = memory.data(MAX_PEERS * <i32>PEER_BYTES, 16);
+
+// Public IP → configured? An open-addressing set, twice the peers' size so probes stay short,
+// rebuilt from PEER_TABLE whenever a peer changes (peers change rarely; packets arrive always).
+// @ts-ignore: decorator
+@inline const ADDRESS_SET_SIZE: u32 = MAX_PEERS * 2;
+const ADDRESS_SET: usize = memory.data(<i32>ADDRESS_SET_SIZE * 4, 16);
+
+/** Packets per direction and Status (shared/slots.ts CounterDirection), counted as batches run. */
+export const STATUS_COUNTERS: usize = memory.data(2 * COUNTERS_PER_DIRECTION * 8, 16);
 
 let localPublicIp: u32 = 0;
 let localOverlayIp: u32 = 0;
@@ -78,7 +92,44 @@ export function configurePeer(index: u32, publicIp: u32, macHigh: u32, macLow: u
   store<u32>(peer, macHigh & 0xffff, 4);
   store<u32>(peer, macLow, 8);
   store<u32>(peer, publicIp != 0 ? 1 : 0, 12);
+  rebuildAddressSet();
   return Status.Ok;
+}
+
+// @ts-ignore: decorator
+@inline function addressSlot(address: u32): u32 {
+  return (address * 0x9e3779b1) >>> (32 - 13); // 13 bits: ADDRESS_SET_SIZE = 8192
+}
+
+function rebuildAddressSet(): void {
+  memory.fill(ADDRESS_SET, 0, <usize>ADDRESS_SET_SIZE * 4);
+  for (let index: u32 = 0; index < <u32>MAX_PEERS; index++) {
+    let address = load<u32>(PEER_TABLE + <usize>index * PEER_BYTES);
+    if (address == 0) continue;
+    let slot = addressSlot(address);
+    for (;;) {
+      let entry = load<u32>(ADDRESS_SET + <usize>slot * 4);
+      if (entry == address) break;
+      if (entry == 0) {
+        store<u32>(ADDRESS_SET + <usize>slot * 4, address);
+        break;
+      }
+      slot = (slot + 1) & (ADDRESS_SET_SIZE - 1);
+    }
+  }
+}
+
+/** True when `address` is some configured peer's public IP. */
+function isPeerAddress(address: u32): bool {
+  if (address == 0) return false;
+  let slot = addressSlot(address);
+  for (let probe: u32 = 0; probe < ADDRESS_SET_SIZE; probe++) {
+    let entry = load<u32>(ADDRESS_SET + <usize>slot * 4);
+    if (entry == address) return true;
+    if (entry == 0) return false;
+    slot = (slot + 1) & (ADDRESS_SET_SIZE - 1);
+  }
+  return false;
 }
 
 /** The peer a packet goes to, by longest-prefix match on its destination; -1 when none is configured. */
@@ -162,7 +213,19 @@ function checkIpv4WithChecksum(p: usize, available: usize): i32 {
   return checksum(p, <usize>headerLength, 0) == 0 ? headerLength : -Status.BadChecksum;
 }
 
-function encapOne(mode: u32, slot: usize): Status {
+/** VXLAN header (our VNI) and the inner Ethernet header, peer's VTEP MAC ← ours, at `header`. */
+function writeVxlanAndEthernet(header: usize, peerEntry: usize): void {
+  store32(header, VXLAN_FLAG_VNI << 24);
+  store32(header + 4, localVni << 8);
+  let ethernet = header + VXLAN_HEADER_LEN;
+  store16(ethernet, load<u32>(peerEntry, 4));
+  store32(ethernet + 2, load<u32>(peerEntry, 8));
+  store16(ethernet + 6, localMacHigh);
+  store32(ethernet + 8, localMacLow);
+  store16(ethernet + 12, ETHERTYPE_IPV4);
+}
+
+function encapOne(mode: u32, slot: usize, datagram: bool): Status {
   let inner = <usize>getField(slot, SlotField.Offset);
   let available = getField(slot, SlotField.Length);
   let headerLength = checkIpv4WithChecksum(inner, available);
@@ -192,9 +255,18 @@ function encapOne(mode: u32, slot: usize): Status {
 
   let peerEntry = PEER_TABLE + <usize>peer * PEER_BYTES;
   let peerIp = load<u32>(peerEntry);
+  setField(slot, SlotField.Address, peerIp);
   let outer = inner - overhead;
   let tos = <u32>load<u8>(inner + 1);
   let outerLength = length + overhead;
+  if (datagram) {
+    // The socket writes outer IPv4 and UDP; only VXLAN has bytes of its own before the inner packet.
+    let payload = outer + DATAGRAM_HEADERS;
+    if (mode == EncapMode.Vxlan) writeVxlanAndEthernet(payload, peerEntry);
+    setField(slot, SlotField.OutputOffset, <u32>payload);
+    setField(slot, SlotField.OutputLength, outerLength - DATAGRAM_HEADERS);
+    return Status.Ok;
+  }
   if (mode == EncapMode.Ipip) {
     // RFC 2003 §3.1: the outer DF copies the inner one.
     writeOuterIpv4(outer, outerLength, tos, dontFragment, IP_PROTOCOL_IPIP, localPublicIp, peerIp);
@@ -207,26 +279,20 @@ function encapOne(mode: u32, slot: usize): Status {
     store16(udp + UDP_DESTINATION_PORT, vxlan ? FLANNEL_VXLAN_PORT : FLANNEL_UDP_PORT);
     store16(udp + UDP_LENGTH, outerLength - <u32>IPV4_HEADER_LEN);
     store16(udp + UDP_CHECKSUM, 0);
-    if (vxlan) {
-      let header = udp + UDP_HEADER_LEN;
-      store32(header, VXLAN_FLAG_VNI << 24);
-      store32(header + 4, localVni << 8);
-      let ethernet = header + VXLAN_HEADER_LEN;
-      store16(ethernet, load<u32>(peerEntry, 4));
-      store32(ethernet + 2, load<u32>(peerEntry, 8));
-      store16(ethernet + 6, localMacHigh);
-      store32(ethernet + 8, localMacLow);
-      store16(ethernet + 12, ETHERTYPE_IPV4);
-    }
+    if (vxlan) writeVxlanAndEthernet(udp + UDP_HEADER_LEN, peerEntry);
   }
   setField(slot, SlotField.OutputOffset, <u32>outer);
   setField(slot, SlotField.OutputLength, outerLength);
   return Status.Ok;
 }
 
-function decapOne(mode: u32, slot: usize): Status {
+function decapOne(mode: u32, slot: usize, datagram: bool): Status {
   let outer = <usize>getField(slot, SlotField.Offset);
   let available = getField(slot, SlotField.Length);
+  if (datagram) {
+    if (!isPeerAddress(getField(slot, SlotField.Address))) return Status.UnknownPeer;
+    return decapPayload(mode, slot, outer, available);
+  }
   let outerHeaderLength = checkIpv4WithChecksum(outer, available);
   if (outerHeaderLength < 0) return <Status>-outerHeaderLength;
   let outerLength = <u32>load16(outer + 2);
@@ -244,16 +310,26 @@ function decapOne(mode: u32, slot: usize): Status {
     if (udpLength > innerAvailable) return Status.Truncated;
     let vxlan = mode == EncapMode.Vxlan;
     if (load16(udp + UDP_DESTINATION_PORT) != (vxlan ? FLANNEL_VXLAN_PORT : FLANNEL_UDP_PORT)) return Status.Unsupported;
-    inner = udp + UDP_HEADER_LEN;
-    innerAvailable = udpLength - <u32>UDP_HEADER_LEN;
-    if (vxlan) {
-      if (innerAvailable < <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN)) return Status.Truncated;
-      if (((load32(inner) >>> 24) & VXLAN_FLAG_VNI) == 0 || (load32(inner + 4) >>> 8) != localVni) return Status.Malformed;
-      if (load16(inner + VXLAN_HEADER_LEN + 12) != ETHERTYPE_IPV4) return Status.Unsupported;
-      inner += VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN;
-      innerAvailable -= <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN);
-    }
+    return decapPayload(mode, slot, udp + UDP_HEADER_LEN, udpLength - <u32>UDP_HEADER_LEN);
   }
+  return decapInner(slot, inner, innerAvailable);
+}
+
+/** Decap from the UDP payload on: VXLAN header and inner Ethernet (VXLAN mode), then the inner IPv4. */
+function decapPayload(mode: u32, slot: usize, payload: usize, available: u32): Status {
+  let inner = payload;
+  let innerAvailable = available;
+  if (mode == EncapMode.Vxlan) {
+    if (innerAvailable < <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN)) return Status.Truncated;
+    if (((load32(inner) >>> 24) & VXLAN_FLAG_VNI) == 0 || (load32(inner + 4) >>> 8) != localVni) return Status.Malformed;
+    if (load16(inner + VXLAN_HEADER_LEN + 12) != ETHERTYPE_IPV4) return Status.Unsupported;
+    inner += VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN;
+    innerAvailable -= <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN);
+  }
+  return decapInner(slot, inner, innerAvailable);
+}
+
+function decapInner(slot: usize, inner: usize, innerAvailable: u32): Status {
   let innerHeaderLength = checkIpv4WithChecksum(inner, innerAvailable);
   if (innerHeaderLength < 0) return <Status>-innerHeaderLength;
   setField(slot, SlotField.OutputOffset, <u32>inner);
@@ -271,17 +347,20 @@ function slotInMemory(slot: usize, encap: bool): bool {
   return length <= capacity && offset >= headroom && offset + capacity <= end;
 }
 
-/** Runs encap (encap = true) or decap over slots 0 … n − 1; returns how many ended Ok. */
-export function runBatch(mode: u32, n: u32, encap: bool): i32 {
+/** Runs encap (encap = true) or decap over slots 0 … n − 1, on whole packets or (datagram) UDP payloads; returns how many ended Ok. */
+export function runBatch(mode: u32, n: u32, encap: bool, datagram: bool): i32 {
   if (mode < <u32>EncapMode.FlannelUdp || mode > <u32>EncapMode.Ipip || n > <u32>MAX_BATCH) return -Status.BadArgument;
+  if (datagram && mode == EncapMode.Ipip) return -Status.BadArgument; // IPIP is not carried over UDP
   let ok = 0;
   for (let i: u32 = 0; i < n; i++) {
     let slot = SLOT_TABLE + <usize>i * SLOT_BYTES;
     setField(slot, SlotField.OutputOffset, 0);
     setField(slot, SlotField.OutputLength, 0);
     let status = Status.BadArgument;
-    if (slotInMemory(slot, encap)) status = encap ? encapOne(mode, slot) : decapOne(mode, slot);
+    if (slotInMemory(slot, encap)) status = encap ? encapOne(mode, slot, datagram) : decapOne(mode, slot, datagram);
     setField(slot, SlotField.Status, status);
+    let counter = STATUS_COUNTERS + ((encap ? CounterDirection.Encap : CounterDirection.Decap) * COUNTERS_PER_DIRECTION + min(<u32>status, COUNTERS_PER_DIRECTION - 1)) * 8;
+    store<u64>(counter, load<u64>(counter) + 1);
     if (status == Status.Ok) ok++;
   }
   return ok;

@@ -14,7 +14,7 @@ export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
 
 /** ABI version; the host refuses a module whose version it does not know. */
-export const ABI_VERSION: u32 = 1;
+export const ABI_VERSION: u32 = 2;
 
 /**
  * Internet checksum of `len` bytes at `ptr`, with the partial sum `initial` folded in.
@@ -65,12 +65,27 @@ export function slotTable(): usize {
 
 /** Encapsulates the packets in slots 0 … n − 1 for `mode`; returns how many are ready to send, or -Status. */
 export function encapBatch(mode: u32, n: u32): i32 {
-  return datapath.runBatch(mode, n, true);
+  return datapath.runBatch(mode, n, true, false);
+}
+
+/** encapBatch for a UDP socket: outputs the UDP payload and the peer's public IP in Address. */
+export function encapDatagramBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, true, true);
 }
 
 /** Decapsulates the packets in slots 0 … n − 1 for `mode`; returns how many inner packets are ready, or -Status. */
 export function decapBatch(mode: u32, n: u32): i32 {
-  return datapath.runBatch(mode, n, false);
+  return datapath.runBatch(mode, n, false, false);
+}
+
+/** decapBatch for a UDP socket: slots hold UDP payloads, Address the sender, which must be a peer. */
+export function decapDatagramBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, false, true);
+}
+
+/** Address of the packet counters per direction and Status (u64 each; shared/slots.ts). */
+export function statusCounters(): usize {
+  return datapath.STATUS_COUNTERS;
 }
 
 /** Inserts or replaces a route prefix/length → nextHop (prefix in host order). */

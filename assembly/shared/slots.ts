@@ -1,7 +1,9 @@
 // The batch ABI between host and data path. The host owns packet buffers in linear memory and
 // describes up to MAX_BATCH of them in the slot table (slotTable()): one row of SlotField u32
 // words per packet. encapBatch/decapBatch read Offset, Length, Headroom and Capacity and write
-// Status, OutputOffset, OutputLength (and, encap, Peer). Compiled by both AssemblyScript and the host.
+// Status, OutputOffset, OutputLength (and, encap, Peer and Address). The datagram variants work on
+// UDP payloads, as a UDP socket sends and receives them, with the remote address in Address.
+// Compiled by both AssemblyScript and the host; the addon (host/native/podnet.c) mirrors the layout.
 
 /** Packets one encapBatch/decapBatch call handles at most. */
 export const MAX_BATCH = 64;
@@ -24,9 +26,14 @@ export enum SlotField {
   OutputOffset = 6,
   /** Written: its length; 0 means drop. With an error Status and a length, it is an ICMP error for the sender. */
   OutputLength = 7,
+  /**
+   * The remote public IPv4 (host order). Datagram encap writes the peer's, to send the payload to;
+   * datagram decap reads the sender's, which must be a configured peer's.
+   */
+  Address = 8,
 }
 
-export const SLOT_FIELDS = 8;
+export const SLOT_FIELDS = 9;
 export const SLOT_BYTES = SLOT_FIELDS * 4;
 
 /** Encapsulations the data path speaks. */
@@ -45,3 +52,13 @@ export const VXLAN_OVERHEAD = 50;
 export const IPIP_OVERHEAD = 20;
 /** Room an ICMP error built in place needs from Offset: IPv4 20 + ICMP 8 + quoted header ≤ 60 + 8. */
 export const ICMP_ERROR_CAPACITY = 96;
+/** Outer IPv4 20 + UDP 8: what the datagram variants leave to the kernel's UDP socket. */
+export const DATAGRAM_HEADERS = 28;
+
+/** Directions the per-status packet counters (statusCounters()) are kept for. */
+export enum CounterDirection {
+  Encap = 0,
+  Decap = 1,
+}
+/** Counters per direction: one per Status value, indexed by it. */
+export const COUNTERS_PER_DIRECTION = 16;

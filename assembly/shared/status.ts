@@ -18,4 +18,6 @@ export enum Status {
   OutOfMemory = 10,
   /** Fields are readable but break a rule of the protocol (e.g. VXLAN without its I flag). */
   Malformed = 11,
+  /** An encapsulated packet from an address that holds no current lease: dropped. */
+  UnknownPeer = 12,
 }

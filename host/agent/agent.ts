@@ -70,7 +70,9 @@ export class Agent {
     log.info({ backend: this.backend.name }, "backend chosen");
     this.backendData = await this.backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
     await this.acquire();
-    await this.backend.setup({ lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
+    await this.backend.setup({
+      lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName, underlayMtu: this.options.underlayMtu,
+    });
     await this.reconcile();
     this.startWatch();
     this.every((this.options.reconcileIntervalSeconds ?? 30) * 1000, () => this.reconcile().catch(() => undefined));
@@ -104,6 +106,7 @@ export class Agent {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.watch?.stop();
+    await this.backend?.teardown();
     this.options.log.info({ subnet: this.lease?.subnet }, "agent stopped; lease kept");
   }
 
@@ -140,6 +143,8 @@ export class Agent {
       const wanted = new Map(leases.filter((lease) => lease.subnet !== this.lease?.subnet).map((lease) => [lease.subnet, lease]));
       for (const [subnet, peer] of this.peers) if (!wanted.has(subnet)) await this.removePeer(peer);
       for (const peer of wanted.values()) await this.addPeer(peer);
+      const pruned = await this.backend.prune([...wanted.values()]);
+      if (pruned.length > 0) log.info({ removed: pruned }, "removed state left for subnets that have no lease");
       if (!leases.some((lease) => lease.subnet === this.lease?.subnet) && !this.stopped) {
         log.warn({ subnet: this.lease?.subnet }, "our lease is gone from the store; acquiring again");
         await this.acquire();

@@ -12,9 +12,28 @@ export class AgentMetrics {
   readonly storeErrors = new Counter({ name: "podnet_store_errors_total", help: "Store operations that failed", labelNames: ["operation"], registers: [this.registry] });
   readonly renewals = new Counter({ name: "podnet_lease_renewals_total", help: "Renewals of this node's lease", registers: [this.registry] });
   readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
+  /** Where the userspace data path's packet counts come from, once a userspace backend runs. */
+  private datapathSource?: () => Array<[direction: string, status: string, count: number]>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "podnet_process_" });
+    const metrics = this;
+    // Counted in Wasm memory as packets pass (no JavaScript per packet); read when scraped.
+    new Counter({
+      name: "podnet_datapath_packets_total",
+      help: "Packets the userspace data path handled, by direction (encap: from pods, decap: from the underlay) and status (Ok, or why it was dropped, e.g. UnknownPeer)",
+      labelNames: ["direction", "status"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [direction, status, count] of metrics.datapathSource?.() ?? []) this.inc({ direction, status }, count);
+      },
+    });
+  }
+
+  /** Reports the userspace data path's counts (direction, status, count) under podnet_datapath_packets_total. */
+  countDatapath(source: () => Array<[direction: string, status: string, count: number]>): void {
+    this.datapathSource = source;
   }
 }
 

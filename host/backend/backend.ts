@@ -1,6 +1,6 @@
-// What the agent asks of a data-plane backend (host-gw, vxlan, udp, bgp, ipip — the data-plane
-// work fills these in). The agent owns the peer table and calls these idempotently; a backend
-// makes the kernel or its userspace path match.
+// What the agent asks of a data-plane backend (host-gw, kernel or userspace vxlan, udp). The agent
+// owns the peer table and calls these idempotently; a backend makes the kernel or its userspace
+// path match.
 
 import type { Lease } from "../store/leases";
 import type { NetworkConfig } from "../store/network-config";
@@ -11,6 +11,8 @@ export interface LocalNode {
   config: NetworkConfig;
   publicIp: string;
   interfaceName: string;
+  /** The underlay interface's MTU (the path MTU encapsulated packets must fit). */
+  underlayMtu: number;
 }
 
 export interface Backend {
@@ -28,6 +30,11 @@ export interface Backend {
   addPeer(peer: Lease): Promise<void>;
   /** Forgets `peer`. */
   removePeer(peer: Lease): Promise<void>;
+  /**
+   * Removes what this backend programmed for any subnet not in `peers` — state left in the kernel
+   * by an earlier run for leases that went away while no agent was watching. Returns what it removed.
+   */
+  prune(peers: Lease[]): Promise<string[]>;
   /** Removes what setup made. */
   teardown(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 
 import type { Logger } from "pino";
 import type { Lease } from "../store/leases";
-import { ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
+import { deleteRoutesExcept, ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
 import type { Backend, LocalNode } from "./backend";
 
 interface RouteGet {
@@ -41,6 +41,10 @@ export class HostGatewayBackend implements Backend {
     } catch (error) {
       if (!isAlreadyGone(error)) throw error;
     }
+  }
+
+  async prune(peers: Lease[]): Promise<string[]> {
+    return deleteRoutesExcept(new Set(peers.map((peer) => peer.subnet)), this.interfaceName);
   }
 
   async teardown(): Promise<void> {

@@ -26,6 +26,10 @@ export class NoneBackend implements Backend {
     this.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "backend none: would remove peer");
   }
 
+  async prune(): Promise<string[]> {
+    return [];
+  }
+
   async teardown(): Promise<void> {
     this.log.info("backend none: teardown (nothing to remove)");
   }

@@ -9,9 +9,10 @@
 import type { Logger } from "pino";
 import type { Lease } from "../store/leases";
 import { numberToIpv4 } from "../net/addresses";
-import { bridge, ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
+import { bridge, bridgeJson, deleteRoutesExcept, ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
 import { parsePrefix } from "../wasm/route-table";
 import type { Backend, LocalNode } from "./backend";
+import { vtepMacOf } from "./vtep";
 
 export const VXLAN_DEVICE = "flannel.1";
 const VNI = 1;
@@ -57,10 +58,7 @@ export class VxlanBackend implements Backend {
   }
 
   async addPeer(peer: Lease): Promise<void> {
-    const mac = peer.backendData?.VtepMAC;
-    if (typeof mac !== "string" || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) {
-      throw new Error(`peer ${peer.publicIp} (${peer.subnet}) has no usable VtepMAC in its lease`);
-    }
+    const mac = vtepMacOf(peer);
     const gateway = vtepAddress(peer.subnet);
     ipBatch([ipCommands.neighbourReplace(gateway, mac, VXLAN_DEVICE)]);
     try {
@@ -91,6 +89,25 @@ export class VxlanBackend implements Backend {
     if (typeof mac === "string") attempt(() => bridge(["fdb", "del", mac, "dev", VXLAN_DEVICE]));
     attempt(() => ipBatch([ipCommands.neighbourDelete(vtepAddress(peer.subnet), VXLAN_DEVICE)]));
     if (failures.length > 0) throw failures[0];
+  }
+
+  async prune(peers: Lease[]): Promise<string[]> {
+    const removed = deleteRoutesExcept(new Set(peers.map((peer) => peer.subnet)), VXLAN_DEVICE);
+    const gateways = new Set(peers.map((peer) => vtepAddress(peer.subnet)));
+    for (const entry of ipJson<Array<{ dst: string; state?: string[] }>>(["neigh", "show", "dev", VXLAN_DEVICE, "nud", "permanent"])) {
+      if (!gateways.has(entry.dst)) {
+        ipBatch([ipCommands.neighbourDelete(entry.dst, VXLAN_DEVICE)]);
+        removed.push(`neighbour ${entry.dst}`);
+      }
+    }
+    const macs = new Set(peers.map((peer) => String(peer.backendData?.VtepMAC).toLowerCase()));
+    for (const entry of bridgeJson<Array<{ mac: string; dst?: string }>>(["fdb", "show", "dev", VXLAN_DEVICE])) {
+      if (entry.dst && !macs.has(entry.mac.toLowerCase())) {
+        bridge(["fdb", "del", entry.mac, "dev", VXLAN_DEVICE, "dst", entry.dst]);
+        removed.push(`fdb ${entry.mac} → ${entry.dst}`);
+      }
+    }
+    return removed;
   }
 
   async teardown(): Promise<void> {

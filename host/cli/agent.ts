@@ -17,6 +17,7 @@ interface AgentFlags extends StoreFlags {
   publicIp?: string;
   iface?: string;
   backend?: string;
+  userspace?: boolean;
   subnetFile: string;
   mtu?: string;
   ipMasq?: boolean;
@@ -39,6 +40,7 @@ export function agentCommand(): Command {
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
     .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
+    .option("--userspace", "run the vxlan backend in userspace (TUN + Wasm) even when the kernel has VXLAN")
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
     .option("--mtu <bytes>", "the underlay's MTU (default: the interface's); pods get it less the backend's overhead")
     .option("--ip-masq", "masquerade pod traffic leaving the cluster network (written to the subnet file)")
@@ -57,7 +59,7 @@ export function agentCommand(): Command {
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
       const agent = new Agent({
-        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backendFor: (configured) => createBackend(flags.backend ?? configured, log),
+        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backendFor: (configured) => createBackend(flags.backend ?? configured, { log, metrics, userspace: flags.userspace ?? false }),
         subnetFile: flags.subnetFile, underlayMtu: mtu,
         ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,

@@ -17,7 +17,7 @@ export function versionCommand(): Command {
         node: process.versions.node,
         singleExecutable: isSingleExecutable(),
         wasmAbi: core().ABI_VERSION.value as number,
-        addonFunctions: Object.keys(addon()).sort(),
+        addonFunctions: Object.entries(addon()).filter(([, value]) => typeof value === "function").map(([name]) => name).sort(),
       };
       if (options.json) console.log(JSON.stringify(report));
       else

@@ -1,12 +1,43 @@
 // Loads podnet's N-API addon (host/native/podnet.c): from dist/, or, in the single executable,
 // from the embedded copy written out once (assets.ts extractAsset), with process.dlopen.
 
+import { MAX_BATCH, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
 import { extractAsset } from "../assets.js";
 
-/** The addon's functions, as defined in host/native/podnet.c. */
+/** An fd watch from watchReadable. */
+export type WatchHandle = { readonly __brand: "podnet.watchReadable" };
+
+/**
+ * The addon's functions, as defined in host/native/podnet.c. Batch calls take the Wasm memory's
+ * current ArrayBuffer and the slot table's address, and work on slots 0 … n − 1.
+ */
 export interface Addon {
   tunOpen(name: string, multiQueue: boolean): { fd: number; name: string };
+  /** A non-blocking UDP socket bound to address (host-order IPv4 number):port. */
+  udpOpen(address: number, port: number): number;
   closeFd(fd: number): void;
+  /** Reads up to n packets (a TUN device's) into the slots; returns how many. */
+  readPackets(fd: number, memory: ArrayBuffer, table: number, n: number): number;
+  /** Writes the outputs of the slots whose Status is Ok (statusOk) or that carry an error reply; returns how many. */
+  writePackets(fd: number, memory: ArrayBuffer, table: number, n: number, statusOk: boolean): number;
+  /** recvmmsg into the slots (Length, Address); returns how many. */
+  receiveDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number): number;
+  /** sendmmsg of each Ok slot's output to its Address:port; returns how many were sent. */
+  sendDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number, port: number): number;
+  /** Calls `callback` on Node's loop whenever fd is readable, until stopWatch. */
+  watchReadable(fd: number, callback: (status: number) => void): WatchHandle;
+  stopWatch(handle: WatchHandle): void;
+  /** The slot table layout the C code was compiled with. */
+  slotLayout: Record<string, number>;
+}
+
+/** Refuses an addon built against another slot table layout than assembly/shared/slots.ts. */
+function checkLayout(layout: Record<string, number>): void {
+  const expected: Record<string, number> = { SLOT_FIELDS, MAX_BATCH };
+  for (const name of ["Offset", "Length", "Capacity", "Status", "OutputOffset", "OutputLength", "Address"] as const) expected[name] = SlotField[name];
+  for (const [name, value] of Object.entries(expected)) {
+    if (layout[name] !== value) throw new Error(`podnet.node was built for another slot layout: ${name} is ${layout[name]}, slots.ts says ${value}`);
+  }
 }
 
 let cached: Addon | undefined;
@@ -16,6 +47,7 @@ export function addon(): Addon {
   if (cached) return cached;
   const module = { exports: {} as Addon };
   process.dlopen(module, extractAsset("podnet.node"));
+  checkLayout(module.exports.slotLayout);
   cached = module.exports;
   return cached;
 }

@@ -1,16 +1,39 @@
 // podnet's N-API addon: file-descriptor work the Node host cannot do itself. No protocol logic
-// lives here: packets are bytes the Wasm core parses; this file only opens and moves them.
+// lives here: packets are bytes the Wasm core parses; this file only opens fds, waits on them
+// (uv_poll on Node's own loop, so no thread-pool hop), and moves batches of packets between an
+// fd and the packet slots in Wasm linear memory that the slot table describes.
 
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netinet/in.h>
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <uv.h>
+
+// The slot table's layout, mirrored from assembly/shared/slots.ts (SlotField): one row of
+// SLOT_FIELDS u32 words per packet. slotLayout exports these so the host checks them at load.
+enum {
+  FIELD_OFFSET = 0,
+  FIELD_LENGTH = 1,
+  FIELD_CAPACITY = 3,
+  FIELD_STATUS = 5,
+  FIELD_OUTPUT_OFFSET = 6,
+  FIELD_OUTPUT_LENGTH = 7,
+  FIELD_ADDRESS = 8,
+  SLOT_FIELDS = 9,
+  MAX_BATCH = 64,
+};
 
 // Throws a JS Error whose message names the call and errno, with .code = "E..." like Node's.
 static napi_value throw_errno(napi_env env, const char *call, int error) {
@@ -77,10 +100,331 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// udpOpen(address: number, port: number) -> fd
+// A non-blocking UDP socket bound to address:port (address as a host-order number), with large
+// buffers: a batch of 64 full-size datagrams must fit, and root may exceed the sysctl limits.
+static napi_value udp_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t address = 0, port = 0;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &address) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535) {
+    napi_throw_type_error(env, "EINVAL", "udpOpen(address, port) takes an IPv4 number and a port");
+    return NULL;
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  int size = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(address)}};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, "bind", error);
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_int32(env, fd, &result));
+  return result;
+}
+
+// The arguments every batch call starts with: (fd, memory: ArrayBuffer, table: number, n: number).
+typedef struct {
+  int fd;
+  uint8_t *memory;
+  size_t memory_length;
+  uint32_t *table;
+  uint32_t n;
+} batch_args;
+
+static bool get_batch_args(napi_env env, napi_value *argv, size_t argc, size_t needed, batch_args *out) {
+  int32_t fd;
+  uint32_t table, n;
+  void *data;
+  size_t length;
+  if (argc < needed || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_arraybuffer_info(env, argv[1], &data, &length) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &table) != napi_ok || napi_get_value_uint32(env, argv[3], &n) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "batch calls take (fd, memory: ArrayBuffer, table: number, n: number, ...)");
+    return false;
+  }
+  if (n > MAX_BATCH || (table & 3) != 0 || (size_t)table + (size_t)n * SLOT_FIELDS * 4 > length) {
+    napi_throw_range_error(env, "EINVAL", "slot table outside memory or more than 64 slots");
+    return false;
+  }
+  *out = (batch_args){fd, data, length, (uint32_t *)((uint8_t *)data + table), n};
+  return true;
+}
+
+// True when [offset, offset + length) lies inside memory.
+static bool in_memory(const batch_args *args, uint32_t offset, uint32_t length) {
+  return (size_t)offset + length <= args->memory_length;
+}
+
+static napi_value count_or_throw(napi_env env, uint32_t count, int error, const char *call) {
+  if (count == 0 && error != 0 && error != EAGAIN && error != EWOULDBLOCK) return throw_errno(env, call, error);
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, count, &result));
+  return result;
+}
+
+// readPackets(fd, memory, table, n) -> count
+// Reads up to n packets (one read() each, as a TUN device gives them) into slots 0 … count − 1,
+// each at its Offset with at most Capacity bytes; sets Length. Stops when the fd has no more.
+static napi_value read_packets(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_args args;
+  if (!get_batch_args(env, argv, argc, 4, &args)) return NULL;
+  uint32_t count = 0;
+  int error = 0;
+  while (count < args.n) {
+    uint32_t *slot = args.table + count * SLOT_FIELDS;
+    if (!in_memory(&args, slot[FIELD_OFFSET], slot[FIELD_CAPACITY])) { error = EINVAL; break; }
+    ssize_t got = read(args.fd, args.memory + slot[FIELD_OFFSET], slot[FIELD_CAPACITY]);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      break;
+    }
+    slot[FIELD_LENGTH] = (uint32_t)got;
+    count++;
+  }
+  return count_or_throw(env, count, error, "read");
+}
+
+// Output of slot i when its Status matches `want_ok` (Status 0, or an error with a reply to
+// send, e.g. an ICMP error) and it has one; NULL otherwise.
+static uint8_t *output_of(const batch_args *args, uint32_t i, bool want_ok, uint32_t *length) {
+  uint32_t *slot = args->table + i * SLOT_FIELDS;
+  *length = slot[FIELD_OUTPUT_LENGTH];
+  if ((slot[FIELD_STATUS] == 0) != want_ok || *length == 0 || !in_memory(args, slot[FIELD_OUTPUT_OFFSET], *length)) return NULL;
+  return args->memory + slot[FIELD_OUTPUT_OFFSET];
+}
+
+// writePackets(fd, memory, table, n, statusOk) -> count written
+// Writes the output of each of slots 0 … n − 1 whose Status is Ok (statusOk) or not Ok but has
+// an output (an ICMP error for the sender), one write() per packet, as a TUN device takes them.
+static napi_value write_packets(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_args args;
+  bool want_ok = true;
+  if (!get_batch_args(env, argv, argc, 5, &args)) return NULL;
+  CHECK_NAPI(napi_get_value_bool(env, argv[4], &want_ok));
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < args.n; i++) {
+    uint32_t length;
+    uint8_t *packet = output_of(&args, i, want_ok, &length);
+    if (packet == NULL) continue;
+    ssize_t put;
+    do put = write(args.fd, packet, length); while (put < 0 && errno == EINTR);
+    // A failed write (full queue, device down) drops that packet, as a NIC would; the caller
+    // counts what was not written.
+    if (put >= 0) count++;
+  }
+  return count_or_throw(env, count, 0, "write");
+}
+
+// receiveDatagrams(fd, memory, table, n) -> count
+// recvmmsg: up to n datagrams into slots 0 … count − 1 at their Offset (Capacity bytes each);
+// sets Length and Address (the sender's IPv4, host order). A datagram larger than its slot gets
+// Length 0, which the data path counts as truncated.
+static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_args args;
+  if (!get_batch_args(env, argv, argc, 4, &args)) return NULL;
+  struct mmsghdr messages[MAX_BATCH];
+  struct iovec vectors[MAX_BATCH];
+  struct sockaddr_in senders[MAX_BATCH];
+  for (uint32_t i = 0; i < args.n; i++) {
+    uint32_t *slot = args.table + i * SLOT_FIELDS;
+    if (!in_memory(&args, slot[FIELD_OFFSET], slot[FIELD_CAPACITY])) return count_or_throw(env, 0, EINVAL, "recvmmsg");
+    vectors[i] = (struct iovec){args.memory + slot[FIELD_OFFSET], slot[FIELD_CAPACITY]};
+    messages[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &senders[i], .msg_namelen = sizeof senders[i], .msg_iov = &vectors[i], .msg_iovlen = 1}};
+  }
+  int got;
+  do got = recvmmsg(args.fd, messages, args.n, MSG_DONTWAIT, NULL); while (got < 0 && errno == EINTR);
+  if (got < 0) return count_or_throw(env, 0, errno, "recvmmsg");
+  for (int i = 0; i < got; i++) {
+    uint32_t *slot = args.table + i * SLOT_FIELDS;
+    slot[FIELD_LENGTH] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : messages[i].msg_len;
+    slot[FIELD_ADDRESS] = ntohl(senders[i].sin_addr.s_addr);
+  }
+  return count_or_throw(env, (uint32_t)got, 0, "recvmmsg");
+}
+
+// sendDatagrams(fd, memory, table, n, port) -> count sent
+// sendmmsg: the output of each Ok slot among 0 … n − 1 to its Address:port.
+static napi_value send_datagrams(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_args args;
+  uint32_t port = 0;
+  if (!get_batch_args(env, argv, argc, 5, &args)) return NULL;
+  CHECK_NAPI(napi_get_value_uint32(env, argv[4], &port));
+  struct mmsghdr messages[MAX_BATCH];
+  struct iovec vectors[MAX_BATCH];
+  struct sockaddr_in peers[MAX_BATCH];
+  uint32_t queued = 0;
+  for (uint32_t i = 0; i < args.n; i++) {
+    uint32_t length;
+    uint8_t *payload = output_of(&args, i, true, &length);
+    if (payload == NULL) continue;
+    peers[queued] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
+    vectors[queued] = (struct iovec){payload, length};
+    messages[queued] = (struct mmsghdr){.msg_hdr = {.msg_name = &peers[queued], .msg_namelen = sizeof peers[queued], .msg_iov = &vectors[queued], .msg_iovlen = 1}};
+    queued++;
+  }
+  uint32_t sent = 0;
+  while (sent < queued) {
+    int put = sendmmsg(args.fd, messages + sent, queued - sent, MSG_DONTWAIT);
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break; // socket buffer full: the rest drop
+      // One bad destination (e.g. unreachable) must not hold back the rest of the batch.
+      sent++;
+      continue;
+    }
+    sent += (uint32_t)put;
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, sent, &result));
+  return result;
+}
+
+// A uv_poll on an fd that calls a JS function when it is readable. The struct lives until both
+// the poll handle is closed (stopWatch, or the JS handle collected) and the JS handle is gone.
+typedef struct {
+  uv_poll_t handle;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  bool stopped, closed, collected;
+} fd_watch;
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  fd_watch *watch = (fd_watch *)handle;
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback, receiver, argument, result;
+  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok && napi_get_global(env, &receiver) == napi_ok &&
+      napi_create_int32(env, status, &argument) == napi_ok) {
+    // make_callback, not call_function: it runs the microtasks queued by the callback afterwards.
+    if (napi_make_callback(env, watch->context, receiver, callback, 1, &argument, &result) == napi_pending_exception) {
+      napi_value error;
+      // A throw in the callback is the process's uncaught exception, never silently dropped.
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_closed(uv_handle_t *handle) {
+  fd_watch *watch = (fd_watch *)handle;
+  watch->closed = true;
+  if (watch->collected) free(watch);
+}
+
+static void stop(napi_env env, fd_watch *watch) {
+  if (watch->stopped) return;
+  watch->stopped = true;
+  uv_poll_stop(&watch->handle);
+  napi_delete_reference(env, watch->callback);
+  napi_async_destroy(env, watch->context);
+  uv_close((uv_handle_t *)&watch->handle, on_closed);
+}
+
+static void on_collected(napi_env env, void *data, void *hint) {
+  (void)hint;
+  fd_watch *watch = data;
+  watch->collected = true;
+  stop(env, watch);
+  if (watch->closed) free(watch);
+}
+
+// watchReadable(fd, callback(status)) -> handle; the callback runs on Node's loop each time fd is
+// readable (level-triggered) until stopWatch(handle).
+static napi_value watch_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  napi_valuetype type;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, "EINVAL", "watchReadable(fd, callback) takes a number and a function");
+    return NULL;
+  }
+  struct uv_loop_s *loop;
+  CHECK_NAPI(napi_get_uv_event_loop(env, &loop));
+  fd_watch *watch = calloc(1, sizeof *watch);
+  if (watch == NULL) return throw_errno(env, "calloc", ENOMEM);
+  int error = uv_poll_init(loop, &watch->handle, fd);
+  if (error != 0) {
+    free(watch);
+    return throw_errno(env, "uv_poll_init", -error);
+  }
+  watch->env = env;
+  napi_value name, handle;
+  CHECK_NAPI(napi_create_reference(env, argv[1], 1, &watch->callback));
+  CHECK_NAPI(napi_create_string_utf8(env, "podnet.watchReadable", NAPI_AUTO_LENGTH, &name));
+  CHECK_NAPI(napi_async_init(env, NULL, name, &watch->context));
+  CHECK_NAPI(napi_create_external(env, watch, on_collected, NULL, &handle));
+  error = uv_poll_start(&watch->handle, UV_READABLE, on_readable);
+  if (error != 0) {
+    stop(env, watch);
+    return throw_errno(env, "uv_poll_start", -error);
+  }
+  return handle;
+}
+
+// stopWatch(handle): stops a watchReadable; idempotent.
+static napi_value stop_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "stopWatch(handle) takes what watchReadable returned");
+    return NULL;
+  }
+  stop(env, data);
+  return NULL;
+}
+
+static napi_value slot_layout(napi_env env) {
+  napi_value layout, value;
+  const struct { const char *name; int value; } fields[] = {
+    {"Offset", FIELD_OFFSET}, {"Length", FIELD_LENGTH}, {"Capacity", FIELD_CAPACITY}, {"Status", FIELD_STATUS},
+    {"OutputOffset", FIELD_OUTPUT_OFFSET}, {"OutputLength", FIELD_OUTPUT_LENGTH}, {"Address", FIELD_ADDRESS},
+    {"SLOT_FIELDS", SLOT_FIELDS}, {"MAX_BATCH", MAX_BATCH},
+  };
+  if (napi_create_object(env, &layout) != napi_ok) return NULL;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (napi_create_int32(env, fields[i].value, &value) != napi_ok || napi_set_named_property(env, layout, fields[i].name, value) != napi_ok) return NULL;
+  }
+  return layout;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readPackets", NULL, read_packets, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"writePackets", NULL, write_packets, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"receiveDatagrams", NULL, receive_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendDatagrams", NULL, send_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stopWatch", NULL, stop_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"slotLayout", NULL, NULL, NULL, NULL, slot_layout(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -32,6 +32,12 @@ export function ipBatch(commands: string[]): void {
   if (commands.length > 0) run("ip", ["-batch", "-"], `${commands.join("\n")}\n`);
 }
 
+/** Reads bridge state (FDB entries) as JSON: bridge -json ARGS. */
+export function bridgeJson<T>(args: string[]): T {
+  const output = run("bridge", ["-json", ...args]).trim();
+  return (output === "" ? [] : JSON.parse(output)) as T;
+}
+
 /** A `bridge` command (FDB entries). */
 export function bridge(args: string[]): void {
   run("bridge", args);
@@ -46,6 +52,8 @@ export function sysctl(name: string, value: string): void {
 export const ipCommands = {
   routeReplace: (subnet: string, via: string, device: string, onlink = false) =>
     `route replace ${subnet} via ${via} dev ${device}${onlink ? " onlink" : ""} proto ${PODNET_ROUTE_PROTOCOL}`,
+  /** A route straight into a point-to-point device (a TUN device), no gateway. */
+  routeReplaceOnDevice: (subnet: string, device: string) => `route replace ${subnet} dev ${device} proto ${PODNET_ROUTE_PROTOCOL}`,
   routeDelete: (subnet: string) => `route del ${subnet} proto ${PODNET_ROUTE_PROTOCOL}`,
   neighbourReplace: (address: string, mac: string, device: string) => `neigh replace ${address} lladdr ${mac} dev ${device} nud permanent`,
   neighbourDelete: (address: string, device: string) => `neigh del ${address} dev ${device}`,
@@ -55,4 +63,23 @@ export const ipCommands = {
 /** True when `command` (one line of ipBatch) fails only because what it removes is already gone. */
 export function isAlreadyGone(error: unknown): boolean {
   return error instanceof IpError && /No such process|No such file or directory|Cannot find device|not found/i.test(error.message);
+}
+
+/** Destinations of podnet's routes (proto 107), optionally only those through `device`. */
+export function podnetRouteDestinations(device?: string): string[] {
+  const routes = ipJson<Array<{ dst: string; dev?: string }>>(["route", "show", "proto", String(PODNET_ROUTE_PROTOCOL)]);
+  return routes.filter((route) => device === undefined || route.dev === device).map((route) => route.dst);
+}
+
+/** Deletes podnet's routes to destinations not in `keep`; returns the ones it deleted. */
+export function deleteRoutesExcept(keep: Set<string>, device?: string): string[] {
+  const stale = podnetRouteDestinations(device).filter((destination) => !keep.has(destination));
+  for (const destination of stale) {
+    try {
+      ipBatch([ipCommands.routeDelete(destination)]);
+    } catch (error) {
+      if (!isAlreadyGone(error)) throw error;
+    }
+  }
+  return stale;
 }

@@ -2,7 +2,9 @@
 // table filled from them, one encapBatch/decapBatch call per batch, results read in place.
 
 import { Status } from "../../assembly/shared/status.js";
-import { EncapMode, MAX_BATCH, MAX_PEERS, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
+import {
+  COUNTERS_PER_DIRECTION, CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS, SLOT_FIELDS, SlotField,
+} from "../../assembly/shared/slots.js";
 import { ipv4ToNumber, macToWords } from "../net/addresses.js";
 import { core } from "./module.js";
 import { memoryBytes } from "./scratch.js";
@@ -22,6 +24,21 @@ export interface LocalEndpoint {
 export interface PeerEndpoint {
   publicIp: string;
   vtepMac: string;
+}
+
+function batchResult(result: number, what: string): number {
+  if (result < 0) throw new RangeError(`${what}: ${Status[-result]}`);
+  return result;
+}
+
+/** Packets the data path has handled since the module loaded, per Status, in one direction. */
+export function statusCounts(direction: CounterDirection): Map<Status, number> {
+  const counters = new BigUint64Array(memoryBytes().buffer, core().statusCounters() + direction * COUNTERS_PER_DIRECTION * 8, COUNTERS_PER_DIRECTION);
+  const counts = new Map<Status, number>();
+  counters.forEach((count, status) => {
+    if (count > 0n) counts.set(status as Status, Number(count));
+  });
+  return counts;
 }
 
 function check(status: Status, what: string): void {
@@ -86,16 +103,31 @@ export class PacketBatch {
 
   /** Encapsulates slots 0 … n − 1; returns how many are ready to send. */
   encap(mode: EncapMode, n: number): number {
-    const result = core().encapBatch(mode, n);
-    if (result < 0) throw new RangeError(`encapBatch: ${Status[-result]}`);
-    return result;
+    return batchResult(core().encapBatch(mode, n), "encapBatch");
   }
 
   /** Decapsulates slots 0 … n − 1; returns how many inner packets are ready. */
   decap(mode: EncapMode, n: number): number {
-    const result = core().decapBatch(mode, n);
-    if (result < 0) throw new RangeError(`decapBatch: ${Status[-result]}`);
-    return result;
+    return batchResult(core().decapBatch(mode, n), "decapBatch");
+  }
+
+  /** encap for a UDP socket: outputs are UDP payloads, address(i) the peer to send each to. */
+  encapDatagrams(mode: EncapMode, n: number): number {
+    return batchResult(core().encapDatagramBatch(mode, n), "encapDatagramBatch");
+  }
+
+  /** decap of UDP payloads; address(i) must hold each sender, which must be a configured peer. */
+  decapDatagrams(mode: EncapMode, n: number): number {
+    return batchResult(core().decapDatagramBatch(mode, n), "decapDatagramBatch");
+  }
+
+  /** Slot `index`'s Address: the peer's public IP after datagram encap, the sender before datagram decap. */
+  address(index: number): number {
+    return this.slotWords(index)[SlotField.Address];
+  }
+
+  setAddress(index: number, address: number): void {
+    this.slotWords(index)[SlotField.Address] = address;
   }
 
   /** Status the last batch call gave slot `index`. */

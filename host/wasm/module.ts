@@ -19,6 +19,9 @@ export interface CoreExports {
   configurePeer(index: number, publicIp: number, macHigh: number, macLow: number): number;
   encapBatch(mode: number, n: number): number;
   decapBatch(mode: number, n: number): number;
+  encapDatagramBatch(mode: number, n: number): number;
+  decapDatagramBatch(mode: number, n: number): number;
+  statusCounters(): number;
   routeInsert(prefix: number, length: number, nextHop: number): number;
   routeDelete(prefix: number, length: number): number;
   routeBulkLoad(ptr: number, n: number): number;
@@ -38,7 +41,7 @@ export interface CoreExports {
 }
 
 /** ABI version this host was written against (assembly/index.ts ABI_VERSION). */
-export const SUPPORTED_ABI_VERSION = 1;
+export const SUPPORTED_ABI_VERSION = 2;
 
 /** Thrown when the Wasm module cannot be loaded or does not match this host. */
 export class WasmLoadError extends Error {

@@ -27,8 +27,8 @@ test("version --json shows the embedded Wasm core and addon loaded", () => {
   const report = JSON.parse(result.stdout);
   assert.is(report.version, packageVersion);
   assert.is(report.singleExecutable, true);
-  assert.is(report.wasmAbi, 1);
-  assert.equal(report.addonFunctions, ["closeFd", "tunOpen"]);
+  assert.is(report.wasmAbi, 2);
+  assert.equal(report.addonFunctions, ["closeFd", "readPackets", "receiveDatagrams", "sendDatagrams", "stopWatch", "tunOpen", "udpOpen", "watchReadable", "writePackets"]);
 });
 
 test("an unknown command exits 2 and names it", () => {

@@ -4,9 +4,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { ChecksumState, HeaderKind } from "../../assembly/shared/fields.js";
-import { EncapMode, MAX_BATCH, SlotField } from "../../assembly/shared/slots.js";
+import { CounterDirection, DATAGRAM_HEADERS, EncapMode, MAX_BATCH, SlotField } from "../../assembly/shared/slots.js";
 import { Status } from "../../assembly/shared/status.js";
-import { configureLocal, configurePeer, PacketBatch } from "../../host/wasm/datapath.js";
+import { configureLocal, configurePeer, PacketBatch, statusCounts } from "../../host/wasm/datapath.js";
 import { emitHeader, parseHeader } from "../../host/wasm/headers.js";
 import { core } from "../../host/wasm/module.js";
 import { ipv4ToNumber } from "../../host/net/addresses.js";
@@ -246,3 +246,65 @@ test("a batch larger than 64 or an unknown mode is refused", () => {
 });
 
 test.run();
+
+test("datagram encap writes what a UDP socket sends: the payload after outer IPv4 and UDP, and the peer's address", () => {
+  for (const mode of [EncapMode.Vxlan, EncapMode.FlannelUdp]) {
+    batch.set(0, innerPacket());
+    assert.is(batch.encap(mode, 1), 1);
+    const whole = batch.output(0);
+    batch.set(0, innerPacket());
+    assert.is(batch.encapDatagrams(mode, 1), 1);
+    assert.is(batch.status(0), Status.Ok);
+    assert.is(batch.address(0), ipv4ToNumber("198.18.0.2"));
+    const payload = batch.output(0);
+    assert.is(payload.length, whole.length - DATAGRAM_HEADERS);
+    assert.is(hex(payload), hex(whole.subarray(DATAGRAM_HEADERS)));
+  }
+  assert.throws(() => batch.encapDatagrams(EncapMode.Ipip, 1), /encapDatagramBatch: BadArgument/);
+  assert.throws(() => batch.decapDatagrams(EncapMode.Ipip, 1), /decapDatagramBatch: BadArgument/);
+});
+
+test("datagram decap accepts payloads only from a configured peer's public IP", () => {
+  const counted = (status: Status) => statusCounts(CounterDirection.Decap).get(status) ?? 0;
+  for (const mode of [EncapMode.Vxlan, EncapMode.FlannelUdp]) {
+    batch.set(0, innerPacket());
+    batch.encap(mode, 1);
+    const payload = batch.output(0).subarray(DATAGRAM_HEADERS);
+    const senders = [["198.18.0.2", Status.Ok], ["198.18.0.7", Status.Ok], ["198.18.0.9", Status.UnknownPeer], ["0.0.0.0", Status.UnknownPeer]] as const;
+    for (const [sender, expected] of senders) {
+      const before = counted(expected);
+      batch.set(0, payload);
+      batch.setAddress(0, ipv4ToNumber(sender));
+      assert.is(batch.decapDatagrams(mode, 1), expected === Status.Ok ? 1 : 0, sender);
+      assert.is(batch.status(0), expected, sender);
+      assert.is(counted(expected), before + 1, `counted ${Status[expected]}`);
+      if (expected === Status.Ok) assert.is(hex(batch.output(0)), hex(payload.subarray(mode === EncapMode.Vxlan ? 22 : 0)));
+      else assert.is(batch.output(0).length, 0);
+    }
+  }
+  // A peer removed from the table is no longer accepted; configured again, it is.
+  configurePeer(7, undefined);
+  batch.set(0, innerPacket());
+  batch.encap(EncapMode.FlannelUdp, 1);
+  const payload = batch.output(0).subarray(DATAGRAM_HEADERS);
+  batch.set(0, payload);
+  batch.setAddress(0, ipv4ToNumber("198.18.0.7"));
+  batch.decapDatagrams(EncapMode.FlannelUdp, 1);
+  assert.is(batch.status(0), Status.UnknownPeer);
+  configurePeer(7, { publicIp: "198.18.0.7", vtepMac: "02:00:0a:f4:00:07" });
+  batch.set(0, payload);
+  batch.setAddress(0, ipv4ToNumber("198.18.0.7"));
+  batch.decapDatagrams(EncapMode.FlannelUdp, 1);
+  assert.is(batch.status(0), Status.Ok);
+});
+
+test("counters count every packet of a batch by direction and Status", () => {
+  const before = (direction: CounterDirection, status: Status) => statusCounts(direction).get(status) ?? 0;
+  const okBefore = before(CounterDirection.Encap, Status.Ok);
+  const noRouteBefore = before(CounterDirection.Encap, Status.NoRoute);
+  for (let i = 0; i < 3; i++) batch.set(i, innerPacket());
+  batch.set(3, innerPacket({ destination: "10.99.0.1" }));
+  batch.encap(EncapMode.Vxlan, 4);
+  assert.is(before(CounterDirection.Encap, Status.Ok), okBefore + 3);
+  assert.is(before(CounterDirection.Encap, Status.NoRoute), noRouteBefore + 1);
+});

@@ -1,0 +1,125 @@
+// The userspace data path: a TUN device on one side, a UDP socket on the underlay on the other,
+// the Wasm core in between. Each time an fd is readable the addon reads up to 64 packets straight
+// into the batch's slots in linear memory, one Wasm call encapsulates (or decapsulates) the whole
+// batch, and the addon writes the batch out: sendmmsg to the peers, ICMP errors and decapsulated
+// packets back into the TUN device. JavaScript only passes numbers; it never loops over bytes.
+
+import { CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS } from "../../assembly/shared/slots.js";
+import { Status } from "../../assembly/shared/status.js";
+import { addon, type WatchHandle } from "../native/addon.js";
+import { ipv4ToNumber } from "../net/addresses.js";
+import { configureLocal, configurePeer, PacketBatch, statusCounts, type LocalEndpoint, type PeerEndpoint } from "../wasm/datapath.js";
+import { core } from "../wasm/module.js";
+import { RouteTable } from "../wasm/route-table.js";
+
+/** Batches handled per wakeup before yielding to the rest of the event loop (the store watch, /metrics). */
+const BATCHES_PER_WAKEUP = 8;
+
+/** What the relay has done beyond the Wasm core's own per-Status counters. */
+export interface RelayCounters {
+  /** Datagrams encap made that the socket did not take (buffer full, unreachable). */
+  sendFailures: number;
+  /** Packets for the TUN device it did not take. */
+  tunWriteFailures: number;
+}
+
+export class TunRelay {
+  readonly counters: RelayCounters = { sendFailures: 0, tunWriteFailures: 0 };
+  private readonly routes = new RouteTable();
+  private readonly batch = new PacketBatch();
+  private readonly peerIndex = new Map<string, number>();
+  private readonly freeIndices: number[] = [];
+  private nextIndex = 0;
+  private tunFd = -1;
+  private udpFd = -1;
+  private watches: WatchHandle[] = [];
+
+  constructor(private readonly mode: EncapMode, private readonly port: number) {
+    for (let i = 0; i < MAX_BATCH; i++) this.batch.describe(i, 0);
+  }
+
+  /** Opens (creating) the TUN device and binds the UDP socket on the public IP; starts relaying. */
+  open(device: string, local: LocalEndpoint): void {
+    configureLocal(local);
+    const native = addon();
+    this.tunFd = native.tunOpen(device, false).fd;
+    try {
+      this.udpFd = native.udpOpen(ipv4ToNumber(local.publicIp), this.port);
+    } catch (error) {
+      this.close();
+      throw new Error(`cannot bind UDP ${local.publicIp}:${this.port}: ${(error as Error).message}`);
+    }
+    this.watches = [
+      native.watchReadable(this.tunFd, () => this.fromTun()),
+      native.watchReadable(this.udpFd, () => this.fromUnderlay()),
+    ];
+  }
+
+  /** Routes `subnet` to the node at `peer` (added or changed). */
+  setPeer(subnet: string, peer: PeerEndpoint): void {
+    let index = this.peerIndex.get(subnet);
+    if (index === undefined) {
+      index = this.freeIndices.pop() ?? this.nextIndex++;
+      if (index >= MAX_PEERS) throw new RangeError(`the userspace data path holds at most ${MAX_PEERS} peers`);
+      this.peerIndex.set(subnet, index);
+    }
+    configurePeer(index, peer);
+    this.routes.add(subnet, index);
+  }
+
+  removePeer(subnet: string): void {
+    const index = this.peerIndex.get(subnet);
+    if (index === undefined) return;
+    this.routes.remove(subnet);
+    configurePeer(index, undefined);
+    this.peerIndex.delete(subnet);
+    this.freeIndices.push(index);
+  }
+
+  /** Stops relaying and closes both fds (the TUN device goes with its last fd). */
+  close(): void {
+    const native = addon();
+    for (const watch of this.watches) native.stopWatch(watch);
+    this.watches = [];
+    for (const fd of [this.tunFd, this.udpFd]) if (fd >= 0) native.closeFd(fd);
+    this.tunFd = this.udpFd = -1;
+  }
+
+  /** Pod packets routed into the TUN device: encapsulate, send to the peers, answer errors. */
+  private fromTun(): void {
+    const native = addon();
+    const table = core().slotTable();
+    for (let round = 0; round < BATCHES_PER_WAKEUP; round++) {
+      const n = native.readPackets(this.tunFd, core().memory.buffer, table, MAX_BATCH);
+      if (n === 0) return;
+      const ready = this.batch.encapDatagrams(this.mode, n);
+      const memory = core().memory.buffer;
+      if (ready > 0) this.counters.sendFailures += ready - native.sendDatagrams(this.udpFd, memory, table, n, this.port);
+      // Slots that failed may carry an ICMP error for the sender; it goes back in through the TUN device.
+      if (ready < n) native.writePackets(this.tunFd, memory, table, n, false);
+      if (n < MAX_BATCH) return;
+    }
+  }
+
+  /** Datagrams from other nodes: decapsulate (only from current peers) and deliver to the TUN device. */
+  private fromUnderlay(): void {
+    const native = addon();
+    const table = core().slotTable();
+    for (let round = 0; round < BATCHES_PER_WAKEUP; round++) {
+      const n = native.receiveDatagrams(this.udpFd, core().memory.buffer, table, MAX_BATCH);
+      if (n === 0) return;
+      const ready = this.batch.decapDatagrams(this.mode, n);
+      if (ready > 0) this.counters.tunWriteFailures += ready - native.writePackets(this.tunFd, core().memory.buffer, table, n, true);
+      if (n < MAX_BATCH) return;
+    }
+  }
+}
+
+/** The Wasm core's packet counts as [direction, status, count] rows, for /metrics. */
+export function datapathCounts(): Array<[direction: string, status: string, count: number]> {
+  const rows: Array<[string, string, number]> = [];
+  for (const direction of [CounterDirection.Encap, CounterDirection.Decap]) {
+    for (const [status, count] of statusCounts(direction)) rows.push([CounterDirection[direction].toLowerCase(), Status[status] ?? `status${status}`, count]);
+  }
+  return rows;
+}

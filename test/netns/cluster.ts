@@ -1,0 +1,162 @@
+// A cluster in namespaces for the root-only suites: an underlay LAN (a bridge in its own
+// namespace, 198.18.0.0/24), nodes as namespaces on it each running `podnet agent` on one
+// embedded store, and a pod behind each node's cni0 bridge (until the CNI plugin makes them).
+import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createNamespace, spawnIn } from "./namespaces.js";
+import { distPath } from "../helpers/paths.js";
+
+export const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+export const ip = (namespace: string, ...args: string[]) => execFileSync("ip", ["-n", namespace, ...args]);
+
+export interface ClusterNode {
+  index: number;
+  namespace: string;
+  publicIp: string;
+  subnetFile: string;
+  /** The agent's log so far (JSON lines). */
+  log: () => string;
+  agent: ChildProcess;
+  pod: { namespace: string; address: string };
+}
+
+export interface Cluster {
+  name: string;
+  lan: string;
+  storePath: string;
+  nodes: ClusterNode[];
+  /** Starts (or restarts) node `index`'s agent with its original arguments. */
+  startAgent(node: ClusterNode): void;
+}
+
+/** Per-node agent arguments: `backend` for the network config; `agentArgs(i)` adds flags for node i (1-based). */
+export interface ClusterOptions {
+  name: string;
+  backend: string;
+  agentArgs?: (index: number) => string[];
+  /** Nodes (default 3) that run an agent; others can be joined by hand (e.g. a Flannel-configured node). */
+  agents?: number[];
+  nodes?: number;
+}
+
+/** Makes the underlay LAN and the node namespaces; starts the agents; waits until each knows every other agent. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const { name, backend } = options;
+  const directory = mkdtempSync(join(tmpdir(), `podnet-${name}-`));
+  const storePath = join(directory, "store.db");
+  const lan = createNamespace(`${name}-lan`);
+  ip(lan, "link", "add", "br0", "type", "bridge");
+  ip(lan, "link", "set", "br0", "up");
+  const count = options.nodes ?? 3;
+  const agents = options.agents ?? Array.from({ length: count }, (_, i) => i + 1);
+  const nodes: ClusterNode[] = [];
+  const cluster: Cluster = {
+    name, lan, storePath, nodes,
+    startAgent(node) {
+      const agent = spawnIn(node.namespace, distPath("podnet"), ["agent", "--store-path", storePath, "--iface", "eth0", "--public-ip", node.publicIp,
+        "--subnet-file", node.subnetFile, "--network-config", `{"Network":"10.244.0.0/16","Backend":{"Type":"${backend}"}}`, "--reconcile-interval", "1",
+        "--metrics-address", "127.0.0.1:9808", "--log-format", "json", ...(options.agentArgs?.(node.index) ?? [])]);
+      let log = "";
+      agent.stderr!.on("data", (chunk) => (log += chunk));
+      agent.stdout!.on("data", (chunk) => (log += chunk));
+      node.agent = agent;
+      node.log = () => log;
+    },
+  };
+  for (let index = 1; index <= count; index++) {
+    const namespace = createNamespace(`${name}-n${index}`);
+    ip(namespace, "link", "add", "eth0", "type", "veth", "peer", "name", `port${index}`, "netns", lan);
+    ip(lan, "link", "set", `port${index}`, "master", "br0", "up");
+    ip(namespace, "addr", "add", `198.18.0.${index}/24`, "dev", "eth0");
+    ip(namespace, "link", "set", "eth0", "up");
+    const node = { index, namespace, publicIp: `198.18.0.${index}`, subnetFile: join(directory, `n${index}.env`), log: () => "", agent: undefined as unknown as ChildProcess, pod: { namespace: "", address: "" } };
+    nodes.push(node);
+    if (agents.includes(index)) cluster.startAgent(node);
+  }
+  for (const node of nodes.filter((node) => agents.includes(node.index))) {
+    await waitFor(() => existsSync(node.subnetFile) && peersAdded(node) >= agents.length - 1, 10_000, `node ${node.index} learnt its peers: ${node.log()}`);
+  }
+  return cluster;
+}
+
+/** "peer added" lines in the node's log. */
+export const peersAdded = (node: ClusterNode) => (node.log().match(/"peer added"/g) ?? []).length;
+
+/** Polls `condition` every 20 ms until it holds or `milliseconds` pass; throws `what` then. */
+export async function waitFor(condition: () => boolean, milliseconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + milliseconds;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * A pod behind the node's cni0 bridge, as the CNI plugin makes them: cni0 with the subnet's .1,
+ * a veth with the subnet file's MTU (or `mtu`), address .<host>, default route via .1. The node's
+ * first pod becomes `node.pod`.
+ */
+export function addPod(cluster: Cluster, node: ClusterNode, host = 10, mtu?: number): { namespace: string; address: string } {
+  const env = readFileSync(node.subnetFile, "utf8");
+  const prefix = /FLANNEL_SUBNET=(\d+\.\d+\.\d+)\.1\/24/.exec(env)![1];
+  const podMtu = mtu ?? Number(/FLANNEL_MTU=(\d+)/.exec(env)![1]);
+  const pod = createNamespace(`${cluster.name}-p${node.index}-${host}`);
+  if (spawnSync("ip", ["-n", node.namespace, "link", "show", "cni0"], { stdio: "ignore" }).status !== 0) {
+    ip(node.namespace, "link", "add", "cni0", "type", "bridge");
+    ip(node.namespace, "addr", "add", `${prefix}.1/24`, "dev", "cni0");
+    ip(node.namespace, "link", "set", "cni0", "up");
+  }
+  const veth = `veth${host}`;
+  ip(node.namespace, "link", "add", veth, "mtu", String(podMtu), "type", "veth", "peer", "name", "eth0", "netns", pod);
+  ip(node.namespace, "link", "set", veth, "master", "cni0", "up");
+  ip(pod, "addr", "add", `${prefix}.${host}/24`, "dev", "eth0");
+  ip(pod, "link", "set", "eth0", "mtu", String(podMtu), "up");
+  ip(pod, "route", "add", "default", "via", `${prefix}.1`);
+  const made = { namespace: pod, address: `${prefix}.${host}` };
+  if (node.pod.namespace === "") node.pod = made;
+  return made;
+}
+
+/** One ping from namespace `from` to `to`; true when answered. */
+export function ping(from: string, to: string, extra: string[] = []): boolean {
+  return spawnSync("ip", ["netns", "exec", from, "ping", "-c", "1", "-W", "2", ...extra, to], { stdio: "ignore" }).status === 0;
+}
+
+/** ping's output for one ping (e.g. to read an ICMP error it reports). */
+export function pingOutput(from: string, to: string, extra: string[] = []): string {
+  const result = spawnSync("ip", ["netns", "exec", from, "ping", "-c", "1", "-W", "2", ...extra, to], { encoding: "utf8" });
+  return `${result.stdout}${result.stderr}`;
+}
+
+/** podnet's routes (proto 107) in `namespace`, by destination. */
+export function podnetRoutes(namespace: string): string[] {
+  return (JSON.parse(execFileSync("ip", ["-n", namespace, "-json", "route", "show", "proto", "107"], { encoding: "utf8" })) as Array<{ dst: string }>).map((route) => route.dst).sort();
+}
+
+const ECHO_PORT = 7000;
+const ECHO_SERVER = `require("node:net").createServer((socket) => socket.pipe(socket)).listen(${ECHO_PORT}, () => console.log("listening"))`;
+// Sends 200 kB (many full-size segments) and exits 0 only when every byte came back unchanged.
+const ECHO_CLIENT = `
+const sent = require("node:crypto").randomBytes(200000);
+const chunks = [];
+const socket = require("node:net").connect(${ECHO_PORT}, process.argv[1], () => socket.end(sent));
+socket.on("data", (chunk) => chunks.push(chunk));
+socket.on("end", () => process.exit(Buffer.concat(chunks).equals(sent) ? 0 : 1));
+socket.on("error", (error) => { console.error(error.message); process.exit(2); });
+setTimeout(() => { console.error("timed out"); process.exit(3); }, 5000);
+`;
+
+/** A TCP echo server in `namespace` on port 7000 (ended with the namespaces' cleanup). */
+export async function startEchoServer(namespace: string): Promise<void> {
+  const server = spawnIn(namespace, process.execPath, ["-e", ECHO_SERVER]);
+  let output = "";
+  server.stdout!.on("data", (chunk) => (output += chunk));
+  await waitFor(() => output.includes("listening"), 5000, `echo server in ${namespace}`);
+}
+
+/** A TCP connection from `from` to `to`:7000 carries 200 kB there and back intact. */
+export function tcpEcho(from: string, to: string): boolean {
+  return spawnSync("ip", ["netns", "exec", from, process.execPath, "-e", ECHO_CLIENT, to], { stdio: "ignore" }).status === 0;
+}
