@@ -12,6 +12,7 @@ import type { NetworkConfig } from "../store/network-config";
 import { formatPrefix } from "../wasm/route-table";
 import type { AgentMetrics } from "./metrics";
 import { previousSubnet, writeSubnetFile } from "./subnet-file";
+import { hasMasquerade, installMasquerade, removeMasquerade } from "../net/masquerade";
 
 export interface AgentOptions {
   store: KvStore;
@@ -128,6 +129,14 @@ export class Agent {
       mtu: this.options.underlayMtu - backend.overhead,
       ipMasquerade: this.options.ipMasquerade,
     });
+    const network = formatPrefix(this.config!.network);
+    if (this.options.ipMasquerade) {
+      installMasquerade(network, this.lease.subnet);
+      log.info({ network, subnet: this.lease.subnet }, "masquerading pod traffic that leaves the cluster network");
+    } else if (hasMasquerade()) {
+      removeMasquerade();
+      log.info("removed the masquerade rules of an earlier --ip-masq run");
+    }
     log.info({ subnet: this.lease.subnet, publicIp: this.options.publicIp, previous, subnetFile: this.options.subnetFile }, "lease acquired");
   }
 

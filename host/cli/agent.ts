@@ -43,7 +43,7 @@ export function agentCommand(): Command {
     .option("--userspace", "run the vxlan backend in userspace (TUN + Wasm) even when the kernel has VXLAN")
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
     .option("--mtu <bytes>", "the underlay's MTU (default: the interface's); pods get it less the backend's overhead")
-    .option("--ip-masq", "masquerade pod traffic leaving the cluster network (written to the subnet file)")
+    .option("--ip-masq", "masquerade pod traffic leaving the cluster network (nftables table ip podnet; also in the subnet file)")
     .option("--network-config <json>", "network config to write when the store has none, e.g. '{\"Network\":\"10.244.0.0/16\"}'")
     .option("--lease-ttl <seconds>", "lease lifetime; renewed an hour (at most half of it) before expiry", "86400")
     .option("--reconcile-interval <seconds>", "full reconciliation period", "30")

@@ -160,3 +160,28 @@ export async function startEchoServer(namespace: string): Promise<void> {
 export function tcpEcho(from: string, to: string): boolean {
   return spawnSync("ip", ["netns", "exec", from, process.execPath, "-e", ECHO_CLIENT, to], { stdio: "ignore" }).status === 0;
 }
+
+const WHOAMI_PORT = 7001;
+const WHOAMI_SERVER = `require("node:net").createServer((socket) => socket.end(socket.remoteAddress)).listen(${WHOAMI_PORT}, "0.0.0.0", () => console.log("listening"))`;
+const WHOAMI_CLIENT = `
+const socket = require("node:net").connect(${WHOAMI_PORT}, process.argv[1]);
+let answer = "";
+socket.on("data", (chunk) => (answer += chunk));
+socket.on("end", () => { process.stdout.write(answer); process.exit(0); });
+socket.on("error", (error) => { console.error(error.message); process.exit(2); });
+setTimeout(() => { console.error("timed out"); process.exit(3); }, 5000);
+`;
+
+/** A server in `namespace` on port 7001 that answers each connection with the address it came from. */
+export async function startWhoamiServer(namespace: string): Promise<void> {
+  const server = spawnIn(namespace, process.execPath, ["-e", WHOAMI_SERVER]);
+  let output = "";
+  server.stdout!.on("data", (chunk) => (output += chunk));
+  await waitFor(() => output.includes("listening"), 5000, `whoami server in ${namespace}`);
+}
+
+/** The source address `to`:7001 saw a connection from `from` come from (after any NAT). */
+export function whoami(from: string, to: string): string {
+  const result = spawnSync("ip", ["netns", "exec", from, process.execPath, "-e", WHOAMI_CLIENT, to], { encoding: "utf8" });
+  return result.status === 0 ? result.stdout : `failed: ${result.stderr}`;
+}
