@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
 # README's main command: a three-node cluster on one machine, in network namespaces, on the
-# embedded store. Each node runs `podnet agent` with a kernel backend (vxlan by default; `npm run
-# demo -- host-gw` for the other): the agents lease subnets from one SQLite store, write Flannel's
-# subnet file, learn each other's leases and program routes (and VXLAN neighbours/FDB). Two pods
-# per node (namespaces on the node's cni0 bridge, made here until the CNI plugin lands) then ping
-# every pod on the other nodes, printed as a matrix; the demo fails if any pair cannot talk.
-# Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm core (with vxlan
-# the pods' packets inside VXLAN), every checksum verified.
-# Everything lives in namespaces named pn-demo-<pid>-* and is removed on exit, also on failure;
-# every process started here is stopped by its PID.
+# embedded store. Each node runs `podnet agent`: the agents lease subnets from one SQLite store,
+# write Flannel's subnet file, learn each other's leases and program the data path. Two pods per
+# node (namespaces on the node's cni0 bridge, made here until the CNI plugin lands) then ping and
+# open a TCP connection to every pod on the other nodes, printed as a matrix; the demo fails if any
+# pair cannot talk. Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm
+# core (the pods' packets inside VXLAN or Flannel UDP), every checksum verified.
+#
+#   npm run demo -- [--backend vxlan|host-gw|udp] [--userspace] [--keep]
+#
+# --userspace runs vxlan through TUN and the Wasm core instead of the kernel VTEP; --keep leaves the
+# cluster up to explore and prints how to remove it. Everything lives in namespaces named
+# pn-demo-<pid>-* and is removed on exit (Ctrl-C and failure too); every process started here is
+# stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-backend=${1:-vxlan}
-case "$backend" in vxlan | host-gw) ;; *) echo "demo: backend must be vxlan or host-gw, not '$backend'" >&2; exit 2 ;; esac
+backend=vxlan
+userspace=()
+keep=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --backend) backend=${2:-}; shift 2 ;;
+    --userspace) userspace=(--userspace); shift ;;
+    --keep) keep=true; shift ;;
+    vxlan | host-gw | udp) backend=$1; shift ;;
+    *) echo "demo: unknown argument '$1' (use --backend vxlan|host-gw|udp, --userspace, --keep)" >&2; exit 2 ;;
+  esac
+done
+case "$backend" in vxlan | host-gw | udp) ;; *) echo "demo: backend must be vxlan, host-gw or udp, not '$backend'" >&2; exit 2 ;; esac
+mode="$backend${userspace:+ (userspace)}"
 bash scripts/setup.sh
 npm run build
 
@@ -43,9 +59,9 @@ for node in 1 2 3; do
   ip netns exec "$namespace" ethtool -K eth0 tx off >/dev/null
 done
 
-echo "demo: starting podnet agent ($backend) on three nodes (embedded store $work/store.db)"
+echo "demo: starting podnet agent ($mode) on three nodes (embedded store $work/store.db)"
 for node in 1 2 3; do
-  ip netns exec "${prefix}node$node" dist/podnet agent --store sqlite --store-path "$work/store.db" \
+  ip netns exec "${prefix}node$node" dist/podnet agent "${userspace[@]}" --store sqlite --store-path "$work/store.db" \
     --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" \
     --network-config "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}" \
     --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
@@ -87,7 +103,18 @@ for node in 1 2 3; do
   done
 done
 
-echo "demo: ping between every pair of pods on different nodes ($backend)"
+# A TCP echo server in every pod (scripts/demo-tcp.mjs), for the TCP half of the check.
+for entry in "${pods[@]}"; do
+  pod=${entry#*:}; pod=${pod%%:*}
+  ip netns exec "$pod" node scripts/demo-tcp.mjs serve >"$work/$pod.tcp.log" 2>&1 &
+  pids+=($!)
+done
+for entry in "${pods[@]}"; do
+  pod=${entry#*:}; pod=${pod%%:*}
+  for _ in $(seq 50); do grep -q listening "$work/$pod.tcp.log" && break; sleep 0.1; done
+done
+
+echo "demo: ping and TCP (200 kB echoed) between every pair of pods on different nodes ($mode)"
 printf '  %-14s' "from \\ to"; for target in "${pods[@]}"; do printf ' %-13s' "${target##*:}"; done; echo
 failed=0
 for source in "${pods[@]}"; do
@@ -95,17 +122,20 @@ for source in "${pods[@]}"; do
   for target in "${pods[@]}"; do
     if [ "${source%%:*}" = "${target%%:*}" ]; then printf ' %-13s' "(same node)"; continue; fi
     pod=${source#*:}; pod=${pod%%:*}
-    if ip netns exec "$pod" ping -c 1 -W 2 "${target##*:}" >/dev/null 2>&1; then printf ' %-13s' ok; else printf ' %-13s' FAIL; failed=$((failed + 1)); fi
+    cell=""
+    if ip netns exec "$pod" ping -c 1 -W 2 "${target##*:}" >/dev/null 2>&1; then cell="ping ok"; else cell="ping FAIL"; failed=$((failed + 1)); fi
+    if ip netns exec "$pod" node scripts/demo-tcp.mjs check "${target##*:}" >/dev/null 2>&1; then cell="$cell,tcp"; else cell="$cell,TCP FAIL"; failed=$((failed + 1)); fi
+    printf ' %-13s' "$cell"
   done
   echo
 done
-[ "$failed" -eq 0 ] || { echo "demo: $failed pod pairs could not reach each other" >&2; exit 1; }
+[ "$failed" -eq 0 ] || { echo "demo: $failed pod-pair checks failed" >&2; exit 1; }
 
 first=${pods[0]#*:}; first=${first%%:*}
 target=${pods[2]##*:}
 echo "demo: ping $target from a pod on node1, capturing on node1's underlay eth0"
 a="${prefix}node1"
-ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" "icmp or udp port 8472" 2>"$work/tcpdump.log" &
+ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" "icmp or (udp port 8472 or udp port 8285)" 2>"$work/tcpdump.log" &
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
@@ -119,3 +149,25 @@ bad=$(dist/podnet packet decode --json -r "$work/ping.pcap" | grep -c '"checksum
 frames=$(dist/podnet packet decode --brief -r "$work/ping.pcap" | wc -l)
 [ "$frames" -eq 6 ] && [ "$bad" -eq 0 ] || { echo "demo: expected 6 frames with good checksums, got $frames frames, $bad bad" >&2; exit 1; }
 echo "demo: $frames frames, every IPv4 and ICMP checksum good"
+
+if $keep; then
+  # Leave it all running: hand the PIDs and namespaces to a cleanup script instead of the trap.
+  {
+    echo "#!/usr/bin/env bash"
+    echo "# Removes the demo cluster $prefix*: its processes by PID, then its namespaces."
+    for pid in "${pids[@]}"; do echo "kill $pid 2>/dev/null || true"; done
+    echo "sleep 0.5"
+    for namespace in $(ip netns list | awk '{print $1}' | grep "^$prefix"); do echo "ip netns del $namespace"; done
+    echo "rm -rf $work"
+  } >"$work/cleanup.sh"
+  trap - EXIT
+  echo
+  echo "demo: left running (--keep). Explore it, e.g.:"
+  echo "  ip netns list | grep $prefix"
+  echo "  ip netns exec ${prefix}node1 ip route                      # node1's routes (podnet's: proto 107)"
+  echo "  ip netns exec $first ping $target"
+  echo "  ip netns exec ${prefix}node1 curl -s 127.0.0.1:9808/metrics | grep podnet_"
+  echo "  dist/podnet status --store sqlite --store-path $work/store.db"
+  echo "  tail -f $work/node1.log"
+  echo "Remove it all with: bash $work/cleanup.sh"
+fi
