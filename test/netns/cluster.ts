@@ -2,7 +2,7 @@
 // namespace, 198.18.0.0/24), nodes as namespaces on it each running `podnet agent` on one
 // embedded store, and a pod behind each node's cni0 bridge (until the CNI plugin makes them).
 import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNamespace, spawnIn } from "./namespaces.js";
@@ -184,4 +184,28 @@ export async function startWhoamiServer(namespace: string): Promise<void> {
 export function whoami(from: string, to: string): string {
   const result = spawnSync("ip", ["netns", "exec", from, process.execPath, "-e", WHOAMI_CLIENT, to], { encoding: "utf8" });
   return result.status === 0 ? result.stdout : `failed: ${result.stderr}`;
+}
+
+/**
+ * Node `node` as flanneld's vxlan backend configures it, by hand: flannel.1 (VNI 1, port 8472,
+ * nolearning, MTU 1450) holding `<subnetBase>.0/32`, forwarding on, and Flannel's subnet file.
+ * Returns the device's MAC (its VtepMAC). Add peers with flannelPeer.
+ */
+export function flannelDevice(node: ClusterNode, subnetBase: string): string {
+  const ns = node.namespace;
+  ip(ns, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", node.publicIp, "dev", "eth0", "dstport", "8472", "nolearning");
+  ip(ns, "link", "set", "flannel.1", "mtu", "1450", "up");
+  ip(ns, "addr", "add", `${subnetBase}.0/32`, "dev", "flannel.1");
+  execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  writeFileSync(node.subnetFile, `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${subnetBase}.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n`);
+  const [device] = JSON.parse(execFileSync("ip", ["-n", ns, "-json", "link", "show", "flannel.1"], { encoding: "utf8" }));
+  return device.address;
+}
+
+/** A peer on a flannelDevice node, in flanneld's order: permanent neighbour, FDB entry, onlink route. */
+export function flannelPeer(node: ClusterNode, peer: { subnet: string; publicIp: string; vtepMac: string }): void {
+  const gateway = peer.subnet.replace(/\.0\/24$/, ".0");
+  ip(node.namespace, "neigh", "replace", gateway, "lladdr", peer.vtepMac, "dev", "flannel.1", "nud", "permanent");
+  execFileSync("bridge", ["-n", node.namespace, "fdb", "append", peer.vtepMac, "dev", "flannel.1", "dst", peer.publicIp]);
+  ip(node.namespace, "route", "add", peer.subnet, "via", gateway, "dev", "flannel.1", "onlink");
 }

@@ -7,40 +7,17 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupNamespaces } from "./namespaces.js";
-import { addPod, ip, peersAdded, ping, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type ClusterNode } from "./cluster.js";
+import { addPod, flannelDevice, flannelPeer, ip, peersAdded, ping, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type ClusterNode } from "./cluster.js";
 import { SqliteKv } from "../../host/store/sqlite-kv.js";
 import { vtepMacFor } from "../../host/backend/userspace.js";
 
 test.after(cleanupNamespaces);
 
 const FLANNEL_SUBNET = "10.244.200";
-
-/** Node 3 as flanneld's vxlan backend leaves it: flannel.1 and, per peer, neighbour → FDB → onlink route. */
-function configureLikeFlannel(node: ClusterNode, peers: Array<{ subnet: string; publicIp: string; vtepMac: string }>): string {
-  const ns = node.namespace;
-  // A NIC puts finished segments on the wire; a veth hands the kernel VTEP's packets to the next
-  // namespace as they are in memory: 64 kB GSO super-packets (no UDP socket can take one; they
-  // would be dropped, counted Truncated) with inner checksums left for the NIC to fill in. So this
-  // veth segments and checksums as a NIC would.
-  execFileSync("ip", ["netns", "exec", ns, "ethtool", "-K", "eth0", "tx", "off"]);
-  ip(ns, "link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", node.publicIp, "dev", "eth0", "dstport", "8472", "nolearning");
-  ip(ns, "link", "set", "flannel.1", "mtu", "1450", "up");
-  ip(ns, "addr", "add", `${FLANNEL_SUBNET}.0/32`, "dev", "flannel.1");
-  execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
-  for (const peer of peers) {
-    const gateway = peer.subnet.replace(/\.0\/24$/, ".0");
-    ip(ns, "neigh", "replace", gateway, "lladdr", peer.vtepMac, "dev", "flannel.1", "nud", "permanent");
-    execFileSync("bridge", ["-n", ns, "fdb", "append", peer.vtepMac, "dev", "flannel.1", "dst", peer.publicIp]);
-    ip(ns, "route", "add", peer.subnet, "via", gateway, "dev", "flannel.1", "onlink");
-  }
-  writeFileSync(node.subnetFile, `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${FLANNEL_SUBNET}.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n`);
-  const [device] = JSON.parse(execFileSync("ip", ["-n", ns, "-json", "link", "show", "flannel.1"], { encoding: "utf8" }));
-  return device.address;
-}
 
 /** podnet's /metrics in `namespace`, fetched there (the agent listens on that namespace's loopback). */
 function metrics(namespace: string): string {
@@ -52,7 +29,13 @@ test("a Flannel-configured kernel VXLAN node and podnet userspace VXLAN nodes ca
   const [first, second, flannel] = cluster.nodes;
   const subnetOf = (node: ClusterNode) => /FLANNEL_SUBNET=(\d+\.\d+\.\d+)\.1/.exec(execFileSync("cat", [node.subnetFile], { encoding: "utf8" }))![1] + ".0/24";
   const podnetPeers = [first, second].map((node) => ({ subnet: subnetOf(node), publicIp: node.publicIp, vtepMac: vtepMacFor(node.publicIp) }));
-  const flannelMac = configureLikeFlannel(flannel, podnetPeers);
+  // A NIC puts finished segments on the wire; a veth hands the kernel VTEP's packets to the next
+  // namespace as they are in memory: 64 kB GSO super-packets (no UDP socket can take one; they
+  // would be dropped, counted Truncated) with inner checksums left for the NIC to fill in. So this
+  // veth segments and checksums as a NIC would.
+  execFileSync("ip", ["netns", "exec", flannel.namespace, "ethtool", "-K", "eth0", "tx", "off"]);
+  const flannelMac = flannelDevice(flannel, FLANNEL_SUBNET);
+  for (const peer of podnetPeers) flannelPeer(flannel, peer);
 
   // The lease flanneld would write, in its exact format.
   const kv = new SqliteKv(cluster.storePath);
