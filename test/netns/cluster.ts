@@ -148,13 +148,16 @@ socket.on("error", (error) => { console.error(error.message); process.exit(2); }
 setTimeout(() => { console.error("timed out"); process.exit(3); }, 5000);
 `;
 
-/** A TCP echo server in `namespace` on port 7000 (ended with the namespaces' cleanup). */
-export async function startEchoServer(namespace: string): Promise<void> {
-  const server = spawnIn(namespace, process.execPath, ["-e", ECHO_SERVER]);
+/** Runs a Node `script` in `namespace` until the namespaces' cleanup; resolves once it prints "listening". */
+async function startServer(namespace: string, script: string): Promise<void> {
+  const server = spawnIn(namespace, process.execPath, ["-e", script]);
   let output = "";
   server.stdout!.on("data", (chunk) => (output += chunk));
-  await waitFor(() => output.includes("listening"), 5000, `echo server in ${namespace}`);
+  await waitFor(() => output.includes("listening"), 5000, `server in ${namespace}`);
 }
+
+/** A TCP echo server in `namespace` on port 7000. */
+export const startEchoServer = (namespace: string) => startServer(namespace, ECHO_SERVER);
 
 /** A TCP connection from `from` to `to`:7000 carries 200 kB there and back intact. */
 export function tcpEcho(from: string, to: string): boolean {
@@ -173,12 +176,7 @@ setTimeout(() => { console.error("timed out"); process.exit(3); }, 5000);
 `;
 
 /** A server in `namespace` on port 7001 that answers each connection with the address it came from. */
-export async function startWhoamiServer(namespace: string): Promise<void> {
-  const server = spawnIn(namespace, process.execPath, ["-e", WHOAMI_SERVER]);
-  let output = "";
-  server.stdout!.on("data", (chunk) => (output += chunk));
-  await waitFor(() => output.includes("listening"), 5000, `whoami server in ${namespace}`);
-}
+export const startWhoamiServer = (namespace: string) => startServer(namespace, WHOAMI_SERVER);
 
 /** The source address `to`:7001 saw a connection from `from` come from (after any NAT). */
 export function whoami(from: string, to: string): string {
