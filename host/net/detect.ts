@@ -1,7 +1,7 @@
 // The node's public IP and interface when the operator gives neither: the interface of the
 // default route and its first IPv4 address, as flanneld does. Read with `ip -json`, never text.
 
-import { execFileSync } from "node:child_process";
+import { ipJson } from "./ip";
 
 interface IpRoute {
   dev?: string;
@@ -10,10 +10,6 @@ interface IpAddressInfo {
   ifname: string;
   mtu?: number;
   addr_info?: Array<{ family: string; local: string }>;
-}
-
-function ipJson<T>(args: string[]): T {
-  return JSON.parse(execFileSync("ip", ["-json", ...args], { encoding: "utf8" }) || "[]") as T;
 }
 
 /** The interface to use, its IPv4 address (when `needAddress`) and MTU; throws naming what is missing. */
