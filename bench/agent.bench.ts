@@ -31,7 +31,7 @@ try {
     const metricsPort = await freePort();
     const agent = spawn(distPath("podnet"), ["agent", "--store", storeName, "--store-path", storePath, "--etcd-endpoints", etcd.endpoint,
       "--public-ip", "198.18.255.254", "--iface", "eth0", "--subnet-file", join(directory, `${storeName}.env`), "--metrics-address", `127.0.0.1:${metricsPort}`,
-      "--network-config", '{"Network":"10.0.0.0/8","SubnetLen":24,"SubnetMin":"10.1.0.0","SubnetMax":"10.1.255.0"}', "--backend", "none", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+      "--network-config", '{"Network":"10.0.0.0/8","SubnetLen":24,"SubnetMin":"10.1.0.0","SubnetMax":"10.1.255.0"}', "--backend", "none", "--cni-socket", "none", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
     // Every "peer added"/"peer removed" line, with the time it arrived.
     const seen = new Map<string, number>();
     createInterface({ input: agent.stderr! }).on("line", (line) => {

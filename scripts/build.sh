@@ -14,6 +14,9 @@ node_dir=$(dirname "$(dirname "$(command -v node)")")
 (cd host/native && npx node-gyp rebuild --nodedir="$node_dir" --silent)
 cp host/native/build/Release/podnet.node dist/podnet.node
 
+echo "build: CNI client (/opt/cni/bin/podnet once installed)"
+cc -std=c11 -O2 -Wall -Wextra -Werror -o dist/podnet-cni-client host/native/cni-client.c
+
 echo "build: host bundle (+ better-sqlite3's native module and etcd3's .proto files beside it)"
 node scripts/bundle.mjs
 cp node_modules/better-sqlite3/build/Release/better_sqlite3.node dist/better_sqlite3.node

@@ -12,6 +12,8 @@ export class AgentMetrics {
   readonly storeErrors = new Counter({ name: "podnet_store_errors_total", help: "Store operations that failed", labelNames: ["operation"], registers: [this.registry] });
   readonly renewals = new Counter({ name: "podnet_lease_renewals_total", help: "Renewals of this node's lease", registers: [this.registry] });
   readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
+  readonly cniRequests = new Counter({ name: "podnet_cni_requests_total", help: "CNI plugin commands served on the agent's socket, by command and result code (0: success)", labelNames: ["command", "code"], registers: [this.registry] });
+  readonly cniSeconds = new Histogram({ name: "podnet_cni_request_duration_seconds", help: "Time the agent took for one CNI command", labelNames: ["command"], buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2], registers: [this.registry] });
   /** Where the userspace data path's packet counts come from, once a userspace backend runs. */
   private datapathSource?: () => Array<[direction: string, status: string, count: number]>;
 
@@ -29,6 +31,12 @@ export class AgentMetrics {
         for (const [direction, status, count] of metrics.datapathSource?.() ?? []) this.inc({ direction, status }, count);
       },
     });
+  }
+
+  /** Counts one CNI command the agent served. */
+  countCni(command: string, code: number, seconds: number): void {
+    this.cniRequests.inc({ command, code: String(code) });
+    this.cniSeconds.observe({ command }, seconds);
   }
 
   /** Reports the userspace data path's counts (direction, status, count) under podnet_datapath_packets_total. */

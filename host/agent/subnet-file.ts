@@ -37,6 +37,31 @@ export function writeSubnetFile(path: string, values: SubnetFile): void {
   renameSync(partial, path);
 }
 
+/** What a subnet file says: the network, the node's subnet as a prefix, its first address, MTU. */
+export interface SubnetFileValues extends SubnetFile {
+  /** The subnet's first address (the bridge's, in Flannel's layout). */
+  firstAddress: string;
+}
+
+/** Parses the file's text; undefined names the first line that is missing or malformed. */
+export function parseSubnetFile(text: string): SubnetFileValues | { missing: string } {
+  const value = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1]?.trim();
+  const subnet = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(value("FLANNEL_SUBNET") ?? "");
+  if (!subnet || Number(subnet[2]) < 1 || Number(subnet[2]) > 30) return { missing: "FLANNEL_SUBNET" };
+  const network = value("FLANNEL_NETWORK");
+  if (!network || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(network)) return { missing: "FLANNEL_NETWORK" };
+  const mtu = Number(value("FLANNEL_MTU"));
+  if (!Number.isInteger(mtu) || mtu < 576) return { missing: "FLANNEL_MTU" };
+  const length = Number(subnet[2]);
+  return {
+    network,
+    subnet: `${numberToIpv4(networkOf(ipv4ToNumber(subnet[1]), length))}/${length}`,
+    firstAddress: subnet[1],
+    mtu,
+    ipMasquerade: value("FLANNEL_IPMASQ") === "true",
+  };
+}
+
 /** The subnet a previous run wrote (as a network prefix), or undefined when there is no usable file. */
 export function previousSubnet(path: string): string | undefined {
   let text: string;

@@ -6,6 +6,8 @@ import { Agent } from "../agent/agent";
 import { createLogger, type LogFormat } from "../agent/log";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
 import { BACKEND_NAMES, createBackend } from "../backend/registry";
+import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
+import { serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
 import { openStore, type StoreFlags } from "../store/open";
@@ -25,6 +27,7 @@ interface AgentFlags extends StoreFlags {
   leaseTtl: string;
   reconcileInterval: string;
   metricsAddress: string;
+  cniSocket: string;
   logFormat: LogFormat;
 }
 
@@ -48,6 +51,7 @@ export function agentCommand(): Command {
     .option("--lease-ttl <seconds>", "lease lifetime; renewed an hour (at most half of it) before expiry", "86400")
     .option("--reconcile-interval <seconds>", "full reconciliation period", "30")
     .option("--metrics-address <host:port>", "where /metrics and /healthz listen", "127.0.0.1:9808")
+    .option("--cni-socket <path>", "where the CNI plugin's requests are served (root only); 'none' to serve none", CNI_DEFAULTS.agentSocket)
     .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
     .action(async (flags: AgentFlags) => {
       const log = createLogger(flags.logFormat);
@@ -66,6 +70,19 @@ export function agentCommand(): Command {
       });
       const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
+      const cniServer =
+        flags.cniSocket === "none"
+          ? undefined
+          : await serveCni(flags.cniSocket, {
+              servedByAgent: true,
+              onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
+                metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);
+                const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };
+                if (error) log.warn({ ...fields, code: error.code, details: error.details }, `CNI ${command} failed: ${error.message}`);
+                else if (command !== "STATUS" && command !== "VERSION") log.info(fields, `CNI ${command}`);
+              },
+            });
+      if (cniServer) log.info({ socket: flags.cniSocket }, "serving the CNI plugin");
       const stopping = new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
           log.info({ signal }, "shutting down");
@@ -78,6 +95,7 @@ export function agentCommand(): Command {
       await Promise.race([agent.start(), stopping]);
       await stopping;
       await agent.stop();
+      cniServer?.close();
       await new Promise((resolve) => server.close(resolve));
       await store.close();
     });

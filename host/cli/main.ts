@@ -8,12 +8,8 @@ import { versionCommand } from "./version.js";
 import { routeCommand } from "./route.js";
 import { agentCommand } from "./agent.js";
 import { statusCommand } from "./status.js";
+import { cniCommand } from "./cni.js";
 import { UsageError } from "./usage-error.js";
-
-/** Subcommands whose implementation lands with a later piece of work; they say so and fail. */
-const PLANNED: ReadonlyArray<[name: string, description: string]> = [
-  ["cni", "run the CNI plugin (ADD, DEL, CHECK, STATUS, GC, VERSION) in-process"],
-];
 
 /** Builds the full command tree. */
 function buildProgram(): Command {
@@ -24,17 +20,8 @@ function buildProgram(): Command {
   program.addCommand(agentCommand());
   program.addCommand(routeCommand());
   program.addCommand(statusCommand());
+  program.addCommand(cniCommand());
   program.addCommand(versionCommand());
-  for (const [name, description] of PLANNED) {
-    program
-      .command(name)
-      .description(`${description} (not in this build yet)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => {
-        throw new Error(`podnet ${name} is not in this build yet`);
-      });
-  }
   forEachCommand(program, (command) => command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   return program;
 }

@@ -16,6 +16,8 @@ export interface Addon {
   /** A non-blocking UDP socket bound to address (host-order IPv4 number):port. */
   udpOpen(address: number, port: number): number;
   closeFd(fd: number): void;
+  /** An exclusive flock on fd without waiting: false when another open file holds it. */
+  tryLock(fd: number): boolean;
   /** Reads up to n packets (a TUN device's) into the slots; returns how many. */
   readPackets(fd: number, memory: ArrayBuffer, table: number, n: number): number;
   /** Writes the outputs of the slots whose Status is Ok (statusOk) or that carry an error reply; returns how many. */

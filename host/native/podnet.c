@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,6 +99,27 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   }
   if (close(fd) < 0) return throw_errno(env, "close", errno);
   return NULL;
+}
+
+// tryLock(fd) -> boolean: an exclusive flock(2) on fd without waiting; false when another open
+// file holds it. The CNI IPAM store locks its directory's `lock` file this way, as host-local does,
+// so the two share one lock; the kernel drops it when the fd closes or the process dies.
+static napi_value try_lock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "tryLock(fd) takes a number");
+    return NULL;
+  }
+  bool locked = true;
+  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK) return throw_errno(env, "flock", errno);
+    locked = false;
+  }
+  CHECK_NAPI(napi_get_boolean(env, locked, &result));
+  return result;
 }
 
 // udpOpen(address: number, port: number) -> fd
@@ -418,6 +440,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readPackets", NULL, read_packets, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writePackets", NULL, write_packets, NULL, NULL, NULL, napi_enumerable, NULL},
     {"receiveDatagrams", NULL, receive_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},

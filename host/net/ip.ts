@@ -2,7 +2,7 @@
 // `bridge` for FDB entries) to write, never text parsing. podnet's routes carry its own route
 // protocol number, so podnet only ever changes routes it made.
 
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 
 /** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
 export const PODNET_ROUTE_PROTOCOL = 107;
@@ -19,6 +19,35 @@ function run(command: string, args: string[], input?: string): string {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new IpError(`${command} ${args.join(" ")}${input ? ` <<< ${input.trim().replace(/\n/g, "; ")}` : ""}: ${stderr || (error as Error).message}`);
   }
+}
+
+/**
+ * The same, without blocking the event loop (the agent serves CNI requests while it forwards
+ * packets), optionally inside the network namespace at the path `netns` (through nsenter: `ip -n`
+ * only takes names under /run/netns, a runtime passes any nsfs path).
+ */
+function runAsync(command: string, args: string[], input?: string, netns?: string): Promise<string> {
+  const [file, argv] = netns ? ["nsenter", [`--net=${netns}`, command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, argv, { encoding: "utf8" }, (error, stdout, stderr) => {
+      if (!error) resolve(stdout);
+      else reject(new IpError(`${netns ? `(in ${netns}) ` : ""}${command} ${args.join(" ")}${input ? ` <<< ${input.trim().replace(/\n/g, "; ")}` : ""}: ${stderr.trim() || error.message}`));
+    });
+    // `ip` may exit before reading its stdin; the exit status says what happened, not EPIPE.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(input ?? "");
+  });
+}
+
+/** ipJson without blocking, optionally in the namespace at path `netns`. */
+export async function ipJsonAsync<T>(args: string[], netns?: string): Promise<T> {
+  const output = (await runAsync("ip", ["-json", ...args], undefined, netns)).trim();
+  return (output === "" ? [] : JSON.parse(output)) as T;
+}
+
+/** ipBatch without blocking, optionally in the namespace at path `netns`. */
+export async function ipBatchAsync(commands: string[], netns?: string): Promise<void> {
+  if (commands.length > 0) await runAsync("ip", ["-batch", "-"], `${commands.join("\n")}\n`, netns);
 }
 
 /** Reads kernel state as JSON: ip -json ARGS. */

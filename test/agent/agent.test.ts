@@ -28,7 +28,7 @@ async function startAgent(directory: string, name: string, publicIp: string, sto
   const metricsPort = await freePort();
   const subnetFile = join(directory, `${name}.env`);
   const child = spawn(distPath("podnet"), ["agent", ...storeFlags, "--public-ip", publicIp, "--iface", "eth0", "--subnet-file", subnetFile,
-    "--network-config", NETWORK, "--mtu", "1500", "--metrics-address", `127.0.0.1:${metricsPort}`, "--reconcile-interval", "1", "--log-format", "json", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+    "--network-config", NETWORK, "--mtu", "1500", "--metrics-address", `127.0.0.1:${metricsPort}`, "--reconcile-interval", "1", "--cni-socket", "none", "--log-format", "json", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
   agents.add(child);
   let log = "";
   child.stderr!.on("data", (chunk) => (log += chunk));
@@ -111,7 +111,7 @@ test("a malformed network config is logged and waited out; the agent leases once
   await kv.create("/coreos.com/network/config", '{"Network":"10.244.0.0/33"}', 0);
   const metricsPort = await freePort();
   const child = spawn(distPath("podnet"), ["agent", "--store-path", storePath, "--public-ip", "198.18.0.8", "--iface", "eth0",
-    "--subnet-file", join(directory, "a.env"), "--metrics-address", `127.0.0.1:${metricsPort}`, "--backend", "none", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+    "--subnet-file", join(directory, "a.env"), "--metrics-address", `127.0.0.1:${metricsPort}`, "--backend", "none", "--cni-socket", "none", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
   agents.add(child);
   let log = "";
   child.stderr!.on("data", (chunk) => (log += chunk));

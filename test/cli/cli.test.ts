@@ -28,7 +28,7 @@ test("version --json shows the embedded Wasm core and addon loaded", () => {
   assert.is(report.version, packageVersion);
   assert.is(report.singleExecutable, true);
   assert.is(report.wasmAbi, 2);
-  assert.equal(report.addonFunctions, ["closeFd", "readPackets", "receiveDatagrams", "sendDatagrams", "stopWatch", "tunOpen", "udpOpen", "watchReadable", "writePackets"]);
+  assert.equal(report.addonFunctions, ["closeFd", "readPackets", "receiveDatagrams", "sendDatagrams", "stopWatch", "tryLock", "tunOpen", "udpOpen", "watchReadable", "writePackets"]);
 });
 
 test("an unknown command exits 2 and names it", () => {
@@ -80,10 +80,10 @@ test("packet checksum refuses an odd number of hex digits, exit 2", () => {
   assert.is(result.stderr, "podnet: not hex: odd number of digits (3)\n");
 });
 
-test("a command not in this build says so and exits 1", () => {
-  const result = runPodnet(["cni", "add"]);
+test("podnet cni without CNI_COMMAND prints the spec's error 4 naming the variable, exit 1", () => {
+  const result = runPodnet(["cni"], '{"cniVersion":"1.0.0","name":"n","type":"podnet"}');
   assert.is(result.status, 1);
-  assert.is(result.stderr, "podnet: podnet cni is not in this build yet\n");
+  assert.equal(JSON.parse(result.stdout), { cniVersion: "1.0.0", code: 4, msg: "CNI_COMMAND is not set" });
 });
 
 test.run();

@@ -24,7 +24,7 @@ test("the agent finds its interface and public IP from the default route", async
   const directory = mkdtempSync(join(tmpdir(), "podnet-detect-"));
   const subnetFile = join(directory, "subnet.env");
   const agent = spawnIn(namespace, distPath("podnet"), ["agent", "--store-path", join(directory, "store.db"), "--subnet-file", subnetFile,
-    "--network-config", '{"Network":"10.244.0.0/16"}', "--backend", "none", "--metrics-address", "127.0.0.1:0"]);
+    "--network-config", '{"Network":"10.244.0.0/16"}', "--backend", "none", "--metrics-address", "127.0.0.1:0", "--cni-socket", "none"]);
   let log = "";
   agent.stderr!.on("data", (chunk) => (log += chunk));
   for (let i = 0; i < 200 && !existsSync(subnetFile); i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -43,7 +43,7 @@ test("the agent finds its interface and public IP from the default route", async
 test("with no default route and no flags, the agent refuses to guess and says what to give", async () => {
   const namespace = createNamespace("noroute");
   const directory = mkdtempSync(join(tmpdir(), "podnet-detect-"));
-  const agent = spawnIn(namespace, distPath("podnet"), ["agent", "--store-path", join(directory, "store.db"), "--subnet-file", join(directory, "s.env"), "--metrics-address", "127.0.0.1:0"]);
+  const agent = spawnIn(namespace, distPath("podnet"), ["agent", "--store-path", join(directory, "store.db"), "--subnet-file", join(directory, "s.env"), "--metrics-address", "127.0.0.1:0", "--cni-socket", "none"]);
   let stderr = "";
   agent.stderr!.on("data", (chunk) => (stderr += chunk));
   const [code] = await once(agent, "exit");

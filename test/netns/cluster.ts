@@ -16,6 +16,8 @@ export interface ClusterNode {
   namespace: string;
   publicIp: string;
   subnetFile: string;
+  /** Where the agent serves the CNI plugin. */
+  cniSocket: string;
   /** The agent's log so far (JSON lines). */
   log: () => string;
   agent: ChildProcess;
@@ -57,7 +59,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     startAgent(node) {
       const agent = spawnIn(node.namespace, distPath("podnet"), ["agent", "--store-path", storePath, "--iface", "eth0", "--public-ip", node.publicIp,
         "--subnet-file", node.subnetFile, "--network-config", `{"Network":"10.244.0.0/16","Backend":{"Type":"${backend}"}}`, "--reconcile-interval", "1",
-        "--metrics-address", "127.0.0.1:9808", "--log-format", "json", ...(options.agentArgs?.(node.index) ?? [])]);
+        "--metrics-address", "127.0.0.1:9808", "--cni-socket", node.cniSocket, "--log-format", "json", ...(options.agentArgs?.(node.index) ?? [])]);
       let log = "";
       agent.stderr!.on("data", (chunk) => (log += chunk));
       agent.stdout!.on("data", (chunk) => (log += chunk));
@@ -71,7 +73,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ip(lan, "link", "set", `port${index}`, "master", "br0", "up");
     ip(namespace, "addr", "add", `198.18.0.${index}/24`, "dev", "eth0");
     ip(namespace, "link", "set", "eth0", "up");
-    const node = { index, namespace, publicIp: `198.18.0.${index}`, subnetFile: join(directory, `n${index}.env`), log: () => "", agent: undefined as unknown as ChildProcess, pod: { namespace: "", address: "" } };
+    const node = { index, namespace, publicIp: `198.18.0.${index}`, subnetFile: join(directory, `n${index}.env`), cniSocket: join(directory, `n${index}.sock`), log: () => "", agent: undefined as unknown as ChildProcess, pod: { namespace: "", address: "" } };
     nodes.push(node);
     if (agents.includes(index)) cluster.startAgent(node);
   }

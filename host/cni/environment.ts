@@ -1,0 +1,72 @@
+// The CNI_* environment a runtime sets, checked per command as the spec requires; each refusal is
+// code 4 and names the variable.
+
+import { statfsSync } from "node:fs";
+import { CniError, CniErrorCode } from "./errors";
+
+export const COMMANDS = ["ADD", "DEL", "CHECK", "STATUS", "GC", "VERSION"] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Environment {
+  command: Command;
+  containerId: string;
+  netns: string;
+  ifName: string;
+  args: string;
+  path: string[];
+  /** The CNI_* variables as received, passed on to a delegated IPAM plugin. */
+  variables: Record<string, string>;
+}
+
+/** Which variables each command needs (the spec's "Parameters" table). */
+const REQUIRED: Record<Command, string[]> = {
+  ADD: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
+  CHECK: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
+  DEL: ["CNI_CONTAINERID", "CNI_IFNAME"],
+  STATUS: [],
+  GC: [],
+  VERSION: [],
+};
+
+/** The linux netns filesystem's magic number (statfs f_type), "nsfs". */
+const NSFS_MAGIC = 0x6e736673;
+
+const refuse = (message: string) => new CniError(CniErrorCode.InvalidEnvironment, message);
+
+/** Reads and checks the environment; CNI_NETNS is only checked to exist where `netnsMustExist`. */
+export function parseEnvironment(env: Record<string, string | undefined>): Environment {
+  const command = env.CNI_COMMAND;
+  if (!command) throw refuse("CNI_COMMAND is not set");
+  if (!(COMMANDS as readonly string[]).includes(command)) throw refuse(`CNI_COMMAND "${command}" is not one of ${COMMANDS.join(", ")}`);
+  const missing = REQUIRED[command as Command].filter((name) => !env[name]);
+  if (missing.length > 0) throw refuse(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set (needed for ${command})`);
+  const containerId = env.CNI_CONTAINERID ?? "";
+  if (containerId && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw refuse(`CNI_CONTAINERID "${containerId}" may hold only A–Z a–z 0–9 _ . -`);
+  const ifName = env.CNI_IFNAME ?? "";
+  if (ifName && (ifName.length > 15 || ifName === "." || ifName === ".." || /[/:\s]/.test(ifName))) throw refuse(`CNI_IFNAME "${ifName}" is not a valid interface name`);
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (name.startsWith("CNI_") && value !== undefined) variables[name] = value;
+  return {
+    command: command as Command,
+    containerId,
+    netns: env.CNI_NETNS ?? "",
+    ifName,
+    args: env.CNI_ARGS ?? "",
+    path: (env.CNI_PATH ?? "").split(":").filter(Boolean),
+    variables,
+  };
+}
+
+/** True when `path` is a network namespace file (a bind mount of nsfs); false when it is gone. */
+export function netnsExists(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses a CNI_NETNS that is not a network namespace (code 4). */
+export function requireNetns(path: string): void {
+  if (!netnsExists(path)) throw refuse(`CNI_NETNS "${path}" is not a network namespace (no such file, or not an nsfs mount)`);
+}

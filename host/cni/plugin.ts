@@ -1,0 +1,174 @@
+// The CNI plugin: one implementation of ADD, DEL, CHECK, STATUS, GC and VERSION, with its input
+// (the CNI_* environment and the config on stdin) and output (result or error JSON, exit code)
+// injected, so the agent serves it over its socket and `podnet cni` runs it in-process.
+
+import { readFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { parseSubnetFile } from "../agent/subnet-file";
+import { configVersion, decodeConfig, type NetworkConfig, parseNetworkConfig } from "./config";
+import { type Environment, parseEnvironment, requireNetns } from "./environment";
+import { asCniError, CniError, CniErrorCode, errorJson } from "./errors";
+import { allocateAddress, allocationRange, attachmentKey, addressStore, collectAddresses, holdsAddress, type NodeSubnet, releaseAddress } from "./ipam";
+import { attachBridgePod, attachRoutedPod, checkPod, collectLinks, detachPod, hostVethName } from "./pod-link";
+import { checkCommandVersion, checkVersion, formatResult, LATEST_VERSION, parsePreviousResult, SUPPORTED_VERSIONS } from "./versions";
+
+export interface PluginInput {
+  env: Record<string, string | undefined>;
+  stdin: string;
+}
+
+export interface PluginOutput {
+  exitCode: number;
+  stdout: string;
+}
+
+export interface PluginContext {
+  /** True inside the agent (STATUS then knows the agent is up). */
+  servedByAgent: boolean;
+  /** Told about each finished command (the agent logs it). */
+  onFinished?: (event: { command: string; containerId: string; ifName: string; error?: CniError; milliseconds: number }) => void;
+}
+
+/** The node's subnet from the agent's subnet file; code 11 while there is none (no lease yet). */
+export function readNodeSubnet(path: string): NodeSubnet {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CniError(CniErrorCode.TryAgainLater, `no subnet lease yet: cannot read ${path} (is the podnet agent running?)`, (error as Error).message);
+  }
+  const values = parseSubnetFile(text);
+  if ("missing" in values) throw new CniError(CniErrorCode.TryAgainLater, `${path} has no valid ${values.missing} line`);
+  return { subnet: values.subnet, gateway: values.firstAddress, mtu: values.mtu, network: values.network };
+}
+
+async function add(config: NetworkConfig, environment: Environment): Promise<string> {
+  requireNetns(environment.netns);
+  const node = readNodeSubnet(config.subnetFile);
+  const allocation = await allocateAddress(config, environment, node);
+  const attachment = { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns };
+  const addressing = { ...allocation, gateway: node.gateway, mtu: config.mtu ?? node.mtu };
+  try {
+    const result = config.mode === "bridge" ? await attachBridgePod(config, attachment, addressing) : await attachRoutedPod(config, attachment, addressing);
+    return JSON.stringify(formatResult(result, config.cniVersion));
+  } catch (error) {
+    await releaseAddress(config, environment, node).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function del(config: NetworkConfig, environment: Environment): Promise<void> {
+  await detachPod(config, environment);
+  let node: NodeSubnet | undefined;
+  try {
+    node = readNodeSubnet(config.subnetFile);
+  } catch {
+    node = undefined; // DEL must work without a lease too
+  }
+  await releaseAddress(config, environment, node);
+}
+
+async function check(config: NetworkConfig, environment: Environment): Promise<void> {
+  requireNetns(environment.netns);
+  const previous = parsePreviousResult(config.prevResult);
+  if (!previous) throw new CniError(CniErrorCode.InvalidNetworkConfig, "prevResult is missing: CHECK compares against the ADD result");
+  await checkPod(config, { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns }, previous);
+  for (const ip of previous.ips) {
+    const address = ip.address.split("/")[0];
+    if (!holdsAddress(config, environment, address)) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
+  }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function status(config: NetworkConfig, context: PluginContext): Promise<void> {
+  let node: NodeSubnet;
+  try {
+    node = readNodeSubnet(config.subnetFile);
+  } catch (error) {
+    throw new CniError(CniErrorCode.PluginNotAvailable, (error as CniError).message);
+  }
+  if (config.ipam.type === "podnet" && addressStore(config).freeCount(allocationRange(config, node)) === 0) {
+    throw new CniError(CniErrorCode.PluginNotAvailable, `no free address left in ${node.subnet}`);
+  }
+  if (!context.servedByAgent && !(await socketAnswers(config.agentSocket))) {
+    throw new CniError(CniErrorCode.LimitedConnectivity, `the podnet agent is not answering on ${config.agentSocket}: pods can be added, but routes to new nodes are not being learned`);
+  }
+}
+
+async function garbageCollect(config: NetworkConfig): Promise<void> {
+  if (!config.validAttachments) throw new CniError(CniErrorCode.InvalidNetworkConfig, "cni.dev/valid-attachments is missing: GC needs the list of attachments to keep");
+  const keep = new Set(config.validAttachments.map((entry) => attachmentKey(entry.containerID, entry.ifname)));
+  await collectAddresses(config, keep);
+  await collectLinks(config, new Set(config.validAttachments.map((entry) => hostVethName(config.hostVethPrefix, { containerId: entry.containerID, ifName: entry.ifname }))));
+}
+
+function version(stdin: string): string {
+  let requested = LATEST_VERSION;
+  if (stdin.trim() !== "") {
+    const raw = decodeConfig(stdin);
+    if (raw.cniVersion !== undefined) {
+      requested = configVersion(raw);
+    }
+  }
+  return JSON.stringify({ cniVersion: requested, supportedVersions: SUPPORTED_VERSIONS });
+}
+
+/** The version to answer an error in: the config's when it names a supported one. */
+function errorVersion(stdin: string): string {
+  try {
+    const raw = JSON.parse(stdin) as { cniVersion?: unknown };
+    if (typeof raw.cniVersion === "string") {
+      checkVersion(raw.cniVersion);
+      return raw.cniVersion;
+    }
+  } catch {
+    // not JSON or an unknown version: answer in the newest
+  }
+  return LATEST_VERSION;
+}
+
+/** Runs one plugin invocation. Never throws: failures become the spec's error JSON and exit code 1. */
+export async function runPlugin(input: PluginInput, context: PluginContext): Promise<PluginOutput> {
+  const started = performance.now();
+  let environment: Environment | undefined;
+  try {
+    environment = parseEnvironment(input.env);
+    if (environment.command === "VERSION") return { exitCode: 0, stdout: version(input.stdin) };
+    const config = parseNetworkConfig(decodeConfig(input.stdin));
+    checkCommandVersion(environment.command, config.cniVersion);
+    let stdout = "";
+    switch (environment.command) {
+      case "ADD":
+        stdout = await add(config, environment);
+        break;
+      case "DEL":
+        await del(config, environment);
+        break;
+      case "CHECK":
+        await check(config, environment);
+        break;
+      case "STATUS":
+        await status(config, context);
+        break;
+      case "GC":
+        await garbageCollect(config);
+        break;
+    }
+    context.onFinished?.({ command: environment.command, containerId: environment.containerId, ifName: environment.ifName, milliseconds: performance.now() - started });
+    return { exitCode: 0, stdout };
+  } catch (thrown) {
+    const error = asCniError(thrown);
+    context.onFinished?.({ command: environment?.command ?? String(input.env.CNI_COMMAND), containerId: environment?.containerId ?? "", ifName: environment?.ifName ?? "", error, milliseconds: performance.now() - started });
+    return { exitCode: 1, stdout: JSON.stringify(errorJson(error, errorVersion(input.stdin))) };
+  }
+}

@@ -1,0 +1,259 @@
+// The kernel side of a pod attachment, one veth pair per pod:
+//   bridge (Flannel):  host end enslaved to the bridge (cni0, holding the subnet's .1), hairpin on;
+//                      pod gets <address>/<subnet length>, default route via .1.
+//   routed (Calico):   no bridge; host end cali<hash> with MAC ee:ee:ee:ee:ee:ee and proxy ARP,
+//                      a /32 route to the pod through it; pod gets <address>/32, default route via
+//                      169.254.1.1 (plus a permanent neighbour for it, so a host without a default
+//                      route — where proxy ARP stays silent — still works).
+// The host end's name is derived from the attachment, so DEL and GC find it without the netns.
+
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { ipBatchAsync, ipJsonAsync, isAlreadyGone } from "../net/ip";
+import type { NetworkConfig } from "./config";
+import { CniError, CniErrorCode } from "./errors";
+import type { CniResult } from "./versions";
+
+export interface Attachment {
+  containerId: string;
+  ifName: string;
+  netns: string;
+}
+
+export interface PodAddressing {
+  address: string;
+  prefixLength: number;
+  /** bridge mode: the bridge's address (the subnet's .1) */
+  gateway: string;
+  mtu: number;
+}
+
+/** The gateway every routed pod uses; link-local, answered by proxy ARP on the host end. */
+export const ROUTED_GATEWAY = "169.254.1.1";
+export const ROUTED_HOST_MAC = "ee:ee:ee:ee:ee:ee";
+
+function attachmentHash(attachment: Pick<Attachment, "containerId" | "ifName">): string {
+  return createHash("sha1").update(`${attachment.containerId}/${attachment.ifName}`).digest("hex");
+}
+
+/** The host end's name: the prefix and as much of the attachment's hash as fits in 15 characters. */
+export function hostVethName(prefix: string, attachment: Pick<Attachment, "containerId" | "ifName">): string {
+  return prefix + attachmentHash(attachment).slice(0, 15 - prefix.length);
+}
+
+/** Pods' MAC: 0a:58 and the IPv4 address, Kubernetes' convention, so a capture tells the pod. */
+export function podMac(address: string): string {
+  return ["0a", "58", ...address.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"))].join(":");
+}
+
+/** A stable locally administered unicast MAC from a hash. */
+function hashedMac(seed: string): string {
+  const bytes = createHash("sha1").update(seed).digest().subarray(0, 6);
+  bytes[0] = (bytes[0] & 0xfe) | 0x02;
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join(":");
+}
+
+interface LinkJson {
+  ifname: string;
+  address: string;
+  flags: string[];
+  master?: string;
+  link_type?: string;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+}
+
+const bridgesInFlight = new Map<string, Promise<string>>();
+
+async function readBridge(name: string): Promise<LinkJson | undefined> {
+  try {
+    return (await ipJsonAsync<LinkJson[]>(["address", "show", "dev", name]))[0];
+  } catch (error) {
+    if (/does not exist/.test((error as Error).message)) return undefined;
+    throw error;
+  }
+}
+
+async function ensureBridgeOnce(name: string, gatewayCidr: string): Promise<string> {
+  let bridge = await readBridge(name);
+  if (!bridge) {
+    const mac = hashedMac(`bridge/${name}/${gatewayCidr}`);
+    try {
+      await ipBatchAsync([`link add ${name} address ${mac} type bridge`]);
+    } catch (error) {
+      if (!/File exists/.test((error as Error).message)) throw error;
+    }
+    bridge = { ifname: name, address: mac, flags: [], addr_info: [] };
+  }
+  const [local, length] = gatewayCidr.split("/");
+  const commands: string[] = [];
+  if (!bridge.addr_info?.some((entry) => entry.family === "inet" && entry.local === local && entry.prefixlen === Number(length))) commands.push(`address replace ${gatewayCidr} dev ${name}`);
+  if (!bridge.flags.includes("UP")) commands.push(`link set ${name} up`);
+  await ipBatchAsync(commands);
+  return bridge.address;
+}
+
+/** Makes sure the bridge exists, is up and holds the gateway address; returns its MAC. Concurrent callers share one check. */
+export function ensureBridge(name: string, gatewayCidr: string): Promise<string> {
+  const key = `${name} ${gatewayCidr}`;
+  const running = bridgesInFlight.get(key);
+  if (running) return running;
+  const check = ensureBridgeOnce(name, gatewayCidr).finally(() => bridgesInFlight.delete(key));
+  bridgesInFlight.set(key, check);
+  return check;
+}
+
+async function deleteLink(name: string): Promise<void> {
+  try {
+    await ipBatchAsync([`link del ${name}`]);
+  } catch (error) {
+    if (!isAlreadyGone(error)) throw error;
+  }
+}
+
+/** Creates the veth pair and configures both ends; on failure removes what it made and rethrows. */
+async function createVethPair(
+  hostName: string,
+  hostMac: string,
+  attachment: Attachment,
+  addressing: PodAddressing,
+  hostCommands: string[],
+  podCommands: string[],
+): Promise<void> {
+  const pod = podMac(addressing.address);
+  const { ifName, netns } = attachment;
+  try {
+    await ipBatchAsync([
+      `link add ${hostName} mtu ${addressing.mtu} address ${hostMac} type veth peer name ${ifName} mtu ${addressing.mtu} address ${pod} netns ${netns}`,
+      ...hostCommands,
+    ]);
+    await ipBatchAsync(["link set lo up", ...podCommands], netns);
+  } catch (error) {
+    await deleteLink(hostName).catch(() => undefined);
+    throw new CniError(CniErrorCode.KernelRefused, `cannot attach ${ifName} in ${netns}`, (error as Error).message);
+  }
+}
+
+/** Bridge mode ADD: the attachment's interfaces, addresses and routes as the result lists them. */
+export async function attachBridgePod(config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
+  const gatewayCidr = `${addressing.gateway}/${addressing.prefixLength}`;
+  const bridgeMac = await ensureBridge(config.bridge, gatewayCidr);
+  const hostName = hostVethName(config.hostVethPrefix, attachment);
+  const hostMac = hashedMac(`veth/${hostName}`);
+  const { ifName } = attachment;
+  await createVethPair(
+    hostName,
+    hostMac,
+    attachment,
+    addressing,
+    [`link set ${hostName} master ${config.bridge}`, ...(config.hairpinMode ? [`link set ${hostName} type bridge_slave hairpin on`] : []), `link set ${hostName} up`],
+    [`address add ${addressing.address}/${addressing.prefixLength} dev ${ifName}`, `link set ${ifName} up`, `route add default via ${addressing.gateway} dev ${ifName}`],
+  );
+  return {
+    interfaces: [
+      { name: config.bridge, mac: bridgeMac },
+      { name: hostName, mac: hostMac },
+      { name: ifName, mac: podMac(addressing.address), sandbox: attachment.netns, mtu: addressing.mtu },
+    ],
+    ips: [{ address: `${addressing.address}/${addressing.prefixLength}`, gateway: addressing.gateway, interface: 2 }],
+    routes: [{ dst: "0.0.0.0/0", gw: addressing.gateway }],
+    dns: {},
+  };
+}
+
+/** Routed mode ADD. */
+export async function attachRoutedPod(config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
+  const hostName = hostVethName(config.hostVethPrefix, attachment);
+  const { ifName } = attachment;
+  await createVethPair(
+    hostName,
+    ROUTED_HOST_MAC,
+    attachment,
+    addressing,
+    [`link set ${hostName} up`, `route replace ${addressing.address}/32 dev ${hostName} scope link`],
+    [
+      `address add ${addressing.address}/32 dev ${ifName}`,
+      `link set ${ifName} up`,
+      `route add ${ROUTED_GATEWAY} dev ${ifName} scope link`,
+      `route add default via ${ROUTED_GATEWAY} dev ${ifName}`,
+      `neigh replace ${ROUTED_GATEWAY} lladdr ${ROUTED_HOST_MAC} dev ${ifName} nud permanent`,
+    ],
+  );
+  try {
+    // /proc/sys/net is this process's network namespace: no exec needed.
+    writeFileSync(`/proc/sys/net/ipv4/conf/${hostName}/proxy_arp`, "1");
+    writeFileSync(`/proc/sys/net/ipv4/neigh/${hostName}/proxy_delay`, "0");
+  } catch (error) {
+    await deleteLink(hostName).catch(() => undefined);
+    throw new CniError(CniErrorCode.KernelRefused, `cannot turn on proxy ARP on ${hostName}`, (error as Error).message);
+  }
+  return {
+    interfaces: [
+      { name: hostName, mac: ROUTED_HOST_MAC },
+      { name: ifName, mac: podMac(addressing.address), sandbox: attachment.netns, mtu: addressing.mtu },
+    ],
+    ips: [{ address: `${addressing.address}/32`, interface: 1 }],
+    routes: [{ dst: "0.0.0.0/0", gw: ROUTED_GATEWAY }],
+    dns: {},
+  };
+}
+
+/** DEL: removes the host end (the pod end and the /32 route go with it); already gone is fine. */
+export async function detachPod(config: NetworkConfig, attachment: Pick<Attachment, "containerId" | "ifName">): Promise<void> {
+  await deleteLink(hostVethName(config.hostVethPrefix, attachment));
+}
+
+/** GC: deletes podnet's host ends (prefix + hash) that belong to no attachment in `keep` (host end names); returns them. */
+export async function collectLinks(config: NetworkConfig, keep: Set<string>): Promise<string[]> {
+  const links = await ipJsonAsync<LinkJson[]>(["link", "show", "type", "veth"]);
+  const ours = new RegExp(`^${config.hostVethPrefix}[0-9a-f]{${15 - config.hostVethPrefix.length}}$`);
+  const stale = links.map((link) => link.ifname.split("@")[0]).filter((name) => ours.test(name) && !keep.has(name));
+  for (const name of stale) await deleteLink(name);
+  return stale;
+}
+
+function mismatch(message: string): CniError {
+  return new CniError(CniErrorCode.CheckFailed, message);
+}
+
+/** CHECK: the pod's interface, addresses and routes and the host end are as `previous` says. */
+export async function checkPod(config: NetworkConfig, attachment: Attachment, previous: CniResult): Promise<void> {
+  const { ifName, netns } = attachment;
+  const index = previous.interfaces.findIndex((entry) => entry.name === ifName && entry.sandbox !== undefined);
+  if (index < 0) throw mismatch(`prevResult lists no interface ${ifName} with a sandbox`);
+  let pod: LinkJson | undefined;
+  try {
+    pod = (await ipJsonAsync<LinkJson[]>(["address", "show", "dev", ifName], netns))[0];
+  } catch {
+    pod = undefined;
+  }
+  if (!pod) throw mismatch(`${ifName} is missing from ${netns}`);
+  if (pod.address.toLowerCase() !== previous.interfaces[index].mac.toLowerCase()) throw mismatch(`${ifName} has MAC ${pod.address}, prevResult says ${previous.interfaces[index].mac}`);
+  for (const ip of previous.ips.filter((entry) => entry.interface === undefined || entry.interface === index)) {
+    const [local, length] = ip.address.split("/");
+    if (!pod.addr_info?.some((entry) => entry.local === local && entry.prefixlen === Number(length))) throw mismatch(`${ifName} in ${netns} lacks ${ip.address}`);
+  }
+  const routes = await ipJsonAsync<Array<{ dst: string; gateway?: string; dev?: string }>>(["route", "show", "dev", ifName], netns);
+  for (const route of previous.routes) {
+    const destination = route.dst === "0.0.0.0/0" ? "default" : route.dst.replace(/\/32$/, "");
+    if (!routes.some((entry) => entry.dst === destination && (route.gw === undefined || entry.gateway === route.gw))) {
+      throw mismatch(`${netns} has no route to ${route.dst}${route.gw ? ` via ${route.gw}` : ""} on ${ifName}`);
+    }
+  }
+  const hostName = hostVethName(config.hostVethPrefix, attachment);
+  let host: LinkJson | undefined;
+  try {
+    host = (await ipJsonAsync<LinkJson[]>(["link", "show", "dev", hostName]))[0];
+  } catch {
+    host = undefined;
+  }
+  if (!host) throw mismatch(`host end ${hostName} is missing`);
+  if (!host.flags.includes("UP")) throw mismatch(`host end ${hostName} is down`);
+  if (config.mode === "bridge" && host.master !== config.bridge) throw mismatch(`host end ${hostName} is not on bridge ${config.bridge}`);
+  if (config.mode === "routed") {
+    const hostRoutes = await ipJsonAsync<Array<{ dst: string }>>(["route", "show", "dev", hostName]);
+    for (const ip of previous.ips) {
+      const local = ip.address.split("/")[0];
+      if (!hostRoutes.some((entry) => entry.dst === local)) throw mismatch(`no host route to ${local} through ${hostName}`);
+    }
+  }
+}

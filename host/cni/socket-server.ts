@@ -1,0 +1,64 @@
+// The agent's CNI socket. The native client (/opt/cni/bin/podnet, host/native/cni-client.c) only
+// moves bytes; this is the other end. One request per connection:
+//   client → agent:  "PODNET-CNI/1\n", then each CNI_* variable as "NAME=VALUE\0", then "\0",
+//                    then the config exactly as the runtime wrote it on stdin, then EOF.
+//   agent → client:  "<exit code>\n", then what the plugin prints on stdout; then the agent closes.
+
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { dirname } from "node:path";
+import { CniErrorCode } from "./errors";
+import { type PluginContext, type PluginOutput, runPlugin } from "./plugin";
+import { LATEST_VERSION } from "./versions";
+
+export const PROTOCOL_LINE = "PODNET-CNI/1\n";
+
+/** Splits a request into the environment and stdin; undefined when it is not one. */
+export function parseRequest(bytes: Buffer): { env: Record<string, string>; stdin: string } | undefined {
+  if (!bytes.subarray(0, PROTOCOL_LINE.length).equals(Buffer.from(PROTOCOL_LINE))) return undefined;
+  const env: Record<string, string> = {};
+  let position = PROTOCOL_LINE.length;
+  for (;;) {
+    const end = bytes.indexOf(0, position);
+    if (end < 0) return undefined;
+    if (end === position) break;
+    const entry = bytes.subarray(position, end).toString("utf8");
+    const equals = entry.indexOf("=");
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+    position = end + 1;
+  }
+  return { env, stdin: bytes.subarray(position + 1).toString("utf8") };
+}
+
+function reply(output: PluginOutput): string {
+  return `${output.exitCode}\n${output.stdout}`;
+}
+
+/** Serves the plugin on a root-only unix socket at `path` (its directory is made 0700). */
+export async function serveCni(path: string, context: PluginContext): Promise<Server> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // A socket file left by an agent that died: nothing answers on it any more.
+  rmSync(path, { force: true });
+  // allowHalfOpen: the client ends its side after the request and still waits for the reply.
+  const server = createServer({ allowHalfOpen: true }, (connection) => {
+    const chunks: Buffer[] = [];
+    connection.on("data", (chunk: Buffer) => chunks.push(chunk));
+    connection.on("error", () => connection.destroy());
+    connection.on("end", () => {
+      const request = parseRequest(Buffer.concat(chunks));
+      const answer: Promise<PluginOutput> = request
+        ? runPlugin(request, context)
+        : Promise.resolve({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code: CniErrorCode.DecodingFailure, msg: `not a ${PROTOCOL_LINE.trim()} request` }) });
+      void answer.then((output) => connection.end(reply(output)));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o600);
+  return server;
+}
