@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 
 # Debian packages and why: iproute2 (ip -json/-batch, netns), iputils-ping, ethtool (offload off
 # for captures), tcpdump + tshark (captures and their decoding), iperf3 (throughput), nftables
-# (--ip-masq rules), curl (reading /metrics by hand in a kept demo), etcd-server
+# (--ip-masq rules), curl (reading /metrics by hand in a kept demo), containernetworking-plugins
+# (the standard CNI plugins podnet chains with and is benchmarked against: portmap, bandwidth,
+# tuning, bridge, host-local) with iptables (portmap's rules), golang-go and
+# golang-github-appc-cni-dev (the CNI project's libcni, built offline into the test runtime), etcd-server
 # and etcd-client (the etcd lease store), openssl (test certificates for etcd TLS),
 # g++/make/python3 (node-gyp for the addon), chromium
 # (the browser decoder's test, driven by playwright-core; no downloaded browser build).
-packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 nftables curl etcd-server etcd-client openssl g++ make python3 chromium)
+packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 nftables curl containernetworking-plugins iptables golang-go golang-github-appc-cni-dev etcd-server etcd-client openssl g++ make python3 chromium)
 
 missing=()
 for package in "${packages[@]}"; do
