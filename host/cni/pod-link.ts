@@ -8,7 +8,7 @@
 // The host end's name is derived from the attachment, so DEL and GC find it without the netns.
 
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { ipBatchAsync, ipJsonAsync, isAlreadyGone } from "../net/ip";
 import type { NetworkConfig } from "./config";
 import { CniError, CniErrorCode } from "./errors";
@@ -62,43 +62,42 @@ interface LinkJson {
   addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
 }
 
+/** The MAC of each bridge this process has seen, so an ADD does not read it again. */
+const bridgeMacs = new Map<string, string>();
 const bridgesInFlight = new Map<string, Promise<string>>();
 
-async function readBridge(name: string): Promise<LinkJson | undefined> {
-  try {
-    return (await ipJsonAsync<LinkJson[]>(["address", "show", "dev", name]))[0];
-  } catch (error) {
-    if (/does not exist/.test((error as Error).message)) return undefined;
-    throw error;
-  }
+/** Whether a link exists in this process's network namespace: /proc/net/dev follows the namespace (sysfs may not). */
+function linkExists(name: string): boolean {
+  return new RegExp(`^\\s*${name.replace(/\./g, "\\.")}:`, "m").test(readFileSync("/proc/net/dev", "utf8"));
 }
 
-async function ensureBridgeOnce(name: string, gatewayCidr: string): Promise<string> {
-  let bridge = await readBridge(name);
-  if (!bridge) {
-    const mac = hashedMac(`bridge/${name}/${gatewayCidr}`);
+async function bridgeMac(name: string): Promise<string> {
+  if (!linkExists(name)) {
+    const mac = hashedMac(`bridge/${name}`);
     try {
       await ipBatchAsync([`link add ${name} address ${mac} type bridge`]);
+      bridgeMacs.set(name, mac);
+      return mac;
     } catch (error) {
       if (!/File exists/.test((error as Error).message)) throw error;
     }
-    bridge = { ifname: name, address: mac, flags: [], addr_info: [] };
   }
-  const [local, length] = gatewayCidr.split("/");
-  const commands: string[] = [];
-  if (!bridge.addr_info?.some((entry) => entry.family === "inet" && entry.local === local && entry.prefixlen === Number(length))) commands.push(`address replace ${gatewayCidr} dev ${name}`);
-  if (!bridge.flags.includes("UP")) commands.push(`link set ${name} up`);
-  await ipBatchAsync(commands);
+  const known = bridgeMacs.get(name);
+  if (known) return known;
+  const [bridge] = await ipJsonAsync<LinkJson[]>(["link", "show", "dev", name]);
+  bridgeMacs.set(name, bridge.address);
   return bridge.address;
 }
 
-/** Makes sure the bridge exists, is up and holds the gateway address; returns its MAC. Concurrent callers share one check. */
-export function ensureBridge(name: string, gatewayCidr: string): Promise<string> {
-  const key = `${name} ${gatewayCidr}`;
-  const running = bridgesInFlight.get(key);
+/**
+ * Makes sure the bridge exists and returns its MAC; concurrent callers share one check. Its
+ * address and up state are not read back: the ADD's own batch re-applies them (idempotent).
+ */
+export function ensureBridge(name: string): Promise<string> {
+  const running = bridgesInFlight.get(name);
   if (running) return running;
-  const check = ensureBridgeOnce(name, gatewayCidr).finally(() => bridgesInFlight.delete(key));
-  bridgesInFlight.set(key, check);
+  const check = bridgeMac(name).finally(() => bridgesInFlight.delete(name));
+  bridgesInFlight.set(name, check);
   return check;
 }
 
@@ -135,8 +134,7 @@ async function createVethPair(
 
 /** Bridge mode ADD: the attachment's interfaces, addresses and routes as the result lists them. */
 export async function attachBridgePod(config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
-  const gatewayCidr = `${addressing.gateway}/${addressing.prefixLength}`;
-  const bridgeMac = await ensureBridge(config.bridge, gatewayCidr);
+  const bridgeMac = await ensureBridge(config.bridge);
   const hostName = hostVethName(config.hostVethPrefix, attachment);
   const hostMac = hashedMac(`veth/${hostName}`);
   const { ifName } = attachment;
@@ -145,7 +143,13 @@ export async function attachBridgePod(config: NetworkConfig, attachment: Attachm
     hostMac,
     attachment,
     addressing,
-    [`link set ${hostName} master ${config.bridge}`, ...(config.hairpinMode ? [`link set ${hostName} type bridge_slave hairpin on`] : []), `link set ${hostName} up`],
+    [
+      `address replace ${addressing.gateway}/${addressing.prefixLength} dev ${config.bridge}`,
+      `link set ${config.bridge} up`,
+      `link set ${hostName} master ${config.bridge}`,
+      ...(config.hairpinMode ? [`link set ${hostName} type bridge_slave hairpin on`] : []),
+      `link set ${hostName} up`,
+    ],
     [`address add ${addressing.address}/${addressing.prefixLength} dev ${ifName}`, `link set ${ifName} up`, `route add default via ${addressing.gateway} dev ${ifName}`],
   );
   return {
