@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # README's main command: a three-node cluster on one machine, in network namespaces, on the
 # embedded store. Each node runs `podnet agent`: the agents lease subnets from one SQLite store,
-# write Flannel's subnet file, learn each other's leases and program the data path. Two pods per
-# node (namespaces on the node's cni0 bridge, made here until the CNI plugin lands) then ping and
-# open a TCP connection to every pod on the other nodes, printed as a matrix; the demo fails if any
-# pair cannot talk. Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm
+# write Flannel's subnet file, learn each other's leases and program the data path. podnet's CNI
+# plugin is installed (`podnet cni install`, to a temp dir) and called as a runtime calls it for two
+# pods per node — nodes 1 and 2 in bridge mode (cni0, Flannel style), node 3 in routed mode (cali
+# veths, Calico style) unless --cni-mode picks one — through each node's agent socket. Every pod
+# then pings and opens a TCP connection to every pod on the other nodes, printed as a matrix; the
+# demo fails if any pair cannot talk. The pods are removed with the plugin's DEL at the end. Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm
 # core (the pods' packets inside VXLAN or Flannel UDP), every checksum verified.
 #
-#   npm run demo -- [--backend vxlan|host-gw|udp] [--userspace] [--keep]
+#   npm run demo -- [--backend vxlan|host-gw|udp] [--userspace] [--cni-mode bridge|routed] [--keep]
 #
 # --userspace runs vxlan through TUN and the Wasm core instead of the kernel VTEP; --keep leaves the
 # cluster up to explore and prints how to remove it. Everything lives in namespaces named
@@ -18,13 +20,17 @@ cd "$(dirname "$0")/.."
 backend=vxlan
 userspace=()
 keep=false
+cni_modes=(bridge bridge routed)
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=${2:-}; shift 2 ;;
+    --cni-mode)
+      case "${2:-}" in bridge | routed) cni_modes=("$2" "$2" "$2") ;; *) echo "demo: --cni-mode must be bridge or routed" >&2; exit 2 ;; esac
+      shift 2 ;;
     --userspace) userspace=(--userspace); shift ;;
     --keep) keep=true; shift ;;
     vxlan | host-gw | udp) backend=$1; shift ;;
-    *) echo "demo: unknown argument '$1' (use --backend vxlan|host-gw|udp, --userspace, --keep)" >&2; exit 2 ;;
+    *) echo "demo: unknown argument '$1' (use --backend vxlan|host-gw|udp, --userspace, --cni-mode bridge|routed, --keep)" >&2; exit 2 ;;
   esac
 done
 case "$backend" in vxlan | host-gw | udp) ;; *) echo "demo: backend must be vxlan, host-gw or udp, not '$backend'" >&2; exit 2 ;; esac
@@ -62,7 +68,7 @@ done
 echo "demo: starting podnet agent ($mode) on three nodes (embedded store $work/store.db)"
 for node in 1 2 3; do
   ip netns exec "${prefix}node$node" dist/podnet agent "${userspace[@]}" --store sqlite --store-path "$work/store.db" \
-    --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" \
+    --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" --cni-socket "$work/node$node/cni.sock" \
     --network-config "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}" \
     --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
   pids+=($!)
@@ -81,25 +87,32 @@ done
 added=$(grep -c "peer added" "$work"/node*.log | awk -F: '{s += $2} END {print s + 0}')
 [ "$added" -eq 6 ] || { echo "demo: expected every node to learn both others (6 peer additions), saw $added" >&2; exit 1; }
 
-# Two pods per node, as the CNI plugin will make them: cni0 holds the subnet's .1, pods get .10, .11.
+# The CNI plugin, installed as Flannel's and Calico's installers do, but into the demo's own dirs:
+# one client binary (bin/podnet) and podnet-standalone, and per node a conflist that names that
+# node's agent socket, subnet file and IPAM directory.
+echo "demo: installing the CNI plugin (podnet cni install) and adding two pods per node through it"
+for node in 1 2 3; do
+  dist/podnet cni install --bin-dir "$work/cni/bin" --conf-dir "$work/node$node/net.d" --mode "${cni_modes[$((node - 1))]}" \
+    --agent-socket "$work/node$node/cni.sock" --subnet-file "$work/node$node/subnet.env" --data-dir "$work/node$node/ipam" >/dev/null
+done
+# A runtime hands each plugin of the list its own object plus the list's name and cniVersion.
+plugin_config() {
+  node -e 'const list = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    process.stdout.write(JSON.stringify({ cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] }));' "$work/node$1/net.d/10-podnet.conflist"
+}
+cni() { # cni COMMAND NODE POD → the plugin's stdout; fails the demo on a CNI error
+  plugin_config "$2" | CNI_COMMAND=$1 CNI_CONTAINERID="demo-$3" CNI_NETNS="/var/run/netns/$3" CNI_IFNAME=eth0 CNI_PATH="$work/cni/bin" \
+    ip netns exec "${prefix}node$2" "$work/cni/bin/podnet"
+}
 pods=()
 for node in 1 2 3; do
-  namespace="${prefix}node$node"
-  base=$(sed -n 's/^FLANNEL_SUBNET=\([0-9.]*\)\.1\/24$/\1/p' "$work/node$node/subnet.env")
-  mtu=$(sed -n 's/^FLANNEL_MTU=//p' "$work/node$node/subnet.env")
-  ip -n "$namespace" link add cni0 type bridge
-  ip -n "$namespace" addr add "$base.1/24" dev cni0
-  ip -n "$namespace" link set cni0 mtu "$mtu" up
-  for host in 10 11; do
-    pod="${prefix}pod$node-$host"
+  for host in a b; do
+    pod="${prefix}pod$node$host"
     ip netns add "$pod"
-    ip -n "$pod" link set lo up
-    ip -n "$namespace" link add "veth$host" mtu "$mtu" type veth peer name eth0 netns "$pod"
-    ip -n "$namespace" link set "veth$host" master cni0 up
-    ip -n "$pod" addr add "$base.$host/24" dev eth0
-    ip -n "$pod" link set eth0 up
-    ip -n "$pod" route add default via "$base.1"
-    pods+=("$node:$pod:$base.$host")
+    result=$(cni ADD "$node" "$pod") || { echo "demo: CNI ADD for $pod failed: $result" >&2; exit 1; }
+    address=$(node -e 'const r = JSON.parse(process.argv[1]); process.stdout.write(r.ips[0].address.split("/")[0])' "$result")
+    echo "  node$node ${cni_modes[$((node - 1))]}: $pod → $address ($(node -e 'const r = JSON.parse(process.argv[1]); process.stdout.write(r.interfaces.filter((i) => !i.sandbox).map((i) => i.name).join(" + ") + " ⇄ eth0")' "$result"))"
+    pods+=("$node:$pod:$address")
   done
 done
 
@@ -150,6 +163,17 @@ frames=$(dist/podnet packet decode --brief -r "$work/ping.pcap" | wc -l)
 [ "$frames" -eq 6 ] && [ "$bad" -eq 0 ] || { echo "demo: expected 6 frames with good checksums, got $frames frames, $bad bad" >&2; exit 1; }
 echo "demo: $frames frames, every IPv4 and ICMP checksum good"
 
+if ! $keep; then
+  echo "demo: removing the pods with the plugin's DEL"
+  for entry in "${pods[@]}"; do
+    pod=${entry#*:}; pod=${pod%%:*}
+    cni DEL "${entry%%:*}" "$pod" >/dev/null || { echo "demo: CNI DEL for $pod failed" >&2; exit 1; }
+  done
+  left=$(find "$work"/node*/ipam/podnet -name '10.*' | wc -l)
+  [ "$left" -eq 0 ] || { echo "demo: $left address reservations left after DEL" >&2; exit 1; }
+  echo "demo: every pod removed, every address released"
+fi
+
 if $keep; then
   # Leave it all running: hand the PIDs and namespaces to a cleanup script instead of the trap.
   {
@@ -165,6 +189,8 @@ if $keep; then
   echo "demo: left running (--keep). Explore it, e.g.:"
   echo "  ip netns list | grep $prefix"
   echo "  ip netns exec ${prefix}node1 ip route                      # node1's routes (podnet's: proto 107)"
+  echo "  ip netns exec ${prefix}node3 ip route                      # routed mode: a /32 per pod via its cali veth"
+  echo "  ls $work/node1/ipam/podnet                                  # IPAM reservations, host-local's format"
   echo "  ip netns exec $first ping $target"
   echo "  ip netns exec ${prefix}node1 curl -s 127.0.0.1:9808/metrics | grep podnet_"
   echo "  dist/podnet status --store sqlite --store-path $work/store.db"
