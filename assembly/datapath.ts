@@ -22,8 +22,12 @@
 import { Status } from "./shared/status";
 import {
   COUNTERS_PER_DIRECTION, CounterDirection, DATAGRAM_HEADERS, EncapMode, FLANNEL_UDP_OVERHEAD, ICMP_ERROR_CAPACITY, IPIP_OVERHEAD, MAX_BATCH, MAX_PEERS, SLOT_BYTES,
-  SlotField, VXLAN_OVERHEAD,
+  SlotField, VNET_HEADER_LEN, VXLAN_OVERHEAD,
 } from "./shared/slots";
+import {
+  clearVnetHeader, completeChecksum, GSO_ECN, GSO_NONE, GSO_TCPV4, recordsAdd, recordsBegin, recordsEnd, segmentCount, segmentHeaderLength, segmentTcpv4, VNET_CSUM_OFFSET,
+  VNET_CSUM_START, VNET_F_NEEDS_CSUM, VNET_FLAGS, VNET_GSO_SIZE, VNET_GSO_TYPE,
+} from "./offload";
 import {
   ETHERTYPE_IPV4, FLANNEL_UDP_PORT, FLANNEL_VXLAN_PORT, IP_PROTOCOL_ICMP, IP_PROTOCOL_IPIP, IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
@@ -226,8 +230,11 @@ function writeVxlanAndEthernet(header: usize, peerEntry: usize): void {
 }
 
 function encapOne(mode: u32, slot: usize, datagram: bool): Status {
-  let inner = <usize>getField(slot, SlotField.Offset);
-  let available = getField(slot, SlotField.Length);
+  return encapPacket(mode, slot, <usize>getField(slot, SlotField.Offset), getField(slot, SlotField.Length), getField(slot, SlotField.Headroom), datagram);
+}
+
+/** Encap of the IPv4 packet at `inner` (`available` bytes, `headroom` free before it). */
+function encapPacket(mode: u32, slot: usize, inner: usize, available: u32, headroom: u32, datagram: bool): Status {
   let headerLength = checkIpv4WithChecksum(inner, available);
   if (headerLength < 0) return <Status>-headerLength;
   let length = <u32>load16(inner + 2);
@@ -246,7 +253,7 @@ function encapOne(mode: u32, slot: usize, datagram: bool): Status {
     return answerWithIcmp(slot, inner, headerLength, length, ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED,
       pathMtu - overhead, Status.TooBig);
   }
-  if (getField(slot, SlotField.Headroom) < overhead) return Status.BadArgument;
+  if (headroom < overhead) return Status.BadArgument;
 
   // Router behaviour: one hop less, checksum patched for the changed TTL/protocol word.
   let ttlWord = load16(inner + IPV4_TTL);
@@ -337,6 +344,109 @@ function decapInner(slot: usize, inner: usize, innerAvailable: u32): Status {
   return Status.Ok;
 }
 
+/**
+ * Offload encap (datagram): the slot holds a virtio-net header and then the packet, as a TUN
+ * device with IFF_VNET_HDR gives it. A partial checksum is completed first; a TCPv4 super-packet
+ * is cut into MSS-sized segments (offload.ts), each becoming one datagram of the output, whose
+ * stride goes into SegmentSize for one UDP_SEGMENT send. An ICMP error for the sender gets a
+ * cleared header in front, as the TUN device wants it back.
+ */
+function encapOffloadOne(mode: u32, slot: usize): Status {
+  let start = <usize>getField(slot, SlotField.Offset);
+  let length = getField(slot, SlotField.Length);
+  if (length < <u32>VNET_HEADER_LEN) return Status.Truncated;
+  let inner = start + VNET_HEADER_LEN;
+  let available = length - <u32>VNET_HEADER_LEN;
+  let headroom = getField(slot, SlotField.Headroom) + <u32>VNET_HEADER_LEN;
+  let gsoType = <u32>load<u8>(start + VNET_GSO_TYPE) & ~GSO_ECN;
+  let headerLength = checkIpv4(inner, available);
+  if (headerLength < 0) return <Status>-headerLength;
+  let total = <u32>load16(inner + 2);
+  if ((<u32>load<u8>(start + VNET_FLAGS) & VNET_F_NEEDS_CSUM) != 0 && gsoType == GSO_NONE) {
+    let completed = completeChecksum(inner, total, <u32>load<u16>(start + VNET_CSUM_START), <u32>load<u16>(start + VNET_CSUM_OFFSET));
+    if (completed != Status.Ok) return completed;
+  }
+  if (gsoType == GSO_NONE) {
+    let status = encapPacket(mode, slot, inner, available, headroom, true);
+    if (status != Status.Ok && getField(slot, SlotField.OutputLength) != 0) {
+      let output = <usize>getField(slot, SlotField.OutputOffset) - VNET_HEADER_LEN;
+      clearVnetHeader(output);
+      setField(slot, SlotField.OutputOffset, <u32>output);
+      setField(slot, SlotField.OutputLength, getField(slot, SlotField.OutputLength) + <u32>VNET_HEADER_LEN);
+    }
+    return status;
+  }
+  if (gsoType != GSO_TCPV4) return Status.Unsupported;
+  let peer = peerFor(inner);
+  setField(slot, SlotField.Peer, <u32>peer);
+  if (peer < 0) return Status.NoRoute;
+  let ttl = <u32>load<u8>(inner + IPV4_TTL);
+  if (ttl <= 1) return Status.TtlExpired;
+  store<u8>(inner + IPV4_TTL, <u8>(ttl - 1)); // every segment's header checksum is computed anew
+  let mss = <u32>load<u16>(start + VNET_GSO_SIZE);
+  let prefix: u32 = mode == EncapMode.Vxlan ? <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN) : 0;
+  let out = inner - prefix;
+  let status = segmentTcpv4(inner, total, mss, prefix, out, start + getField(slot, SlotField.Capacity));
+  if (status != Status.Ok) return status;
+  if (segmentHeaderLength + mss + overheadOf(mode) > pathMtu) return Status.TooBig;
+  let peerEntry = PEER_TABLE + <usize>peer * PEER_BYTES;
+  let stride = prefix + segmentHeaderLength + mss;
+  if (prefix != 0) {
+    for (let i: u32 = 0; i < segmentCount; i++) writeVxlanAndEthernet(out + <usize>(i * stride), peerEntry);
+  }
+  let last = out + <usize>((segmentCount - 1) * stride + prefix);
+  setField(slot, SlotField.Address, load<u32>(peerEntry));
+  setField(slot, SlotField.OutputOffset, <u32>out);
+  setField(slot, SlotField.OutputLength, (segmentCount - 1) * stride + prefix + load16(last + 2));
+  setField(slot, SlotField.SegmentSize, segmentCount > 1 ? stride : 0);
+  return Status.Ok;
+}
+
+/**
+ * Offload decap (datagram): as decapOne, with a cleared virtio-net header in front of the inner
+ * packet for the TUN device. A read that UDP GRO coalesced (SegmentSize: the datagrams' stride,
+ * VXLAN only) becomes records, one TCP stream's consecutive segments joined (offload.ts); the
+ * output's SegmentSize is then 1, telling the writer to walk records.
+ */
+function decapOffloadOne(mode: u32, slot: usize): Status {
+  if (getField(slot, SlotField.Headroom) < <u32>VNET_HEADER_LEN) return Status.BadArgument;
+  let stride = getField(slot, SlotField.SegmentSize);
+  setField(slot, SlotField.SegmentSize, 0);
+  let length = getField(slot, SlotField.Length);
+  if (stride != 0 && stride < length) {
+    if (mode != EncapMode.Vxlan) return Status.Unsupported;
+    if (!isPeerAddress(getField(slot, SlotField.Address))) return Status.UnknownPeer;
+    let start = <usize>getField(slot, SlotField.Offset);
+    recordsBegin(start);
+    let delivered = 0;
+    let failure = Status.Ok;
+    for (let at: u32 = 0; at < length; at += stride) {
+      let status = decapPayload(mode, slot, start + at, min(stride, length - at));
+      if (status != Status.Ok) {
+        failure = status;
+        continue;
+      }
+      recordsAdd(<usize>getField(slot, SlotField.OutputOffset), getField(slot, SlotField.OutputLength));
+      delivered++;
+    }
+    if (delivered == 0) {
+      setField(slot, SlotField.OutputLength, 0);
+      return failure;
+    }
+    setField(slot, SlotField.OutputOffset, <u32>start);
+    setField(slot, SlotField.OutputLength, <u32>(recordsEnd() - start));
+    setField(slot, SlotField.SegmentSize, 1);
+    return Status.Ok;
+  }
+  let status = decapOne(mode, slot, true);
+  if (status != Status.Ok) return status;
+  let output = <usize>getField(slot, SlotField.OutputOffset) - VNET_HEADER_LEN;
+  clearVnetHeader(output);
+  setField(slot, SlotField.OutputOffset, <u32>output);
+  setField(slot, SlotField.OutputLength, getField(slot, SlotField.OutputLength) + <u32>VNET_HEADER_LEN);
+  return Status.Ok;
+}
+
 /** True when the slot's described ranges lie inside linear memory. */
 function slotInMemory(slot: usize, encap: bool): bool {
   let offset = <u64>getField(slot, SlotField.Offset);
@@ -347,17 +457,25 @@ function slotInMemory(slot: usize, encap: bool): bool {
   return length <= capacity && offset >= headroom && offset + capacity <= end;
 }
 
-/** Runs encap (encap = true) or decap over slots 0 … n − 1, on whole packets or (datagram) UDP payloads; returns how many ended Ok. */
-export function runBatch(mode: u32, n: u32, encap: bool, datagram: bool): i32 {
+/**
+ * Runs encap (encap = true) or decap over slots 0 … n − 1, on whole packets or (datagram) UDP
+ * payloads, the TUN side with virtio-net headers (offload, datagram only); returns how many ended Ok.
+ */
+export function runBatch(mode: u32, n: u32, encap: bool, datagram: bool, offload: bool = false): i32 {
   if (mode < <u32>EncapMode.FlannelUdp || mode > <u32>EncapMode.Ipip || n > <u32>MAX_BATCH) return -Status.BadArgument;
   if (datagram && mode == EncapMode.Ipip) return -Status.BadArgument; // IPIP is not carried over UDP
+  if (offload && !datagram) return -Status.BadArgument;
   let ok = 0;
   for (let i: u32 = 0; i < n; i++) {
     let slot = SLOT_TABLE + <usize>i * SLOT_BYTES;
     setField(slot, SlotField.OutputOffset, 0);
     setField(slot, SlotField.OutputLength, 0);
+    if (encap) setField(slot, SlotField.SegmentSize, 0);
     let status = Status.BadArgument;
-    if (slotInMemory(slot, encap)) status = encap ? encapOne(mode, slot, datagram) : decapOne(mode, slot, datagram);
+    if (slotInMemory(slot, encap)) {
+      if (offload) status = encap ? encapOffloadOne(mode, slot) : decapOffloadOne(mode, slot);
+      else status = encap ? encapOne(mode, slot, datagram) : decapOne(mode, slot, datagram);
+    }
     setField(slot, SlotField.Status, status);
     let counter = STATUS_COUNTERS + ((encap ? CounterDirection.Encap : CounterDirection.Decap) * COUNTERS_PER_DIRECTION + min(<u32>status, COUNTERS_PER_DIRECTION - 1)) * 8;
     store<u64>(counter, load<u64>(counter) + 1);

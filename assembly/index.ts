@@ -14,7 +14,7 @@ export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
 
 /** ABI version; the host refuses a module whose version it does not know. */
-export const ABI_VERSION: u32 = 2;
+export const ABI_VERSION: u32 = 3;
 
 /**
  * Internet checksum of `len` bytes at `ptr`, with the partial sum `initial` folded in.
@@ -76,6 +76,19 @@ export function encapDatagramBatch(mode: u32, n: u32): i32 {
 /** Decapsulates the packets in slots 0 … n − 1 for `mode`; returns how many inner packets are ready, or -Status. */
 export function decapBatch(mode: u32, n: u32): i32 {
   return datapath.runBatch(mode, n, false, false);
+}
+
+/**
+ * encapDatagramBatch for a TUN device with offload: slots start with a virtio-net header; a TCP
+ * super-packet becomes SegmentSize-strided datagrams for one UDP_SEGMENT send.
+ */
+export function encapOffloadBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, true, true, true);
+}
+
+/** decapDatagramBatch whose outputs carry a cleared virtio-net header, for a TUN device with offload. */
+export function decapOffloadBatch(mode: u32, n: u32): i32 {
+  return datapath.runBatch(mode, n, false, true, true);
 }
 
 /** decapBatch for a UDP socket: slots hold UDP payloads, Address the sender, which must be a peer. */

@@ -31,9 +31,15 @@ export enum SlotField {
    * datagram decap reads the sender's, which must be a configured peer's.
    */
   Address = 8,
+  /**
+   * Offload (TUN with a virtio-net header, UDP GSO/GRO): encap writes the stride of the equal-size
+   * datagrams its output holds back to back, for one UDP_SEGMENT send (0: one datagram); the
+   * receive side writes the UDP_GRO segment size of a coalesced read for decap (0: one datagram).
+   */
+  SegmentSize = 9,
 }
 
-export const SLOT_FIELDS = 9;
+export const SLOT_FIELDS = 10;
 export const SLOT_BYTES = SLOT_FIELDS * 4;
 
 /** Encapsulations the data path speaks. */
@@ -52,6 +58,8 @@ export const VXLAN_OVERHEAD = 50;
 export const IPIP_OVERHEAD = 20;
 /** Room an ICMP error built in place needs from Offset: IPv4 20 + ICMP 8 + quoted header ≤ 60 + 8. */
 export const ICMP_ERROR_CAPACITY = 96;
+/** The virtio-net header a TUN device with IFF_VNET_HDR puts before (and takes before) each packet. */
+export const VNET_HEADER_LEN = 10;
 /** Outer IPv4 20 + UDP 8: what the datagram variants leave to the kernel's UDP socket. */
 export const DATAGRAM_HEADERS = 28;
 

@@ -12,19 +12,20 @@ export type WatchHandle = { readonly __brand: "podnet.watchReadable" };
  * current ArrayBuffer and the slot table's address, and work on slots 0 … n − 1.
  */
 export interface Addon {
-  tunOpen(name: string, multiQueue: boolean): { fd: number; name: string };
-  /** A non-blocking UDP socket bound to address (host-order IPv4 number):port. */
-  udpOpen(address: number, port: number): number;
+  /** With offload: IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4/6); every packet carries a virtio-net header. */
+  tunOpen(name: string, multiQueue: boolean, offload?: boolean): { fd: number; name: string };
+  /** A non-blocking UDP socket bound to address (host-order IPv4 number):port; with gro, UDP_GRO on. */
+  udpOpen(address: number, port: number, gro?: boolean): number;
   closeFd(fd: number): void;
   /** An exclusive flock on fd without waiting: false when another open file holds it. */
   tryLock(fd: number): boolean;
   /** Reads up to n packets (a TUN device's) into the slots; returns how many. */
   readPackets(fd: number, memory: ArrayBuffer, table: number, n: number): number;
-  /** Writes the outputs of the slots whose Status is Ok (statusOk) or that carry an error reply; returns how many. */
+  /** Writes the outputs of the slots whose Status is Ok (statusOk: records where SegmentSize is set) or that carry an error reply; returns how many slots went whole. */
   writePackets(fd: number, memory: ArrayBuffer, table: number, n: number, statusOk: boolean): number;
-  /** recvmmsg into the slots (Length, Address); returns how many. */
+  /** recvmmsg into the slots (Length, Address, SegmentSize from UDP_GRO); returns how many. */
   receiveDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number): number;
-  /** sendmmsg of each Ok slot's output to its Address:port; returns how many were sent. */
+  /** sendmmsg of each Ok slot's output to its Address:port (UDP_SEGMENT sends where SegmentSize is set); returns how many slots were sent. */
   sendDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number, port: number): number;
   /** Calls `callback` on Node's loop whenever fd is readable, until stopWatch. */
   watchReadable(fd: number, callback: (status: number) => void): WatchHandle;
@@ -36,7 +37,7 @@ export interface Addon {
 /** Refuses an addon built against another slot table layout than assembly/shared/slots.ts. */
 function checkLayout(layout: Record<string, number>): void {
   const expected: Record<string, number> = { SLOT_FIELDS, MAX_BATCH };
-  for (const name of ["Offset", "Length", "Capacity", "Status", "OutputOffset", "OutputLength", "Address"] as const) expected[name] = SlotField[name];
+  for (const name of ["Offset", "Length", "Capacity", "Status", "OutputOffset", "OutputLength", "Address", "SegmentSize"] as const) expected[name] = SlotField[name];
   for (const [name, value] of Object.entries(expected)) {
     if (layout[name] !== value) throw new Error(`podnet.node was built for another slot layout: ${name} is ${layout[name]}, slots.ts says ${value}`);
   }

@@ -10,6 +10,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,7 +33,8 @@ enum {
   FIELD_OUTPUT_OFFSET = 6,
   FIELD_OUTPUT_LENGTH = 7,
   FIELD_ADDRESS = 8,
-  SLOT_FIELDS = 9,
+  FIELD_SEGMENT_SIZE = 9,
+  SLOT_FIELDS = 10,
   MAX_BATCH = 64,
 };
 
@@ -48,13 +50,17 @@ static napi_value throw_errno(napi_env env, const char *call, int error) {
 
 #define CHECK_NAPI(call) do { if ((call) != napi_ok) { napi_throw_error(env, "EINVAL", #call " failed"); return NULL; } } while (0)
 
-// tunOpen(name: string, multiQueue: boolean) -> { fd: number, name: string }
-// Opens (creating if needed) a TUN device without packet information, non-blocking.
+// tunOpen(name: string, multiQueue: boolean, offload?: boolean) -> { fd: number, name: string }
+// Opens (creating if needed) a TUN device without packet information, non-blocking. With offload,
+// every packet read or written carries a virtio-net header and the kernel may hand over TCP
+// super-packets (TSO) and partial checksums, which the Wasm core finishes.
 static napi_value tun_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) { napi_throw_type_error(env, "EINVAL", "tunOpen(name, multiQueue) takes two arguments"); return NULL; }
+  if (argc < 2) { napi_throw_type_error(env, "EINVAL", "tunOpen(name, multiQueue, offload) takes two or three arguments"); return NULL; }
+  bool offload = false;
+  if (argc >= 3) CHECK_NAPI(napi_get_value_bool(env, argv[2], &offload));
 
   char name[IFNAMSIZ];
   size_t name_length = 0;
@@ -70,12 +76,17 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   if (fd < 0) return throw_errno(env, "open /dev/net/tun", errno);
   struct ifreq request;
   memset(&request, 0, sizeof request);
-  request.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0);
+  request.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0);
   memcpy(request.ifr_name, name, name_length);
   if (ioctl(fd, TUNSETIFF, &request) < 0) {
     int error = errno;
     close(fd);
     return throw_errno(env, "ioctl TUNSETIFF", error);
+  }
+  if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, "ioctl TUNSETOFFLOAD", error);
   }
 
   napi_value result, fd_value, name_value;
@@ -122,16 +133,19 @@ static napi_value try_lock(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// udpOpen(address: number, port: number) -> fd
+// udpOpen(address: number, port: number, gro?: boolean) -> fd
 // A non-blocking UDP socket bound to address:port (address as a host-order number), with large
 // buffers: a batch of 64 full-size datagrams must fit, and root may exceed the sysctl limits.
+// With gro, the kernel may hand over several datagrams of one flow in one read (UDP_GRO).
 static napi_value udp_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint32_t address = 0, port = 0;
-  if (argc < 2 || napi_get_value_uint32(env, argv[0], &address) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535) {
-    napi_throw_type_error(env, "EINVAL", "udpOpen(address, port) takes an IPv4 number and a port");
+  bool gro = false;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &address) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535 ||
+      (argc >= 3 && napi_get_value_bool(env, argv[2], &gro) != napi_ok)) {
+    napi_throw_type_error(env, "EINVAL", "udpOpen(address, port, gro?) takes an IPv4 number, a port and a boolean");
     return NULL;
   }
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -139,6 +153,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   int size = 4 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  int one = 1;
+  if (gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt UDP_GRO", error);
+  }
   struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(address)}};
   if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
     int error = errno;
@@ -241,18 +261,35 @@ static napi_value write_packets(napi_env env, napi_callback_info info) {
     uint32_t length;
     uint8_t *packet = output_of(&args, i, want_ok, &length);
     if (packet == NULL) continue;
-    ssize_t put;
-    do put = write(args.fd, packet, length); while (put < 0 && errno == EINTR);
-    // A failed write (full queue, device down) drops that packet, as a NIC would; the caller
-    // counts what was not written.
-    if (put >= 0) count++;
+    // An Ok output with SegmentSize set holds records, [u32 length (little-endian)][bytes] each,
+    // one packet per record (the Wasm core's decap of a UDP GRO read): slot counts when all went.
+    bool records = want_ok && args.table[i * SLOT_FIELDS + FIELD_SEGMENT_SIZE] != 0;
+    bool all_written = true;
+    for (uint32_t at = 0; at < length;) {
+      uint32_t size = length - at;
+      uint8_t *bytes = packet + at;
+      if (records) {
+        if (size < 4) break;
+        memcpy(&size, packet + at, 4);
+        if (size > length - at - 4) break;
+        bytes += 4;
+        at += 4;
+      }
+      ssize_t put;
+      do put = write(args.fd, bytes, size); while (put < 0 && errno == EINTR);
+      // A failed write (full queue, device down) drops that packet, as a NIC would; the caller
+      // counts what was not written.
+      if (put < 0) all_written = false;
+      at += size;
+    }
+    if (all_written) count++;
   }
   return count_or_throw(env, count, 0, "write");
 }
 
 // receiveDatagrams(fd, memory, table, n) -> count
 // recvmmsg: up to n datagrams into slots 0 … count − 1 at their Offset (Capacity bytes each);
-// sets Length and Address (the sender's IPv4, host order). A datagram larger than its slot gets
+// sets Length, Address (the sender's IPv4, host order) and SegmentSize (UDP_GRO's, or 0). A datagram larger than its slot gets
 // Length 0, which the data path counts as truncated.
 static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -263,11 +300,16 @@ static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
   struct mmsghdr messages[MAX_BATCH];
   struct iovec vectors[MAX_BATCH];
   struct sockaddr_in senders[MAX_BATCH];
+  union {
+    char bytes[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } controls[MAX_BATCH];
   for (uint32_t i = 0; i < args.n; i++) {
     uint32_t *slot = args.table + i * SLOT_FIELDS;
     if (!in_memory(&args, slot[FIELD_OFFSET], slot[FIELD_CAPACITY])) return count_or_throw(env, 0, EINVAL, "recvmmsg");
     vectors[i] = (struct iovec){args.memory + slot[FIELD_OFFSET], slot[FIELD_CAPACITY]};
-    messages[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &senders[i], .msg_namelen = sizeof senders[i], .msg_iov = &vectors[i], .msg_iovlen = 1}};
+    messages[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &senders[i], .msg_namelen = sizeof senders[i], .msg_iov = &vectors[i], .msg_iovlen = 1,
+                                               .msg_control = controls[i].bytes, .msg_controllen = sizeof controls[i].bytes}};
   }
   int got;
   do got = recvmmsg(args.fd, messages, args.n, MSG_DONTWAIT, NULL); while (got < 0 && errno == EINTR);
@@ -276,12 +318,30 @@ static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
     uint32_t *slot = args.table + i * SLOT_FIELDS;
     slot[FIELD_LENGTH] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : messages[i].msg_len;
     slot[FIELD_ADDRESS] = ntohl(senders[i].sin_addr.s_addr);
+    // With UDP_GRO, a read may hold several datagrams of one flow, each gso_size long but the last.
+    slot[FIELD_SEGMENT_SIZE] = 0;
+    for (struct cmsghdr *control = CMSG_FIRSTHDR(&messages[i].msg_hdr); control != NULL; control = CMSG_NXTHDR(&messages[i].msg_hdr, control)) {
+      if (control->cmsg_level == SOL_UDP && control->cmsg_type == UDP_GRO) {
+        int size;
+        memcpy(&size, CMSG_DATA(control), sizeof size);
+        slot[FIELD_SEGMENT_SIZE] = (uint32_t)size;
+      }
+    }
   }
   return count_or_throw(env, (uint32_t)got, 0, "recvmmsg");
 }
 
-// sendDatagrams(fd, memory, table, n, port) -> count sent
-// sendmmsg: the output of each Ok slot among 0 … n − 1 to its Address:port.
+// Datagrams one UDP_SEGMENT send may carry: the kernel's UDP_MAX_SEGMENTS is at least 64, and the
+// whole send must fit one IPv4 packet's 65,535 bytes less the IPv4 and UDP headers.
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES (65535 - 20 - 8)
+// Messages one batch may need: a 64 KB output cut into two sends at most, for each of 64 slots.
+#define MAX_MESSAGES (MAX_BATCH * 3)
+
+// sendDatagrams(fd, memory, table, n, port) -> count of slots sent
+// sendmmsg: the output of each Ok slot among 0 … n − 1 to its Address:port. A slot whose
+// SegmentSize is set holds datagrams of that size back to back (the last may be shorter): they go
+// out as UDP_SEGMENT sends, the kernel cutting them, in as few messages as its limits allow.
 static napi_value send_datagrams(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -290,33 +350,61 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
   uint32_t port = 0;
   if (!get_batch_args(env, argv, argc, 5, &args)) return NULL;
   CHECK_NAPI(napi_get_value_uint32(env, argv[4], &port));
-  struct mmsghdr messages[MAX_BATCH];
-  struct iovec vectors[MAX_BATCH];
-  struct sockaddr_in peers[MAX_BATCH];
-  uint32_t queued = 0;
+  static struct mmsghdr messages[MAX_MESSAGES];
+  static struct iovec vectors[MAX_MESSAGES];
+  static struct sockaddr_in peers[MAX_BATCH];
+  static union {
+    char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } controls[MAX_MESSAGES];
+  uint8_t slot_of[MAX_MESSAGES];
+  uint32_t queued = 0, slots = 0;
   for (uint32_t i = 0; i < args.n; i++) {
     uint32_t length;
     uint8_t *payload = output_of(&args, i, true, &length);
     if (payload == NULL) continue;
-    peers[queued] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
-    vectors[queued] = (struct iovec){payload, length};
-    messages[queued] = (struct mmsghdr){.msg_hdr = {.msg_name = &peers[queued], .msg_namelen = sizeof peers[queued], .msg_iov = &vectors[queued], .msg_iovlen = 1}};
-    queued++;
+    peers[slots] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
+    uint32_t segment = args.table[i * SLOT_FIELDS + FIELD_SEGMENT_SIZE];
+    uint32_t per_send = length;
+    if (segment != 0 && segment < length) {
+      uint32_t fit = GSO_MAX_BYTES / segment;
+      per_send = segment * (fit < GSO_MAX_SEGMENTS ? fit : GSO_MAX_SEGMENTS);
+    }
+    for (uint32_t done = 0; done < length && queued < MAX_MESSAGES; done += per_send) {
+      uint32_t part = length - done < per_send ? length - done : per_send;
+      vectors[queued] = (struct iovec){payload + done, part};
+      struct msghdr *header = &messages[queued].msg_hdr;
+      *header = (struct msghdr){.msg_name = &peers[slots], .msg_namelen = sizeof peers[slots], .msg_iov = &vectors[queued], .msg_iovlen = 1};
+      if (segment != 0 && part > segment) {
+        header->msg_control = controls[queued].bytes;
+        header->msg_controllen = sizeof controls[queued].bytes;
+        struct cmsghdr *control = CMSG_FIRSTHDR(header);
+        control->cmsg_level = SOL_UDP;
+        control->cmsg_type = UDP_SEGMENT;
+        control->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t size = (uint16_t)segment;
+        memcpy(CMSG_DATA(control), &size, sizeof size);
+      }
+      slot_of[queued++] = (uint8_t)slots;
+    }
+    slots++;
   }
-  uint32_t sent = 0;
+  // Count slots, not messages: a slot is sent when its last message is.
+  uint32_t sent = 0, sent_slots = 0;
   while (sent < queued) {
     int put = sendmmsg(args.fd, messages + sent, queued - sent, MSG_DONTWAIT);
     if (put < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break; // socket buffer full: the rest drop
       // One bad destination (e.g. unreachable) must not hold back the rest of the batch.
-      sent++;
-      continue;
+      put = 1;
     }
-    sent += (uint32_t)put;
+    for (int k = 0; k < put; k++, sent++) {
+      if (sent + 1 == queued || slot_of[sent + 1] != slot_of[sent]) sent_slots++;
+    }
   }
   napi_value result;
-  CHECK_NAPI(napi_create_uint32(env, sent, &result));
+  CHECK_NAPI(napi_create_uint32(env, sent_slots, &result));
   return result;
 }
 
@@ -425,7 +513,7 @@ static napi_value slot_layout(napi_env env) {
   napi_value layout, value;
   const struct { const char *name; int value; } fields[] = {
     {"Offset", FIELD_OFFSET}, {"Length", FIELD_LENGTH}, {"Capacity", FIELD_CAPACITY}, {"Status", FIELD_STATUS},
-    {"OutputOffset", FIELD_OUTPUT_OFFSET}, {"OutputLength", FIELD_OUTPUT_LENGTH}, {"Address", FIELD_ADDRESS},
+    {"OutputOffset", FIELD_OUTPUT_OFFSET}, {"OutputLength", FIELD_OUTPUT_LENGTH}, {"Address", FIELD_ADDRESS}, {"SegmentSize", FIELD_SEGMENT_SIZE},
     {"SLOT_FIELDS", SLOT_FIELDS}, {"MAX_BATCH", MAX_BATCH},
   };
   if (napi_create_object(env, &layout) != napi_ok) return NULL;

@@ -121,6 +121,21 @@ export class PacketBatch {
     return batchResult(core().decapDatagramBatch(mode, n), "decapDatagramBatch");
   }
 
+  /** encapDatagrams for a TUN device with offload: each slot starts with a virtio-net header; see segmentSize(i). */
+  encapOffload(mode: EncapMode, n: number): number {
+    return batchResult(core().encapOffloadBatch(mode, n), "encapOffloadBatch");
+  }
+
+  /** decapDatagrams whose outputs start with a cleared virtio-net header. */
+  decapOffload(mode: EncapMode, n: number): number {
+    return batchResult(core().decapOffloadBatch(mode, n), "decapOffloadBatch");
+  }
+
+  /** After offload encap: the stride of the datagrams slot `index`'s output holds (0: one datagram). */
+  segmentSize(index: number): number {
+    return this.slotWords(index)[SlotField.SegmentSize];
+  }
+
   /** Slot `index`'s Address: the peer's public IP after datagram encap, the sender before datagram decap. */
   address(index: number): number {
     return this.slotWords(index)[SlotField.Address];

@@ -21,6 +21,8 @@ export interface CoreExports {
   decapBatch(mode: number, n: number): number;
   encapDatagramBatch(mode: number, n: number): number;
   decapDatagramBatch(mode: number, n: number): number;
+  encapOffloadBatch(mode: number, n: number): number;
+  decapOffloadBatch(mode: number, n: number): number;
   statusCounters(): number;
   routeInsert(prefix: number, length: number, nextHop: number): number;
   routeDelete(prefix: number, length: number): number;
@@ -41,7 +43,7 @@ export interface CoreExports {
 }
 
 /** ABI version this host was written against (assembly/index.ts ABI_VERSION). */
-export const SUPPORTED_ABI_VERSION = 2;
+export const SUPPORTED_ABI_VERSION = 3;
 
 /** Thrown when the Wasm module cannot be loaded or does not match this host. */
 export class WasmLoadError extends Error {

@@ -27,7 +27,7 @@ test("version --json shows the embedded Wasm core and addon loaded", () => {
   const report = JSON.parse(result.stdout);
   assert.is(report.version, packageVersion);
   assert.is(report.singleExecutable, true);
-  assert.is(report.wasmAbi, 2);
+  assert.is(report.wasmAbi, 3);
   assert.equal(report.addonFunctions, ["closeFd", "readPackets", "receiveDatagrams", "sendDatagrams", "stopWatch", "tryLock", "tunOpen", "udpOpen", "watchReadable", "writePackets"]);
 });
 
