@@ -79,7 +79,7 @@ export class UserspaceBackend implements Backend {
     this.relay.open(device, { publicIp: local.publicIp, overlayIp, vtepMac: this.vtepMac || "00:00:00:00:00:00", vni: VNI, mtu: local.underlayMtu });
     sysctl("net.ipv4.ip_forward", "1");
     ipBatch([ipCommands.addressReplace(`${overlayIp}/32`, device), `link set ${device} mtu ${local.underlayMtu - this.overhead} up`]);
-    this.log.info({ device, port: this.flavour.port, mode: EncapMode[this.flavour.mode] }, "userspace data path running");
+    this.log.info({ device, port: this.flavour.port, mode: EncapMode[this.flavour.mode], offload: this.relay.offload }, "userspace data path running");
   }
 
   async addPeer(peer: Lease): Promise<void> {
