@@ -4,8 +4,8 @@
 // as Flannel's host-gw does for podnet's host-gw; kernel VXLAN configured by hand exactly as
 // Flannel does for podnet's kernel vxlan; podnet's kernel vxlan for the userspace modes. The bare
 // underlay (node to node, no pods, no overlay) is reported for scale. For the userspace modes the
-// agents' CPU time per Gbit/s of the single TCP stream is reported too. Root only: everything runs
-// in namespaces made (and removed) here.
+// agents' CPU time per Gbit/s of the single TCP stream is reported too. Each figure is the best of
+// two runs. Root only: everything runs in namespaces made (and removed) here.
 import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces.js";
@@ -35,18 +35,31 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Runs per measurement; the best is kept: on a shared 2-core VM one run can lose a third to a neighbour. */
+const RUNS = 2;
+
 async function measure(from: string, to: string, server: string, agents: number[] = []): Promise<Throughput> {
   spawnIn(server, "iperf3", ["-s"]);
   await sleep(300);
-  const cpuBefore = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const single = iperf(from, to, []);
-  const cpuUsed = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
   const gbit = (bytes: number) => (bytes * 8) / 1e9;
-  const tcp1 = single.end.sum_received.bits_per_second / 1e9;
-  const tcp4 = iperf(from, to, ["-P", "4"]).end.sum_received.bits_per_second / 1e9;
-  const udp = iperf(from, to, ["-u", "-l", "64", "-b", "0"]).end.sum;
-  const udpKpps = (udp.packets - udp.lost_packets) / udp.seconds / 1000;
-  return { tcp1, tcp4, udpKpps, agentCpuPerGbit: agents.length > 0 ? cpuUsed / gbit(single.end.sum_received.bytes) : undefined };
+  let tcp1 = 0;
+  let tcp4 = 0;
+  let udpKpps = 0;
+  let agentCpuPerGbit: number | undefined;
+  for (let run = 0; run < RUNS; run++) {
+    const cpuBefore = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const single = iperf(from, to, []);
+    const cpuUsed = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+    const rate = single.end.sum_received.bits_per_second / 1e9;
+    if (rate > tcp1) {
+      tcp1 = rate;
+      agentCpuPerGbit = agents.length > 0 ? cpuUsed / gbit(single.end.sum_received.bytes) : undefined;
+    }
+    tcp4 = Math.max(tcp4, iperf(from, to, ["-P", "4"]).end.sum_received.bits_per_second / 1e9);
+    const udp = iperf(from, to, ["-u", "-l", "64", "-b", "0"]).end.sum;
+    udpKpps = Math.max(udpKpps, (udp.packets - udp.lost_packets) / udp.seconds / 1000);
+  }
+  return { tcp1, tcp4, udpKpps, agentCpuPerGbit };
 }
 
 async function podnetMode(name: string, backend: string, args: string[]): Promise<Throughput> {
