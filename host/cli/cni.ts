@@ -7,9 +7,8 @@ import { chmodSync, copyFileSync, mkdirSync, renameSync, writeFileSync } from "n
 import { join } from "node:path";
 import { readAsset, isSingleExecutable } from "../assets";
 import { DEFAULTS } from "../cni/config";
-import { runPlugin } from "../cni/plugin";
+import { runCniInProcess } from "../cni/in-process";
 import { SUPPORTED_VERSIONS } from "../cni/versions";
-import { readStdinText } from "./stdin";
 import { UsageError } from "./usage-error";
 
 /** The plugins `--chain` can append, each with the capabilities a runtime fills in. */
@@ -95,9 +94,6 @@ export function cniCommand(): Command {
     .description("run the CNI plugin in-process (ADD, DEL, CHECK, STATUS, GC, VERSION from CNI_COMMAND, config on stdin)")
     .addCommand(installCommand())
     .action(async () => {
-      const stdin = process.stdin.isTTY ? "" : await readStdinText();
-      const output = await runPlugin({ env: process.env, stdin }, { servedByAgent: false });
-      if (output.stdout) process.stdout.write(`${output.stdout}\n`);
-      process.exitCode = output.exitCode;
+      process.exitCode = await runCniInProcess();
     });
 }

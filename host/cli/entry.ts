@@ -1,5 +1,4 @@
 // Process entry point for the bundle and the single executable.
-import { main } from "./main.js";
 
 // grpc-js (under etcd3) sets the TLS server name to the endpoint's IP address, which Node flags
 // as deprecated (DEP0123) on every TLS connection to an etcd addressed by IP. Nothing for the
@@ -11,6 +10,13 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-main(process.argv.slice(2)).then((code) => {
+// A runtime (or the CNI client with no agent answering) runs `podnet cni` once per pod: that path
+// loads the plugin alone, not the whole command line (store, metrics, logging), to start sooner.
+const args = process.argv.slice(2);
+const run: Promise<number> =
+  args.length === 1 && args[0] === "cni"
+    ? import("../cni/in-process.js").then(({ runCniInProcess }) => runCniInProcess())
+    : import("./main.js").then(({ main }) => main(args));
+run.then((code) => {
   process.exitCode = code;
 });
