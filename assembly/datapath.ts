@@ -344,6 +344,17 @@ function decapInner(slot: usize, inner: usize, innerAvailable: u32): Status {
   return Status.Ok;
 }
 
+/** An ICMP error built in place goes back into the TUN device, which wants a (cleared) virtio-net header in front. */
+function withTunHeader(slot: usize, status: Status): Status {
+  if (status != Status.Ok && getField(slot, SlotField.OutputLength) != 0) {
+    let output = <usize>getField(slot, SlotField.OutputOffset) - VNET_HEADER_LEN;
+    clearVnetHeader(output);
+    setField(slot, SlotField.OutputOffset, <u32>output);
+    setField(slot, SlotField.OutputLength, getField(slot, SlotField.OutputLength) + <u32>VNET_HEADER_LEN);
+  }
+  return status;
+}
+
 /**
  * Offload encap (datagram): the slot holds a virtio-net header and then the packet, as a TUN
  * device with IFF_VNET_HDR gives it. A partial checksum is completed first; a TCPv4 super-packet
@@ -366,29 +377,34 @@ function encapOffloadOne(mode: u32, slot: usize): Status {
     let completed = completeChecksum(inner, total, <u32>load<u16>(start + VNET_CSUM_START), <u32>load<u16>(start + VNET_CSUM_OFFSET));
     if (completed != Status.Ok) return completed;
   }
-  if (gsoType == GSO_NONE) {
-    let status = encapPacket(mode, slot, inner, available, headroom, true);
-    if (status != Status.Ok && getField(slot, SlotField.OutputLength) != 0) {
-      let output = <usize>getField(slot, SlotField.OutputOffset) - VNET_HEADER_LEN;
-      clearVnetHeader(output);
-      setField(slot, SlotField.OutputOffset, <u32>output);
-      setField(slot, SlotField.OutputLength, getField(slot, SlotField.OutputLength) + <u32>VNET_HEADER_LEN);
-    }
-    return status;
-  }
+  if (gsoType == GSO_NONE) return withTunHeader(slot, encapPacket(mode, slot, inner, available, headroom, true));
   if (gsoType != GSO_TCPV4) return Status.Unsupported;
+  // A router's duties come first, as for single packets, answered about the super-packet (its
+  // header and first 8 bytes quoted): no peer, TTL spent, or segments too big for the path — the
+  // last is how a pod with too large an MTU learns the path's (RFC 1191) instead of a black hole.
+  let mss = <u32>load<u16>(start + VNET_GSO_SIZE);
+  if (total < <u32>headerLength + 20) return Status.Truncated;
+  let segmentLength = <u32>headerLength + ((<u32>load<u8>(inner + <usize>headerLength + 12) >> 4) << 2) + mss;
   let peer = peerFor(inner);
   setField(slot, SlotField.Peer, <u32>peer);
-  if (peer < 0) return Status.NoRoute;
   let ttl = <u32>load<u8>(inner + IPV4_TTL);
-  if (ttl <= 1) return Status.TtlExpired;
+  let overhead = overheadOf(mode);
+  let refused = Status.Ok;
+  if (peer < 0) {
+    refused = answerWithIcmp(slot, inner, headerLength, total, ICMP_DESTINATION_UNREACHABLE, ICMP_NET_UNREACHABLE, 0, Status.NoRoute);
+  } else if (ttl <= 1) {
+    refused = answerWithIcmp(slot, inner, headerLength, total, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED, 0, Status.TtlExpired);
+  } else if (segmentLength + overhead > pathMtu) {
+    // Without DF the kernel would not take such segments for UDP_SEGMENT either: dropped, counted.
+    refused = (load16(inner + 6) & FLAG_DONT_FRAGMENT) == 0 ? Status.TooBig
+      : answerWithIcmp(slot, inner, headerLength, total, ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED, pathMtu - overhead, Status.TooBig);
+  }
+  if (refused != Status.Ok) return withTunHeader(slot, refused);
   store<u8>(inner + IPV4_TTL, <u8>(ttl - 1)); // every segment's header checksum is computed anew
-  let mss = <u32>load<u16>(start + VNET_GSO_SIZE);
   let prefix: u32 = mode == EncapMode.Vxlan ? <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN) : 0;
   let out = inner - prefix;
   let status = segmentTcpv4(inner, total, mss, prefix, out, start + getField(slot, SlotField.Capacity));
   if (status != Status.Ok) return status;
-  if (segmentHeaderLength + mss + overheadOf(mode) > pathMtu) return Status.TooBig;
   let peerEntry = PEER_TABLE + <usize>peer * PEER_BYTES;
   let stride = prefix + segmentHeaderLength + mss;
   if (prefix != 0) {

@@ -83,7 +83,8 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "ioctl TUNSETIFF", error);
   }
-  if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+  // Only what the Wasm core can cut: IPv4 TCP (pods are IPv4); the kernel segments anything else.
+  if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
     int error = errno;
     close(fd);
     return throw_errno(env, "ioctl TUNSETOFFLOAD", error);

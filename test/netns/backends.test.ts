@@ -65,6 +65,13 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
       const bigPod = addPod(cluster, first, 20, 1500);
       const output = pingOutput(bigPod.namespace, second.pod.address, ["-M", "do", "-s", String(mode.mtu - 27)]);
       assert.match(output, `Frag needed and DF set (mtu = ${mode.mtu})`);
+      // TCP between two such pods (each advertises an MSS too large for the path, and no ping has
+      // taught them the path's MTU) learns it the same way and does not stall: TSO super-packets
+      // whose segments exceed the device's MTU are answered before they reach it.
+      const tcpPod = addPod(cluster, first, 21, 1500);
+      const tcpPeer = addPod(cluster, second, 21, 1500);
+      await startEchoServer(tcpPeer.namespace);
+      assert.ok(tcpEcho(tcpPod.namespace, tcpPeer.address), "TCP between pods whose MTU is too large");
     }
 
     // Restart: the agent on node 2 stops and starts again. Kernel backends keep forwarding while it

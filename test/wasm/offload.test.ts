@@ -170,16 +170,35 @@ test("what goes back into the TUN device gets a cleared virtio-net header: an IC
   assert.equal(batch.output(0), concat(new Uint8Array(VNET_HEADER_LEN), inner));
 });
 
-test("offload refuses what it cannot cut: another GSO type, no route for a super-packet, a slot too small", () => {
+test("a super-packet is answered like a single packet: no route, TTL spent, segments too big for the path (RFC 1191)", () => {
+  const cases: Array<[string, Uint8Array, Status, number, number, number]> = [
+    ["no route", superPacket(new Uint8Array(3000), ACK, ipv4ToNumber("10.244.9.9")).packet, Status.NoRoute, 3, 0, 0],
+    ["TTL 1", Uint8Array.from(superPacket(new Uint8Array(3000), ACK).packet, (byte, i) => (i === 8 ? 1 : byte)), Status.TtlExpired, 11, 0, 0],
+  ];
+  for (const [what, packet, status, type, code, mtu] of cases) {
+    batch.set(0, concat(vnetHeader({ flags: 1, gsoType: 1, headerLength: 52, gsoSize: MSS, checksumStart: 20, checksumOffset: 16 }), packet));
+    assert.is(batch.encapOffload(EncapMode.Vxlan, 1), 0, what);
+    assert.is(batch.status(0), status, what);
+    const error = batch.output(0);
+    assert.equal([...error.subarray(0, VNET_HEADER_LEN)], new Array(VNET_HEADER_LEN).fill(0), `${what}: cleared header`);
+    const icmp = error.subarray(VNET_HEADER_LEN + 20);
+    assert.equal([icmp[0], icmp[1], (icmp[6] << 8) | icmp[7]], [type, code, mtu], what);
+    assert.equal(icmp.subarray(8, 28), packet.subarray(0, 20), `${what}: the super-packet's header is quoted`);
+  }
+  // A pod with MTU 1500 behind a 1450 path: TSO hands over 1448-byte segments with DF.
+  const big = superPacket(new Uint8Array(4000), ACK);
+  batch.set(0, concat(vnetHeader({ flags: 1, gsoType: 1, headerLength: 52, gsoSize: 1448, checksumStart: 20, checksumOffset: 16 }), big.packet));
+  batch.encapOffload(EncapMode.Vxlan, 1);
+  assert.is(batch.status(0), Status.TooBig);
+  const error = batch.output(0).subarray(VNET_HEADER_LEN + 20);
+  assert.equal([error[0], error[1], (error[6] << 8) | error[7]], [3, 4, 1450], "fragmentation needed, next-hop MTU 1450");
+});
+
+test("offload refuses what it cannot cut: another GSO type, a slot too small", () => {
   const { packet } = superPacket(new Uint8Array(3000), ACK);
   batch.set(0, concat(vnetHeader({ gsoType: 3, gsoSize: MSS }), packet));
   batch.encapOffload(EncapMode.Vxlan, 1);
   assert.is(batch.status(0), Status.Unsupported);
-  const lost = superPacket(new Uint8Array(3000), ACK, ipv4ToNumber("10.244.9.9"));
-  batch.set(0, concat(lost.vnet, lost.packet));
-  batch.encapOffload(EncapMode.Vxlan, 1);
-  assert.is(batch.status(0), Status.NoRoute);
-  assert.is(batch.output(0).length, 0);
   const small = new PacketBatch(4096);
   const big = superPacket(new Uint8Array(4000), ACK);
   small.set(0, concat(big.vnet, big.packet));
