@@ -25,7 +25,7 @@ import {
   SlotField, VNET_HEADER_LEN, VXLAN_OVERHEAD,
 } from "./shared/slots";
 import {
-  clearVnetHeader, completeChecksum, GSO_ECN, GSO_NONE, GSO_TCPV4, recordsAdd, recordsBegin, recordsEnd, segmentCount, segmentHeaderLength, segmentTcpv4, VNET_CSUM_OFFSET,
+  clearVnetHeader, completeChecksum, GSO_ECN, GSO_NONE, GSO_TCPV4, RECORD_HEADER_LEN, recordsAdd, recordsBegin, recordsEnd, segmentCount, segmentHeaderLength, segmentTcpv4, VNET_CSUM_OFFSET,
   VNET_CSUM_START, VNET_F_NEEDS_CSUM, VNET_FLAGS, VNET_GSO_SIZE, VNET_GSO_TYPE,
 } from "./offload";
 import {
@@ -420,9 +420,9 @@ function encapOffloadOne(mode: u32, slot: usize): Status {
 
 /**
  * Offload decap (datagram): as decapOne, with a cleared virtio-net header in front of the inner
- * packet for the TUN device. A read that UDP GRO coalesced (SegmentSize: the datagrams' stride,
- * VXLAN only) becomes records, one TCP stream's consecutive segments joined (offload.ts); the
- * output's SegmentSize is then 1, telling the writer to walk records.
+ * packet for the TUN device. A read that UDP GRO coalesced (SegmentSize: the datagrams' stride)
+ * becomes records, one TCP stream's consecutive segments joined (offload.ts); the output's
+ * SegmentSize is then 1, telling the writer to walk records.
  */
 function decapOffloadOne(mode: u32, slot: usize): Status {
   if (getField(slot, SlotField.Headroom) < <u32>VNET_HEADER_LEN) return Status.BadArgument;
@@ -430,10 +430,16 @@ function decapOffloadOne(mode: u32, slot: usize): Status {
   setField(slot, SlotField.SegmentSize, 0);
   let length = getField(slot, SlotField.Length);
   if (stride != 0 && stride < length) {
-    if (mode != EncapMode.Vxlan) return Status.Unsupported;
     if (!isPeerAddress(getField(slot, SlotField.Address))) return Status.UnknownPeer;
     let start = <usize>getField(slot, SlotField.Offset);
-    recordsBegin(start);
+    // Each record is 14 bytes of length and header; a VXLAN datagram sheds 22 (VXLAN + Ethernet),
+    // a Flannel UDP one none, so its records start that much before the first datagram.
+    let shed: u32 = mode == EncapMode.Vxlan ? <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN) : 0;
+    let count = (length + stride - 1) / stride;
+    let growth: u32 = shed >= <u32>RECORD_HEADER_LEN ? 0 : (<u32>RECORD_HEADER_LEN - shed) * count;
+    if (getField(slot, SlotField.Headroom) < growth) return Status.BadArgument;
+    let recordsStart = start - growth;
+    recordsBegin(recordsStart);
     let delivered = 0;
     let failure = Status.Ok;
     for (let at: u32 = 0; at < length; at += stride) {
@@ -449,8 +455,8 @@ function decapOffloadOne(mode: u32, slot: usize): Status {
       setField(slot, SlotField.OutputLength, 0);
       return failure;
     }
-    setField(slot, SlotField.OutputOffset, <u32>start);
-    setField(slot, SlotField.OutputLength, <u32>(recordsEnd() - start));
+    setField(slot, SlotField.OutputOffset, <u32>recordsStart);
+    setField(slot, SlotField.OutputLength, <u32>(recordsEnd() - recordsStart));
     setField(slot, SlotField.SegmentSize, 1);
     return Status.Ok;
   }

@@ -215,8 +215,9 @@ function closeRun(): void {
 
 /**
  * Adds the inner IPv4 packet at `packet` (checked, `length` bytes) as a record at the cursor, or
- * joins its payload to the open run. The cursor never passes the packet (each datagram read
- * carries more header bytes than a record adds), so this works in place, front to back.
+ * joins its payload to the open run. The cursor never passes the packet — a VXLAN datagram sheds
+ * more header bytes than a record adds, and Flannel UDP records start early enough (datapath.ts) —
+ * so this works in place, front to back.
  */
 export function recordsAdd(packet: usize, length: u32): void {
   let payload = joinablePayload(packet, length);

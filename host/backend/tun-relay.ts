@@ -23,6 +23,11 @@ const BATCHES_PER_WAKEUP = 8;
  * segment gains when it is cut (VXLAN + Ethernet + IPv4 + TCP, ≤ 142 bytes, for down to ~300-byte MSS).
  */
 const OFFLOAD_SLOT_BYTES = 96 * 1024;
+/**
+ * Headroom before each slot with offload: a UDP GRO read of up to 64 Flannel UDP datagrams becomes
+ * records of 14 more bytes each (length + virtio-net header), written from before the first.
+ */
+const OFFLOAD_HEADROOM = 64 * 14 + 64;
 
 /** What the relay has done beyond the Wasm core's own per-Status counters. */
 export interface RelayCounters {
@@ -62,12 +67,10 @@ export class TunRelay {
       }
     }
     if (this.tunFd < 0) this.tunFd = native.tunOpen(device, false).fd;
-    this.batch ??= new PacketBatch(this.offload ? OFFLOAD_SLOT_BYTES : undefined);
+    this.batch ??= this.offload ? new PacketBatch(OFFLOAD_SLOT_BYTES, OFFLOAD_HEADROOM) : new PacketBatch();
     for (let i = 0; i < MAX_BATCH; i++) this.batch.describe(i, 0);
     try {
-      // UDP GRO only for VXLAN: a Flannel UDP datagram has no header bytes to spare for the
-      // records a coalesced read becomes (assembly/offload.ts).
-      this.udpFd = native.udpOpen(ipv4ToNumber(local.publicIp), this.port, this.offload && this.mode === EncapMode.Vxlan);
+      this.udpFd = native.udpOpen(ipv4ToNumber(local.publicIp), this.port, this.offload);
     } catch (error) {
       this.close();
       throw new Error(`cannot bind UDP ${local.publicIp}:${this.port}: ${(error as Error).message}`);

@@ -66,10 +66,10 @@ export class PacketBatch {
   readonly base: number;
   private readonly table: number;
 
-  /** Allocates the buffers once; `slotBytes` is each buffer's size after the headroom. */
-  constructor(readonly slotBytes = 2048) {
+  /** Allocates the buffers once; `slotBytes` is each buffer's size after its `headroom`. */
+  constructor(readonly slotBytes = 2048, readonly headroom = SLOT_HEADROOM) {
     const wasm = core();
-    this.base = wasm.allocate(MAX_BATCH * (SLOT_HEADROOM + slotBytes));
+    this.base = wasm.allocate(MAX_BATCH * (headroom + slotBytes));
     if (this.base === 0) throw new RangeError("podnet.wasm refused the batch buffers");
     this.table = wasm.slotTable();
   }
@@ -80,7 +80,7 @@ export class PacketBatch {
 
   /** Address of slot `index`'s packet buffer (after its headroom). */
   packetAddress(index: number): number {
-    return this.base + index * (SLOT_HEADROOM + this.slotBytes) + SLOT_HEADROOM;
+    return this.base + index * (this.headroom + this.slotBytes) + this.headroom;
   }
 
   /** Copies `packet` into slot `index` and describes it. */
@@ -96,7 +96,7 @@ export class PacketBatch {
     const words = this.slotWords(index);
     words[SlotField.Offset] = this.packetAddress(index);
     words[SlotField.Length] = length;
-    words[SlotField.Headroom] = SLOT_HEADROOM;
+    words[SlotField.Headroom] = this.headroom;
     words[SlotField.Capacity] = this.slotBytes;
     words[SlotField.Peer] = 0;
   }

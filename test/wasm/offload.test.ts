@@ -280,6 +280,23 @@ test("segments of different streams, out of order or with a bad checksum stay se
   });
 });
 
+test("Flannel UDP: a GRO read's records start in the headroom (no header to shed), joined the same way", () => {
+  const stride = 52 + MSS;
+  const payloads = [MSS, MSS, 700].map((length, index) => Uint8Array.from({ length }, (_, i) => (i * 3 + index) & 0xff));
+  const segments = payloads.map((payload, index) => tcpSegment(40000, 77 + index * MSS, payload));
+  groSlot(segments, stride);
+  assert.is(batch.decapOffload(EncapMode.FlannelUdp, 1), 1);
+  const [joined, ...rest] = records(batch.output(0));
+  assert.is(rest.length, 0);
+  assert.is(new DataView(joined.vnet.buffer).getUint8(1), 1, "TCPv4 GSO");
+  assert.equal(joined.packet.subarray(52), concat(...payloads));
+  // Separate packets need 14 more bytes each than the datagrams held: more than 64 bytes of headroom here.
+  const streams = Array.from({ length: 5 }, (_, index) => tcpSegment(41000 + index, 1, new Uint8Array(MSS)));
+  groSlot(streams, stride);
+  batch.decapOffload(EncapMode.FlannelUdp, 1);
+  assert.is(batch.status(0), Status.BadArgument);
+});
+
 test("a GRO read from an unknown sender is dropped whole; a bad datagram inside is skipped", () => {
   const stride = 22 + 52 + MSS;
   const full = new Uint8Array(MSS).fill(9);
