@@ -43,20 +43,32 @@ export interface SubnetFileValues extends SubnetFile {
   firstAddress: string;
 }
 
-/** Parses the file's text; undefined names the first line that is missing or malformed. */
+/** The value of line `NAME=…`, if the text has one. */
+function lineValue(text: string, name: string): string | undefined {
+  return new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1]?.trim();
+}
+
+/** FLANNEL_SUBNET's first address and prefix length, if the line is an address/length at all. */
+function subnetLine(text: string): { firstAddress: string; length: number } | undefined {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(lineValue(text, "FLANNEL_SUBNET") ?? "");
+  return match ? { firstAddress: match[1], length: Number(match[2]) } : undefined;
+}
+
+/** Parses the file's text; `missing` names the first line that is missing or malformed. */
 export function parseSubnetFile(text: string): SubnetFileValues | { missing: string } {
-  const value = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)?.[1]?.trim();
-  const subnet = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(value("FLANNEL_SUBNET") ?? "");
-  if (!subnet || Number(subnet[2]) < 1 || Number(subnet[2]) > 30) return { missing: "FLANNEL_SUBNET" };
+  const value = (name: string) => lineValue(text, name);
+  const subnet = subnetLine(text);
+  // Pods need addresses besides the network, .1 and broadcast: at most a /30.
+  if (!subnet || subnet.length < 1 || subnet.length > 30) return { missing: "FLANNEL_SUBNET" };
   const network = value("FLANNEL_NETWORK");
   if (!network || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(network)) return { missing: "FLANNEL_NETWORK" };
   const mtu = Number(value("FLANNEL_MTU"));
   if (!Number.isInteger(mtu) || mtu < 576) return { missing: "FLANNEL_MTU" };
-  const length = Number(subnet[2]);
+  const { firstAddress, length } = subnet;
   return {
     network,
-    subnet: `${numberToIpv4(networkOf(ipv4ToNumber(subnet[1]), length))}/${length}`,
-    firstAddress: subnet[1],
+    subnet: `${numberToIpv4(networkOf(ipv4ToNumber(firstAddress), length))}/${length}`,
+    firstAddress,
     mtu,
     ipMasquerade: value("FLANNEL_IPMASQ") === "true",
   };
@@ -70,9 +82,7 @@ export function previousSubnet(path: string): string | undefined {
   } catch {
     return undefined;
   }
-  const match = /^FLANNEL_SUBNET=(\d+\.\d+\.\d+\.\d+)\/(\d+)$/m.exec(text);
-  if (!match) return undefined;
-  const length = Number(match[2]);
-  if (length < 1 || length > 32) return undefined;
-  return `${numberToIpv4(networkOf(ipv4ToNumber(match[1]), length))}/${length}`;
+  const subnet = subnetLine(text);
+  if (!subnet || subnet.length < 1 || subnet.length > 32) return undefined;
+  return `${numberToIpv4(networkOf(ipv4ToNumber(subnet.firstAddress), subnet.length))}/${subnet.length}`;
 }

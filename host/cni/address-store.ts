@@ -24,6 +24,10 @@ const ADDRESS_FILE = /^\d+\.\d+\.\d+\.\d+$/;
 /** The attachment key GC and lookups use. */
 export const attachmentKey = (containerId: string, ifName: string) => `${containerId}\0${ifName}`;
 
+/** Whether `entry` is the attachment's; a file without an ifname line (older host-local) matches any. */
+export const heldBy = (entry: Reservation, containerId: string, ifName: string) =>
+  entry.containerId === containerId && (entry.ifName === ifName || entry.ifName === "");
+
 /** One network's reservations; callers hold withFileLock(lockPath) around every change. */
 export class AddressStore {
   constructor(readonly directory: string) {}
@@ -57,7 +61,7 @@ export class AddressStore {
 
   /** The attachment's reservation, if it has one. */
   find(containerId: string, ifName: string): Reservation | undefined {
-    return this.reservations().find((entry) => entry.containerId === containerId && (entry.ifName === ifName || entry.ifName === ""));
+    return this.reservations().find((entry) => heldBy(entry, containerId, ifName));
   }
 
   /** Reserves the next free address after the last one handed out, wrapping once; undefined when all are taken. */
@@ -87,7 +91,7 @@ export class AddressStore {
 
   /** Removes the attachment's reservations; returns the addresses freed. */
   release(containerId: string, ifName: string): string[] {
-    return this.remove((entry) => entry.containerId === containerId && (entry.ifName === ifName || entry.ifName === ""));
+    return this.remove((entry) => heldBy(entry, containerId, ifName));
   }
 
   /** Removes every reservation whose attachment is not in `keep` (attachmentKey values). */

@@ -58,7 +58,7 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
 }
 
 /** True when `path` is a network namespace file (a bind mount of nsfs); false when it is gone. */
-export function netnsExists(path: string): boolean {
+function netnsExists(path: string): boolean {
   try {
     return statfsSync(path).type === NSFS_MAGIC;
   } catch {

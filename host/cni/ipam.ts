@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
 import { parsePrefix } from "../wasm/route-table";
-import { AddressStore, type AddressRange, attachmentKey } from "./address-store";
+import { AddressStore, type AddressRange, attachmentKey, heldBy } from "./address-store";
 import type { NetworkConfig } from "./config";
 import { execPlugin, findPlugin } from "./delegate";
 import type { Environment } from "./environment";
@@ -105,7 +105,7 @@ export async function releaseAddress(config: NetworkConfig, environment: Environ
 /** Whether the attachment still holds `address`. */
 export function holdsAddress(config: NetworkConfig, environment: Environment, address: string): boolean {
   const entry = addressStore(config).reservations().find((reservation) => reservation.address === address);
-  return entry !== undefined && entry.containerId === environment.containerId && (entry.ifName === environment.ifName || entry.ifName === "");
+  return entry !== undefined && heldBy(entry, environment.containerId, environment.ifName);
 }
 
 /**

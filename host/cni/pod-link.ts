@@ -58,7 +58,6 @@ interface LinkJson {
   address: string;
   flags: string[];
   master?: string;
-  link_type?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
 }
 

@@ -1,7 +1,7 @@
 // Drives the CNI plugin exactly as a container runtime does: exec the installed binary inside the
 // node's namespace with the CNI_* environment and the config on stdin, read stdout and the exit code.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { distPath } from "../helpers/paths.js";
@@ -100,9 +100,9 @@ export function invokeAsync(installed: Installed, node: ClusterNode, invocation:
 /** The reservations in an IPAM directory: address → "container/ifname". */
 export function reservations(directory: string): Record<string, string> {
   const found: Record<string, string> = {};
-  let names: string[] = [];
+  let names: string[];
   try {
-    names = execFileSync("ls", [directory], { encoding: "utf8" }).split("\n").filter((name) => /^\d+\.\d+\.\d+\.\d+$/.test(name));
+    names = readdirSync(directory).filter((name) => /^\d+\.\d+\.\d+\.\d+$/.test(name));
   } catch {
     return found;
   }
