@@ -2,7 +2,7 @@
 // as the single executable, the dist/ folder otherwise (tests and `node dist/podnet.cjs`).
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,24 +40,52 @@ export function readAsset(name: string): Uint8Array<ArrayBuffer> {
   }
 }
 
+/** SHA-256 of each embedded asset, put into the bundle by the build (scripts/bundle.mjs). */
+declare const PODNET_ASSET_DIGESTS: Record<string, string> | undefined;
+
+function assetDigest(name: string): string {
+  const digest = typeof PODNET_ASSET_DIGESTS === "undefined" ? undefined : PODNET_ASSET_DIGESTS[name];
+  if (!digest) throw new Error(`asset ${name} has no digest in this build: rebuild with \`npm run build\``);
+  return digest;
+}
+
+/** SHA-256 of a file read in small pieces (a 2 MB native module is not held whole), or undefined if it is absent. */
+function fileDigest(path: string): string | undefined {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const hash = createHash("sha256");
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let read; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+    return hash.digest("hex");
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 /**
  * Path of an embedded native module written out to a file (a shared object can only be loaded
  * from one): content-addressed under $PODNET_RUNTIME_DIR or the temp dir, written then renamed so
- * a concurrent process never loads half a file. Outside the single executable: dist/<name>.
+ * a concurrent process never loads half a file. A copy already there is used when its content
+ * has the build's digest, without reading the embedded bytes: every page of the executable read
+ * stays resident, and better-sqlite3's module alone is 2 MB. Outside the single executable:
+ * dist/<name>.
  */
 export function extractAsset(name: string, group: string[] = [name]): string {
   if (!sea.isSea()) return join(distDirectory(), name);
-  const bytes = readAsset(name);
   // Files that refer to each other (the .proto files) share one directory: key it by all of them.
-  const hash = createHash("sha256");
-  for (const member of group) hash.update(member === name ? bytes : readAsset(member));
-  const digest = hash.digest("hex").slice(0, 16);
-  const directory = join(process.env.PODNET_RUNTIME_DIR ?? tmpdir(), "podnet");
-  const path = join(directory, digest, name);
-  if (!existsSync(path)) {
+  const directoryKey = createHash("sha256");
+  for (const member of group) directoryKey.update(assetDigest(member));
+  const directory = join(process.env.PODNET_RUNTIME_DIR ?? tmpdir(), "podnet", directoryKey.digest("hex").slice(0, 16));
+  const path = join(directory, name);
+  if (fileDigest(path) !== assetDigest(name)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const partial = `${path}.${process.pid}.partial`;
-    writeFileSync(partial, bytes, { mode: 0o500 });
+    writeFileSync(partial, readAsset(name), { mode: 0o500 });
     renameSync(partial, path);
   }
   return path;

@@ -1,9 +1,11 @@
 // The single executable as a user meets it: exit codes, help, errors, and one real command.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runPodnet } from "../helpers/run-binary.js";
-import { repositoryRoot } from "../helpers/paths.js";
+import { distPath, repositoryRoot } from "../helpers/paths.js";
 
 const packageVersion = JSON.parse(readFileSync(`${repositoryRoot}package.json`, "utf8")).version as string;
 
@@ -29,6 +31,31 @@ test("version --json shows the embedded Wasm core and addon loaded", () => {
   assert.is(report.singleExecutable, true);
   assert.is(report.wasmAbi, 3);
   assert.equal(report.addonFunctions, ["closeFd", "readPackets", "receiveDatagrams", "sendDatagrams", "stopWatch", "tryLock", "tunOpen", "udpOpen", "watchReadable", "writePackets"]);
+});
+
+test("the embedded addon is written out once, reused while intact, and written anew when its content changed", () => {
+  const runtimeDirectory = mkdtempSync(join(tmpdir(), "podnet-runtime-"));
+  try {
+    const environment = { PODNET_RUNTIME_DIR: runtimeDirectory };
+    assert.is(runPodnet(["version", "--json"], undefined, environment).status, 0);
+    const [digestDirectory] = readdirSync(join(runtimeDirectory, "podnet"));
+    const extracted = join(runtimeDirectory, "podnet", digestDirectory, "podnet.node");
+    const built = readFileSync(distPath("podnet.node"));
+    assert.ok(readFileSync(extracted).equals(built));
+    const firstInode = statSync(extracted).ino;
+
+    assert.is(runPodnet(["version", "--json"], undefined, environment).status, 0);
+    assert.is(statSync(extracted).ino, firstInode, "an intact copy is reused, not written again");
+
+    // A truncated or foreign file under the same name is never loaded: it is replaced.
+    writeFileSync(extracted, "not a shared object");
+    const result = runPodnet(["version", "--json"], undefined, environment);
+    assert.is(result.status, 0, result.stderr);
+    assert.ok(readFileSync(extracted).equals(built));
+    assert.is.not(statSync(extracted).ino, firstInode);
+  } finally {
+    rmSync(runtimeDirectory, { recursive: true, force: true });
+  }
 });
 
 test("an unknown command exits 2 and names it", () => {

@@ -13,13 +13,13 @@ export interface BinaryResult {
   stderr: string;
 }
 
-/** Runs `dist/podnet args…` in an empty directory, with optional stdin text. */
-export function runPodnet(args: string[], input?: string): BinaryResult {
+/** Runs `dist/podnet args…` in an empty directory, with optional stdin text and extra environment. */
+export function runPodnet(args: string[], input?: string, environment: Record<string, string> = {}): BinaryResult {
   const result = spawnSync(distPath("podnet"), args, {
     cwd: emptyDirectory,
     input,
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: emptyDirectory },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: emptyDirectory, ...environment },
     timeout: 30_000,
   });
   if (result.error) throw result.error;
