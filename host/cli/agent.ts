@@ -4,6 +4,7 @@
 import { Command, Option } from "commander";
 import { Agent } from "../agent/agent";
 import { createLogger, type LogFormat } from "../agent/log";
+import { keepYoungGenerationSmall } from "../agent/heap";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
 import { BACKEND_NAMES, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
@@ -54,6 +55,7 @@ export function agentCommand(): Command {
     .option("--cni-socket <path>", "where the CNI plugin's requests are served (root only); 'none' to serve none", CNI_DEFAULTS.agentSocket)
     .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
     .action(async (flags: AgentFlags) => {
+      keepYoungGenerationSmall();
       const log = createLogger(flags.logFormat);
       if (flags.publicIp) ipv4ToNumber(flags.publicIp);
       const detected = detectInterface(flags.iface, !flags.publicIp);
