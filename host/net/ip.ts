@@ -3,6 +3,8 @@
 // protocol number, so podnet only ever changes routes it made.
 
 import { execFile, execFileSync } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { basename, dirname } from "node:path";
 
 /** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
 export const PODNET_ROUTE_PROTOCOL = 107;
@@ -21,13 +23,36 @@ function run(command: string, args: string[], input?: string): string {
   }
 }
 
+/** iproute2's directory of named namespaces, resolved once (/var/run is a link to /run). */
+let namedNamespaceDirectory: string | undefined;
+
+/**
+ * How to run `ip` in the namespace at path `netns`: `ip -n <name>` when the path is one of
+ * iproute2's named namespaces (as containerd, CRI-O and podman make them; one exec), else through
+ * nsenter (`ip -n` takes only names, and a runtime may pass any nsfs path; two execs, ~1 ms more).
+ */
+function inNamespace(netns: string, command: string, args: string[]): [string, string[]] {
+  namedNamespaceDirectory ??= realpathOrSelf("/var/run/netns");
+  const name = basename(netns);
+  const named = command === "ip" && /^[\w.][\w.-]*$/.test(name) && realpathOrSelf(dirname(netns)) === namedNamespaceDirectory;
+  if (named) return [command, ["-n", name, ...args]];
+  return ["nsenter", [`--net=${netns}`, command, ...args]];
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /**
  * The same, without blocking the event loop (the agent serves CNI requests while it forwards
- * packets), optionally inside the network namespace at the path `netns` (through nsenter: `ip -n`
- * only takes names under /run/netns, a runtime passes any nsfs path).
+ * packets), optionally inside the network namespace at the path `netns`.
  */
 function runAsync(command: string, args: string[], input?: string, netns?: string): Promise<string> {
-  const [file, argv] = netns ? ["nsenter", [`--net=${netns}`, command, ...args]] : [command, args];
+  const [file, argv] = netns ? inNamespace(netns, command, args) : [command, args];
   return new Promise((resolve, reject) => {
     const child = execFile(file, argv, { encoding: "utf8" }, (error, stdout, stderr) => {
       if (!error) resolve(stdout);

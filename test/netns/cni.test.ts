@@ -4,9 +4,9 @@
 // and 100 ADDs and DELs at once. Root only; everything lives in namespaces this test made.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces.js";
 import { ping, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster, type ClusterNode } from "./cluster.js";
@@ -110,6 +110,36 @@ test("DEL of an unknown container and of a gone namespace succeeds", () => {
   assert.is(deleted.status, 0, deleted.stdout);
   assert.is(reservations(ipamDir(n1))[added.json!.ips[0].address.split("/")[0]], undefined);
   assert.equal(vethNames(n1.namespace, added.json!.interfaces[1].name), []);
+});
+
+test("a namespace given by process (/proc/PID/ns/net, not a named one) is configured the same way", async () => {
+  const pod = newPod();
+  const holder = spawn("ip", ["netns", "exec", pod, "sleep", "120"], { stdio: "ignore" });
+  const netns = `/proc/${holder.pid}/ns/net`;
+  const config = nodeConfig(installed, n1);
+  const env = { CNI_NETNS: netns };
+  try {
+    const inPod = () => {
+      try {
+        return statSync(netns).ino === statSync(`/var/run/netns/${pod}`).ino;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(inPod, 5_000, "sleep in the pod's namespace");
+    const added = invoke(installed, n1, { command: "ADD", containerId: "by-pid", config, env });
+    assert.is(added.status, 0, added.stdout);
+    const address = added.json!.ips[0].address as string;
+    assert.equal(added.json!.interfaces[2], { name: "eth0", mac: added.json!.interfaces[2].mac, sandbox: netns, mtu: 1450 });
+    const [eth0] = ipJson(pod, ["-4", "address", "show", "dev", "eth0"]) as any[];
+    assert.equal(eth0.addr_info.map((info: any) => `${info.local}/${info.prefixlen}`), [address]);
+    assert.is(invoke(installed, n1, { command: "CHECK", containerId: "by-pid", config: { ...config, prevResult: added.json }, env }).status, 0);
+    assert.is(invoke(installed, n1, { command: "DEL", containerId: "by-pid", config, env }).status, 0);
+    assert.equal((ipJson(pod, ["link", "show"]) as any[]).filter((link) => link.ifname === "eth0"), []);
+  } finally {
+    invoke(installed, n1, { command: "DEL", containerId: "by-pid", config, env });
+    holder.kill();
+  }
 });
 
 test("routed mode: cali veth with ee:ee:ee:ee:ee:ee and proxy ARP, /32 host route, pod via 169.254.1.1; traffic to a bridge pod on the other node", async () => {
