@@ -4,6 +4,9 @@
 // uvu prints its own totals; we re-count from them. A suite whose before-hook throws is
 // reported by uvu as run but not passed, so failed = total - passed, never taken from exit codes alone.
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { lateRegistrations } from "./late-registrations.mjs";
 
 const stripAnsi = (text) => text.replace(/\x1b\[[0-9;]*m/g, "");
 
@@ -34,6 +37,16 @@ else {
 // Only *.test.ts files are suites; an optional argument narrows them further (a regex on the path).
 const filter = process.argv[2] ?? "";
 const pattern = `^(?=.*(?:${filter})).*\\.test\\.ts$`;
+
+// A suite that registers tests after its run() would pass with those tests never run: refuse it.
+const suiteFiles = readdirSync("test", { recursive: true }).map((path) => join("test", path)).filter((path) => new RegExp(pattern).test(path));
+for (const file of suiteFiles) {
+  for (const { name, line, runLine } of lateRegistrations(file)) {
+    console.log(`test: ${file}:${line} registers a test on '${name}' after ${name}.run() (line ${runLine}): uvu never runs it`);
+    failed += 1;
+  }
+}
+
 const suites = await run("node", ["--import", "tsx", "node_modules/uvu/bin.js", "test", pattern], { capture: true });
 const text = stripAnsi(suites.output);
 const count = (label) => Number(text.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"))?.[1] ?? NaN);

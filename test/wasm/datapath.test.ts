@@ -245,7 +245,6 @@ test("a batch larger than 64 or an unknown mode is refused", () => {
   assert.throws(() => configureLocal({ publicIp: "198.18.0.300", overlayIp: "10.244.0.1", vtepMac: "02:00:0a:f4:00:01", vni: 1, mtu: 1500 }), /not an IPv4 address/);
 });
 
-test.run();
 
 test("datagram encap writes what a UDP socket sends: the payload after outer IPv4 and UDP, and the peer's address", () => {
   for (const mode of [EncapMode.Vxlan, EncapMode.FlannelUdp]) {
@@ -308,3 +307,5 @@ test("counters count every packet of a batch by direction and Status", () => {
   assert.is(before(CounterDirection.Encap, Status.Ok), okBefore + 3);
   assert.is(before(CounterDirection.Encap, Status.NoRoute), noRouteBefore + 1);
 });
+
+test.run();
