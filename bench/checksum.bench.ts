@@ -3,11 +3,11 @@
 // reaches for) — same run, same bytes. The Wasm side is timed through the raw export on bytes
 // already in linear memory, as the data path calls it; each call still pays the JS→Wasm crossing.
 import { createRequire } from "node:module";
-import { core } from "../host/wasm/module.js";
-import { copyIn } from "../host/wasm/scratch.js";
-import { referenceChecksum } from "../host/wasm/reference/checksum.js";
-import { fastJavascriptChecksum } from "./javascript-checksum.js";
-import { report, secondsPerCall, type BenchRow } from "./measure.js";
+import { core } from "../host/wasm/module";
+import { copyIn } from "../host/wasm/scratch";
+import { referenceChecksum } from "../test/helpers/reference/checksum";
+import { fastJavascriptChecksum } from "./javascript-checksum";
+import { report, secondsPerCall, type BenchRow } from "./measure";
 
 const rawSocket = createRequire(import.meta.url)("raw-socket") as { createChecksum(buffer: Buffer): number };
 

@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanupNamespaces, createNamespace } from "../test/netns/namespaces.js";
-import { startCluster, type ClusterNode } from "../test/netns/cluster.js";
-import { installPlugin, nodeConfig, type Installed } from "../test/netns/cni-runtime.js";
-import { report, type BenchRow } from "./measure.js";
+import { cleanupNamespaces, createNamespace } from "../test/netns/namespaces";
+import { startCluster, type ClusterNode } from "../test/netns/cluster";
+import { installPlugin, nodeConfig, type Installed } from "../test/netns/cni-runtime";
+import { report, type BenchRow } from "./measure";
 
 const PODS = 100;
 const driver = fileURLToPath(new URL("./cni-driver.mjs", import.meta.url));

@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { Agent } from "../host/agent/agent.js";
-import { AgentMetrics } from "../host/agent/metrics.js";
-import { createBackend } from "../host/backend/registry.js";
-import { SqliteKv } from "../host/store/sqlite-kv.js";
+import { Agent } from "../host/agent/agent";
+import { AgentMetrics } from "../host/agent/metrics";
+import { FlannelControlPlane } from "../host/agent/flannel";
+import { createBackend } from "../host/backend/registry";
+import { systemKernel } from "../host/net/kernel";
+import { SqliteKv } from "../host/store/sqlite-kv";
 
 const PEERS = Number(process.argv[2] ?? 1000);
 const directory = mkdtempSync(join(tmpdir(), "podnet-reconcile-bench-"));
@@ -22,9 +24,10 @@ for (let index = 0; index < PEERS; index++) {
 
 const log = pino({ level: "warn" });
 const metrics = new AgentMetrics();
+const plane = new FlannelControlPlane({ store, prefix: "/coreos.com/network", publicIp: "198.18.0.1", subnetFile: join(directory, "subnet.env"), underlayMtu: 1500, ipMasquerade: false, log, metrics });
 const agent = new Agent({
-  store, prefix: "/coreos.com/network", publicIp: "198.18.0.1", interfaceName: "underlay", backendFor: (type) => createBackend(type, { log, metrics, userspace: false }),
-  subnetFile: join(directory, "subnet.env"), underlayMtu: 1500, ipMasquerade: false, reconcileIntervalSeconds: 3600, log, metrics,
+  plane, backendFor: (type) => createBackend(type, { log, metrics, kernel: systemKernel, userspace: false }),
+  publicIp: "198.18.0.1", interfaceName: "underlay", underlayMtu: 1500, reconcileIntervalSeconds: 3600, log, metrics,
 });
 
 /**

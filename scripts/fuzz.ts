@@ -2,8 +2,8 @@
 // random and mutated inputs through every parse and the batch data path, and LOOKUPS (default
 // 10,000,000) route lookups checked against an independent reference. Prints a JSON report and
 // exits 1 on any failure.
-import { fuzzWire } from "../test/fuzz/wire-fuzz.js";
-import { fuzzRoutes } from "../test/fuzz/route-fuzz.js";
+import { fuzzWire } from "../test/fuzz/wire-fuzz";
+import { fuzzRoutes } from "../test/fuzz/route-fuzz";
 
 const inputs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);

@@ -1,287 +1,174 @@
-// The node agent's control plane: take this node's subnet lease, publish it in the subnet file,
-// keep a table of every other node's lease current — from the store's watch as changes happen,
-// and by a full reconciliation on a timer, so a missed event is repaired (level-triggered) —
-// hand peer changes to the backend, and renew the lease before it expires. A bad store entry is
-// logged and skipped; a store outage is retried with backoff while the peer table stays as it was.
+// The node agent's daemon shell: it asks its control plane (Flannel's leases; Calico's blocks and
+// BGP next) which prefixes live behind which node, hands what changed to the backend in batches,
+// and keeps the table of what the backend holds. Level-triggered: a full reconcile on a timer
+// repairs what an event missed. One peer that cannot be programmed (bad backend data, a node off
+// the L2 segment, a kernel refusal) is logged, counted and retried at the next reconcile; every
+// other peer is programmed and the agent stays healthy. Route changes run one at a time.
 
 import type { Logger } from "pino";
-import type { Backend } from "../backend/backend";
-import { CompactedError, type KvStore, type Watch } from "../store/kv";
-import { DEFAULT_LEASE_TTL_SECONDS, LeaseRegistry, type Lease, type LeaseEvent } from "../store/leases";
-import type { NetworkConfig } from "../store/network-config";
-import { formatPrefix } from "../wasm/route-table";
+import type { Backend, PeerRoute, RouteFailure } from "../backend/backend";
+import type { ControlPlane, RouteChange, SkippedRoute } from "./control-plane";
 import type { AgentMetrics } from "./metrics";
-import { previousSubnet, writeSubnetFile } from "./subnet-file";
-import { hasMasquerade, installMasquerade, removeMasquerade } from "../net/masquerade";
 
 export interface AgentOptions {
-  store: KvStore;
-  prefix: string;
+  plane: ControlPlane;
+  /** The backend for a configured type and its settings (an operator's --backend may override the type); throws ConfigError to refuse them. */
+  backendFor: (configuredType: string, settings: Record<string, unknown>) => Backend;
   publicIp: string;
   interfaceName: string;
-  /** The backend for a network config's Backend.Type (an operator's --backend may override it). */
-  backendFor: (configuredType: string) => Backend;
-  subnetFile: string;
-  /** The underlay's MTU; the subnet file gets it less the backend's overhead. */
+  /** The underlay's MTU. */
   underlayMtu: number;
-  ipMasquerade: boolean;
-  /** Written to <prefix>/config when the store has none (the embedded store's first start). */
-  networkConfig?: string;
-  leaseTtlSeconds?: number;
-  /** Renew this long before the lease would expire (Flannel: an hour). */
-  renewMarginSeconds?: number;
   reconcileIntervalSeconds?: number;
   log: Logger;
   metrics: AgentMetrics;
 }
 
-const MAX_BACKOFF_MILLISECONDS = 30_000;
+/** Two routes program the same state. */
+const sameRoute = (a: PeerRoute, b: PeerRoute) => a.nodeIp === b.nodeIp && JSON.stringify(a.backendData) === JSON.stringify(b.backendData);
 
 export class Agent {
-  readonly registry: LeaseRegistry;
-  /** Every other node's lease, by subnet, as the backend has been told. */
-  readonly peers = new Map<string, Lease>();
-  lease?: Lease;
-  config?: NetworkConfig;
-  private watch?: Watch;
-  private lastRevision = 0;
-  private timers = new Set<NodeJS.Timeout>();
+  /** Every route the backend holds, by prefix. */
+  readonly programmed = new Map<string, PeerRoute>();
+  backend?: Backend;
+  /** The last failure of each prefix that could not be programmed, so a repeat is counted but not logged again. */
+  private readonly failing = new Map<string, string>();
+  private serial: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
   private stopped = false;
-  private storeHealthy = false;
-  private backoff = 1000;
-  private backendData: Record<string, unknown> | null = null;
-  private backend!: Backend;
 
-  constructor(private readonly options: AgentOptions) {
-    this.registry = new LeaseRegistry(options.store, options.prefix);
-  }
+  constructor(private readonly options: AgentOptions) {}
 
-  /** Ready: the lease is held and the store answered last time it was asked. */
+  /** Ready: the control plane holds this node's place and its source of truth answers. Failing peers do not count. */
   healthy(): boolean {
-    return this.lease !== undefined && this.storeHealthy && !this.stopped;
+    return this.backend !== undefined && this.options.plane.healthy() && !this.stopped;
   }
 
   async start(): Promise<void> {
-    const { log } = this.options;
-    if (this.options.networkConfig && (await this.registry.initialise(this.options.networkConfig))) {
-      log.info({ prefix: this.options.prefix }, "wrote the network config to the store");
-    }
-    this.config = await this.waitForConfig();
-    this.backend = this.options.backendFor(this.config.backendType);
-    log.info({ backend: this.backend.name }, "backend chosen");
-    this.backendData = await this.backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
-    await this.acquire();
-    await this.backend.setup({
-      lease: this.lease!, config: this.config, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName, underlayMtu: this.options.underlayMtu,
+    const { log, plane } = this.options;
+    const backend = await plane.configure(this.options.backendFor);
+    log.info({ backend: backend.name }, "backend chosen");
+    const backendData = await backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
+    const { tunnelAddress } = await plane.join(backend, backendData);
+    await backend.setup({ tunnelAddress, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName, underlayMtu: this.options.underlayMtu });
+    this.backend = backend;
+    // A store that fails right now is retried by the timer; start does not fail for it.
+    await this.reconcile().catch(() => undefined);
+    plane.follow({
+      routeChanged: (change) => void this.serially(() => this.applyChange(change)).catch(() => undefined),
+      resync: () => this.reconcile(),
     });
-    await this.reconcile();
-    this.startWatch();
-    this.every((this.options.reconcileIntervalSeconds ?? 30) * 1000, () => this.reconcile().catch(() => undefined));
-    this.scheduleRenewal();
+    this.scheduleReconcile();
   }
 
-  /**
-   * The network config; while it is missing or malformed, as flanneld does, log why and ask again
-   * (with backoff) instead of exiting: an operator may be about to write it.
-   */
-  private async waitForConfig(): Promise<NetworkConfig> {
-    for (;;) {
-      try {
-        const config = await this.registry.config();
-        this.backoff = 1000;
-        return config;
-      } catch (error) {
-        if (this.stopped) throw error;
-        this.storeHealthy = false;
-        this.options.log.error({ error: (error as Error).message, retryInMilliseconds: this.backoff }, "no usable network config; waiting for one");
-        this.options.metrics.storeErrors.inc({ operation: "config" });
-        await new Promise((resolve) => setTimeout(resolve, this.backoff));
-        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
-      }
-    }
-  }
-
-  /** Stops watching and renewing; the lease stays in the store, so a restart reuses it. */
+  /** Stops the control plane and the timer; the backend keeps or removes its state as it says. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-    await this.watch?.stop();
+    clearTimeout(this.timer);
+    await this.options.plane.stop();
+    await this.serial.catch(() => undefined);
     await this.backend?.teardown();
-    this.options.log.info({ subnet: this.lease?.subnet }, "agent stopped; lease kept");
   }
 
-  private async acquire(): Promise<void> {
-    const { log } = this.options;
-    const backend = this.backend;
-    const previous = previousSubnet(this.options.subnetFile);
-    this.lease = await this.registry.acquire({
-      publicIp: this.options.publicIp,
-      backendType: backend.name,
-      backendData: this.backendData,
-      previousSubnet: previous,
-      ttlSeconds: this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS,
-    });
-    this.storeHealthy = true;
-    writeSubnetFile(this.options.subnetFile, {
-      network: formatPrefix(this.config!.network),
-      subnet: this.lease.subnet,
-      mtu: this.options.underlayMtu - backend.overhead,
-      ipMasquerade: this.options.ipMasquerade,
-    });
-    const network = formatPrefix(this.config!.network);
-    if (this.options.ipMasquerade) {
-      installMasquerade(network, this.lease.subnet);
-      log.info({ network, subnet: this.lease.subnet }, "masquerading pod traffic that leaves the cluster network");
-    } else if (hasMasquerade()) {
-      removeMasquerade();
-      log.info("removed the masquerade rules of an earlier --ip-masq run");
-    }
-    log.info({ subnet: this.lease.subnet, publicIp: this.options.publicIp, previous, subnetFile: this.options.subnetFile }, "lease acquired");
+  /** Makes the backend hold exactly the control plane's routes; rejects when the control plane could not say which. */
+  reconcile(): Promise<void> {
+    return this.serially(() => this.reconcileNow());
   }
 
-  /** Makes the peer table and the backend match the store exactly. */
-  async reconcile(): Promise<void> {
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(work, work);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  private scheduleReconcile(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.reconcile()
+        .catch(() => undefined)
+        .finally(() => this.scheduleReconcile());
+    }, (this.options.reconcileIntervalSeconds ?? 30) * 1000);
+  }
+
+  private async reconcileNow(): Promise<void> {
     const { metrics, log } = this.options;
+    const backend = this.backend!;
     const end = metrics.reconcileSeconds.startTimer();
     try {
-      const { leases, skipped, revision } = await this.registry.list();
-      this.storeHealthy = true;
-      for (const entry of skipped) log.warn({ key: entry.key, reason: entry.reason }, "skipped a store entry that is not a valid lease");
-      metrics.skippedEntries.inc(skipped.length);
-      const wanted = new Map(leases.filter((lease) => lease.subnet !== this.lease?.subnet).map((lease) => [lease.subnet, lease]));
-      for (const [subnet, peer] of this.peers) if (!wanted.has(subnet)) await this.removePeer(peer);
-      for (const peer of wanted.values()) await this.addPeer(peer);
-      const pruned = await this.backend.prune([...wanted.values()]);
-      if (pruned.length > 0) log.info({ removed: pruned }, "removed state left for subnets that have no lease");
-      if (!leases.some((lease) => lease.subnet === this.lease?.subnet) && !this.stopped) {
-        log.warn({ subnet: this.lease?.subnet }, "our lease is gone from the store; acquiring again");
-        await this.acquire();
-      }
-      this.lastRevision = Math.max(this.lastRevision, revision);
+      const { routes, skipped } = await this.options.plane.routesWanted();
+      for (const entry of skipped) this.skip(entry);
+      const wanted = new Map(routes.map((route) => [route.prefix, route]));
+      const gone = [...this.programmed.values()].filter((route) => !wanted.has(route.prefix));
+      const changed = routes.filter((route) => {
+        const known = this.programmed.get(route.prefix);
+        return !known || !sameRoute(known, route);
+      });
+      await this.remove(gone);
+      await this.add(changed);
+      for (const prefix of this.failing.keys()) if (!wanted.has(prefix) && !skipped.some((entry) => entry.prefix === prefix)) this.failing.delete(prefix);
+      const pruned = await backend.prune(routes);
+      if (pruned.length > 0) log.info({ removed: pruned }, "removed state left for prefixes no node holds");
       metrics.reconcileRuns.inc();
-    } catch (error) {
-      this.storeFailed("reconcile", error as Error);
-      throw error;
     } finally {
       end();
     }
   }
 
-  private async addPeer(peer: Lease): Promise<void> {
-    const known = this.peers.get(peer.subnet);
-    if (known && known.publicIp === peer.publicIp && JSON.stringify(known.backendData) === JSON.stringify(peer.backendData)) return;
-    await this.backend.addPeer(peer);
-    this.peers.set(peer.subnet, peer);
-    this.options.metrics.leasesKnown.set(this.peers.size);
-    this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, known ? "peer changed" : "peer added");
-  }
-
-  private async removePeer(peer: Lease): Promise<void> {
-    await this.backend.removePeer(peer);
-    this.peers.delete(peer.subnet);
-    this.options.metrics.leasesKnown.set(this.peers.size);
-    this.options.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "peer removed");
-  }
-
-  private startWatch(): void {
-    if (this.stopped) return;
-    this.watch = this.registry.watch(this.lastRevision, (event) => void this.onEvent(event), (error) => void this.onWatchError(error));
-  }
-
-  private async onEvent(event: LeaseEvent): Promise<void> {
-    const { metrics, log } = this.options;
-    metrics.watchEvents.inc({ type: event.type });
-    this.lastRevision = Math.max(this.lastRevision, event.revision);
-    this.storeHealthy = true;
-    this.backoff = 1000;
-    try {
-      if (event.type === "skipped") {
-        metrics.skippedEntries.inc();
-        log.warn({ key: event.entry.key, reason: event.entry.reason }, "skipped a store entry that is not a valid lease");
-      } else if (event.type === "added" && event.lease.subnet !== this.lease?.subnet) {
-        await this.addPeer(event.lease);
-      } else if (event.type === "removed") {
-        const peer = this.peers.get(event.subnet);
-        if (peer) await this.removePeer(peer);
-        else if (event.subnet === this.lease?.subnet && !this.stopped) {
-          log.warn({ subnet: event.subnet }, "our lease was removed from the store; acquiring again");
-          await this.acquire();
-        }
-      }
-    } catch (error) {
-      log.error({ error: (error as Error).message, event: event.type }, "handling a lease change failed; the next reconcile repairs it");
-    }
-  }
-
-  private async onWatchError(error: Error): Promise<void> {
-    if (this.stopped) return;
-    const { log } = this.options;
-    await this.watch?.stop().catch(() => undefined);
-    if (error instanceof CompactedError) {
-      log.warn({ revision: this.lastRevision }, "watch history compacted; listing again");
+  private async applyChange(change: RouteChange): Promise<void> {
+    if (change.type === "skipped") {
+      this.skip(change.skipped);
+      const programmed = this.programmed.get(change.skipped.prefix);
+      if (programmed) await this.remove([programmed]);
+    } else if (change.type === "added") {
+      const known = this.programmed.get(change.route.prefix);
+      if (!known || !sameRoute(known, change.route)) await this.add([change.route]);
     } else {
-      this.storeFailed("watch", error);
-      log.warn({ error: error.message, retryInMilliseconds: this.backoff }, "watch failed; retrying");
-      await this.sleep(this.backoff);
-      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
+      this.failing.delete(change.prefix);
+      const programmed = this.programmed.get(change.prefix);
+      if (programmed) await this.remove([programmed]);
     }
-    // Level-triggered recovery: a full list repairs whatever the gap hid, then watch from there.
-    while (!this.stopped) {
-      try {
-        await this.reconcile();
-        break;
-      } catch {
-        await this.sleep(this.backoff);
-        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
-      }
+  }
+
+  private async add(routes: PeerRoute[]): Promise<void> {
+    if (routes.length === 0) return;
+    const failures = await this.backend!.addRoutes(routes);
+    const failed = new Set(failures.map((failure) => failure.route.prefix));
+    for (const failure of failures) this.failed(failure);
+    for (const route of routes) {
+      if (failed.has(route.prefix)) continue;
+      const known = this.programmed.get(route.prefix);
+      this.programmed.set(route.prefix, route);
+      if (this.failing.delete(route.prefix)) this.options.log.info({ subnet: route.prefix }, "peer programmed after earlier failures");
+      this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, known ? "peer changed" : "peer added");
     }
-    this.startWatch();
+    this.options.metrics.leasesKnown.set(this.programmed.size);
   }
 
-  private scheduleRenewal(): void {
-    const ttl = this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
-    const margin = Math.min(this.options.renewMarginSeconds ?? 3600, ttl / 2);
-    this.after((ttl - margin) * 1000, async () => {
-      try {
-        if (await this.registry.renew(this.lease!, ttl)) {
-          this.options.metrics.renewals.inc();
-          this.options.log.info({ subnet: this.lease!.subnet }, "lease renewed");
-        } else {
-          this.options.log.warn({ subnet: this.lease!.subnet }, "lease expired before renewal; acquiring again");
-          await this.acquire();
-        }
-        this.scheduleRenewal();
-      } catch (error) {
-        this.storeFailed("renew", error as Error);
-        this.after(this.backoff, () => this.scheduleRenewal());
-      }
-    });
+  private async remove(routes: PeerRoute[]): Promise<void> {
+    if (routes.length === 0) return;
+    const failures = await this.backend!.removeRoutes(routes);
+    const failed = new Set(failures.map((failure) => failure.route.prefix));
+    for (const failure of failures) this.failed(failure);
+    for (const route of routes) {
+      if (failed.has(route.prefix)) continue;
+      this.programmed.delete(route.prefix);
+      this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
+    }
+    this.options.metrics.leasesKnown.set(this.programmed.size);
   }
 
-  private storeFailed(operation: string, error: Error): void {
-    this.storeHealthy = false;
-    this.options.metrics.storeErrors.inc({ operation });
-    this.options.log.error({ operation, error: error.message }, "store operation failed");
+  private failed(failure: RouteFailure): void {
+    this.countPeerError(failure.route.prefix, failure.route.nodeIp, failure.reason, failure.message);
   }
 
-  private after(milliseconds: number, work: () => unknown): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void work();
-    }, milliseconds);
-    this.timers.add(timer);
+  private skip(entry: SkippedRoute): void {
+    this.countPeerError(entry.prefix, entry.nodeIp, entry.reason, entry.message);
   }
 
-  private every(milliseconds: number, work: () => unknown): void {
-    this.after(milliseconds, () => {
-      void work();
-      this.every(milliseconds, work);
-    });
-  }
-
-  private sleep(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => this.after(milliseconds, resolve));
+  /** Counts every attempt; logs a peer's failure when it is new or says something new. */
+  private countPeerError(prefix: string, nodeIp: string, reason: string, message: string): void {
+    this.options.metrics.peerErrors.inc({ reason });
+    if (this.failing.get(prefix) === message) return;
+    this.failing.set(prefix, message);
+    this.options.log.warn({ subnet: prefix, publicIp: nodeIp, reason }, `peer not programmed: ${message}; retrying at the next reconcile`);
   }
 }

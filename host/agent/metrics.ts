@@ -1,16 +1,18 @@
 // The agent's Prometheus metrics and its /metrics and /healthz endpoints.
 
 import { createServer, type Server } from "node:http";
+import type { BackendMetrics } from "../backend/backend";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-export class AgentMetrics {
+export class AgentMetrics implements BackendMetrics {
   readonly registry = new Registry();
-  readonly leasesKnown = new Gauge({ name: "podnet_leases_known", help: "Peer leases in the agent's table", registers: [this.registry] });
+  readonly leasesKnown = new Gauge({ name: "podnet_leases_known", help: "Peer routes the backend holds (one per other node's lease in Flannel mode)", registers: [this.registry] });
   readonly watchEvents = new Counter({ name: "podnet_watch_events_total", help: "Lease changes received from the store's watch", labelNames: ["type"], registers: [this.registry] });
   readonly reconcileRuns = new Counter({ name: "podnet_reconcile_runs_total", help: "Full reconciliations of the peer table with the store", registers: [this.registry] });
   readonly reconcileSeconds = new Histogram({ name: "podnet_reconcile_duration_seconds", help: "Time one full reconciliation took", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
   readonly storeErrors = new Counter({ name: "podnet_store_errors_total", help: "Store operations that failed", labelNames: ["operation"], registers: [this.registry] });
   readonly renewals = new Counter({ name: "podnet_lease_renewals_total", help: "Renewals of this node's lease", registers: [this.registry] });
+  readonly peerErrors = new Counter({ name: "podnet_peer_errors_total", help: "Attempts to program a peer's route that failed or were refused, by reason (backend-type, backend-data, not-on-link, kernel, capacity); retried at each reconcile", labelNames: ["reason"], registers: [this.registry] });
   readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
   readonly cniRequests = new Counter({ name: "podnet_cni_requests_total", help: "CNI plugin commands served on the agent's socket, by command and result code (0: success)", labelNames: ["command", "code"], registers: [this.registry] });
   readonly cniSeconds = new Histogram({ name: "podnet_cni_request_duration_seconds", help: "Time the agent took for one CNI command", labelNames: ["command"], buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2], registers: [this.registry] });

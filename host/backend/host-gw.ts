@@ -1,22 +1,20 @@
-// host-gw (Flannel's): no encapsulation, a route to each peer's subnet via the peer's public IP.
-// Only works when every peer is on this node's L2 segment; a peer behind a router is refused.
+// host-gw (Flannel's): no encapsulation, a route to each peer's prefix via the peer's underlay
+// address. Only works when every peer is on this node's L2 segment; a peer behind a router is
+// refused (and retried, in case the underlay changes).
 
 import type { Logger } from "pino";
-import type { Lease } from "../store/leases";
-import { deleteRoutesExcept, ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
-import type { Backend, LocalNode } from "./backend";
-
-interface RouteGet {
-  gateway?: string;
-  dev: string;
-}
+import { ipv4ToNumber, networkOf, parsePrefix } from "../net/addresses";
+import { deleteRoutesExcept, ipCommands, readConnectedRoutes } from "../net/ip";
+import type { Kernel } from "../net/kernel";
+import { kernelFailures, type Backend, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
+import { isAlreadyGone } from "../net/kernel";
 
 export class HostGatewayBackend implements Backend {
   readonly name = "host-gw";
   readonly overhead = 0;
   private interfaceName = "";
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger, private readonly kernel: Kernel) {}
 
   async prepare(): Promise<null> {
     return null;
@@ -24,27 +22,33 @@ export class HostGatewayBackend implements Backend {
 
   async setup(local: LocalNode): Promise<void> {
     this.interfaceName = local.interfaceName;
-    sysctl("net.ipv4.ip_forward", "1");
+    await this.kernel.writeSysctl("net/ipv4/ip_forward", "1");
   }
 
-  async addPeer(peer: Lease): Promise<void> {
-    const [route] = ipJson<RouteGet[]>(["route", "get", peer.publicIp]);
-    if (route?.gateway) {
-      throw new Error(`host-gw needs peers on the same L2 segment: ${peer.publicIp} (${peer.subnet}) is reached via router ${route.gateway}`);
+  async addRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    if (routes.length === 0) return [];
+    // One read of the connected networks instead of a `route get` per peer.
+    const connected = (await readConnectedRoutes(this.kernel))
+      .filter((route) => route.dev === this.interfaceName && route.dst !== "default")
+      .map((route) => (route.dst.includes("/") ? parsePrefix(route.dst) : { address: ipv4ToNumber(route.dst), length: 32 }));
+    const onLink = (address: string) => connected.some((prefix) => networkOf(ipv4ToNumber(address), prefix.length) === prefix.address);
+    const failures: RouteFailure[] = [];
+    const reachable: PeerRoute[] = [];
+    for (const route of routes) {
+      if (onLink(route.nodeIp)) reachable.push(route);
+      else failures.push({ route, reason: "not-on-link", message: `host-gw needs peers on the same L2 segment: ${route.nodeIp} (${route.prefix}) is not on a network of ${this.interfaceName}` });
     }
-    ipBatch([ipCommands.routeReplace(peer.subnet, peer.publicIp, this.interfaceName)]);
+    const refused = await this.kernel.apply(reachable.map((route) => ipCommands.routeReplace(route.prefix, route.nodeIp, this.interfaceName)));
+    return [...failures, ...kernelFailures(reachable, refused)];
   }
 
-  async removePeer(peer: Lease): Promise<void> {
-    try {
-      ipBatch([ipCommands.routeDelete(peer.subnet)]);
-    } catch (error) {
-      if (!isAlreadyGone(error)) throw error;
-    }
+  async removeRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    const refused = await this.kernel.apply(routes.map((route) => ipCommands.routeDelete(route.prefix)));
+    return kernelFailures(routes, refused.filter((failure) => !isAlreadyGone(failure)));
   }
 
-  async prune(peers: Lease[]): Promise<string[]> {
-    return deleteRoutesExcept(new Set(peers.map((peer) => peer.subnet)), this.interfaceName);
+  async prune(keep: PeerRoute[]): Promise<string[]> {
+    return deleteRoutesExcept(this.kernel, new Set(keep.map((route) => route.prefix)), this.interfaceName);
   }
 
   async teardown(): Promise<void> {

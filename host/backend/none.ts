@@ -2,8 +2,7 @@
 // plane (leases, watch, reconcile) run and be tested on its own.
 
 import type { Logger } from "pino";
-import type { Lease } from "../store/leases";
-import type { Backend, LocalNode } from "./backend";
+import type { Backend, LocalNode, PeerRoute, RouteFailure } from "./backend";
 
 export class NoneBackend implements Backend {
   readonly name = "none";
@@ -15,15 +14,17 @@ export class NoneBackend implements Backend {
   }
 
   async setup(local: LocalNode): Promise<void> {
-    this.log.info({ subnet: local.lease.subnet, publicIp: local.publicIp }, "backend none: setup (nothing to program)");
+    this.log.info({ tunnelAddress: local.tunnelAddress, publicIp: local.publicIp }, "backend none: setup (nothing to program)");
   }
 
-  async addPeer(peer: Lease): Promise<void> {
-    this.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "backend none: would add peer");
+  async addRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    for (const route of routes) this.log.debug({ prefix: route.prefix, nodeIp: route.nodeIp }, "backend none: would add route");
+    return [];
   }
 
-  async removePeer(peer: Lease): Promise<void> {
-    this.log.info({ subnet: peer.subnet, publicIp: peer.publicIp }, "backend none: would remove peer");
+  async removeRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    for (const route of routes) this.log.debug({ prefix: route.prefix, nodeIp: route.nodeIp }, "backend none: would remove route");
+    return [];
   }
 
   async prune(): Promise<string[]> {

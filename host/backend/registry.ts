@@ -1,20 +1,28 @@
-// The backends in one table (no registration by side effect): name → constructor.
+// The backends in one table (no registration by side effect): name → constructor, and the
+// network config's Backend keys each one honours (any other key is refused by name).
 
 import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import type { Logger } from "pino";
-import type { AgentMetrics } from "../agent/metrics";
-import type { Backend } from "./backend";
+import type { Kernel } from "../net/kernel";
+import { ConfigError } from "../store/network-config";
+import type { Backend, BackendMetrics, BackendSettings } from "./backend";
+import { BACKEND_KEYS } from "./flannel-wire";
 import { HostGatewayBackend } from "./host-gw";
 import { NoneBackend } from "./none";
-import { FLANNEL_UDP, USERSPACE_VXLAN, UserspaceBackend } from "./userspace";
+import { USERSPACE_UDP, USERSPACE_VXLAN, UserspaceBackend } from "./userspace";
 import { VxlanBackend } from "./vxlan";
 
 export interface BackendContext {
   log: Logger;
-  metrics: AgentMetrics;
+  metrics: BackendMetrics;
+  kernel: Kernel;
   /** --userspace: VXLAN through TUN and the Wasm core even when the kernel has a VTEP. */
   userspace: boolean;
+  /** False (--no-offload): the userspace data path goes packet by packet, without TUN offload. */
+  offload?: boolean;
+  /** The network config's Backend settings (VNI, Port), checked by backendSettings. */
+  settings?: BackendSettings;
   /** Whether the kernel can make VXLAN devices; probed when not given. */
   kernelHasVxlan?: () => boolean;
 }
@@ -30,18 +38,21 @@ export function kernelHasVxlan(): boolean {
   }
 }
 
+const userspace = (flavour: typeof USERSPACE_VXLAN, context: BackendContext) =>
+  new UserspaceBackend(flavour, context.log, context.kernel, context.metrics, { settings: context.settings, offload: context.offload });
+
 const BACKENDS: Record<string, (context: BackendContext) => Backend> = {
   none: ({ log }) => new NoneBackend(log),
-  "host-gw": ({ log }) => new HostGatewayBackend(log),
+  "host-gw": ({ log, kernel }) => new HostGatewayBackend(log, kernel),
   vxlan: (context) => {
-    if (context.userspace) return new UserspaceBackend(USERSPACE_VXLAN, context.log, context.metrics);
+    if (context.userspace) return userspace(USERSPACE_VXLAN, context);
     if (!(context.kernelHasVxlan ?? kernelHasVxlan)()) {
       context.log.warn("the kernel has no vxlan module: running VXLAN in userspace (TUN + Wasm), wire-compatible with kernel VTEPs");
-      return new UserspaceBackend(USERSPACE_VXLAN, context.log, context.metrics);
+      return userspace(USERSPACE_VXLAN, context);
     }
-    return new VxlanBackend(context.log);
+    return new VxlanBackend(context.log, context.kernel, context.settings);
   },
-  udp: ({ log, metrics }) => new UserspaceBackend(FLANNEL_UDP, log, metrics),
+  udp: (context) => userspace(USERSPACE_UDP, context),
 };
 
 /** Names of the backends in this build. */
@@ -52,4 +63,24 @@ export function createBackend(name: string, context: BackendContext): Backend {
   const create = BACKENDS[name];
   if (!create) throw new Error(`backend '${name}' is not in this build (there are: ${BACKEND_NAMES.join(", ")})`);
   return create(context);
+}
+
+/**
+ * The settings in a network config's Backend object for backend `name`: VNI (1–16777215) and Port
+ * (1–65535) where that backend has them, as Flannel reads them; any key the backend does not
+ * honour is refused by name rather than silently ignored.
+ */
+export function backendSettings(name: string, backend: Record<string, unknown>): BackendSettings {
+  const known = BACKEND_KEYS[name] ?? ["Type"];
+  const unknown = Object.keys(backend).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`network config Backend.${unknown[0]} is not supported by podnet's ${name} backend (it takes ${known.join(", ")})`);
+  }
+  const whole = (key: string, low: number, high: number) => {
+    const value = backend[key];
+    if (value === undefined) return undefined;
+    if (!Number.isInteger(value) || (value as number) < low || (value as number) > high) throw new ConfigError(`network config Backend.${key} ${JSON.stringify(value)} must be a whole number from ${low} to ${high}`);
+    return value as number;
+  };
+  return { vni: whole("VNI", 1, 0xffffff), port: whole("Port", 1, 65535) };
 }

@@ -8,13 +8,13 @@
 // and hands over TCP super-packets of up to 64 KB (TSO): one read, one Wasm call that cuts the
 // segments, one UDP_SEGMENT send for what would otherwise be ~45 packets each way through here.
 
-import { CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS } from "../../assembly/shared/slots.js";
-import { Status } from "../../assembly/shared/status.js";
-import { addon, type WatchHandle } from "../native/addon.js";
-import { ipv4ToNumber } from "../net/addresses.js";
-import { configureLocal, configurePeer, PacketBatch, statusCounts, type LocalEndpoint, type PeerEndpoint } from "../wasm/datapath.js";
-import { core } from "../wasm/module.js";
-import { RouteTable } from "../wasm/route-table.js";
+import { CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS } from "../../assembly/shared/slots";
+import { Status } from "../../assembly/shared/status";
+import { addon, type WatchHandle } from "../native/addon";
+import { ipv4ToNumber } from "../net/addresses";
+import { configureLocal, configurePeer, PacketBatch, statusCounts, type LocalEndpoint, type PeerEndpoint } from "../wasm/datapath";
+import { core } from "../wasm/module";
+import { RouteTable } from "../wasm/route-table";
 
 /** Batches handled per wakeup before yielding to the rest of the event loop (the store watch, /metrics). */
 const BATCHES_PER_WAKEUP = 8;
@@ -33,25 +33,39 @@ const OFFLOAD_HEADROOM = 64 * 14 + 64;
 export interface RelayCounters {
   /** Datagrams encap made that the socket did not take (buffer full, unreachable). */
   sendFailures: number;
+  /** Of those, the ones the kernel refused (no route to the node, too large…), not a full buffer. */
+  sendRefusals: number;
+  /** The errno of the last refusal (0: none yet). */
+  lastSendErrno: number;
   /** Packets for the TUN device it did not take. */
   tunWriteFailures: number;
 }
 
 export class TunRelay {
-  readonly counters: RelayCounters = { sendFailures: 0, tunWriteFailures: 0 };
+  readonly counters: RelayCounters = { sendFailures: 0, sendRefusals: 0, lastSendErrno: 0, tunWriteFailures: 0 };
+  /** [refused slots, last errno] of the last send, written by the addon. */
+  private readonly sendResult = new Int32Array(2);
   private readonly routes = new RouteTable();
   /** Allocated at open, once its slot size is known (linear memory is never given back). */
   private batch!: PacketBatch;
   /** Whether the TUN device was opened with a virtio-net header and TSO (known after open). */
   offload = false;
-  private readonly peerIndex = new Map<string, number>();
+  /** Peer nodes by underlay address: their slot in the core's peer table and the prefixes behind them. */
+  private readonly nodes = new Map<string, { index: number; prefixes: Set<string> }>();
+  private readonly prefixNode = new Map<string, string>();
   private readonly freeIndices: number[] = [];
   private nextIndex = 0;
   private tunFd = -1;
   private udpFd = -1;
   private watches: WatchHandle[] = [];
 
-  constructor(private readonly mode: EncapMode, private readonly port: number, private readonly wantOffload = true) {}
+  constructor(
+    private readonly mode: EncapMode,
+    private readonly port: number,
+    private readonly wantOffload = true,
+    /** Told when the kernel starts refusing datagrams with another errno than last time. */
+    private readonly onSendRefused?: (errno: number) => void,
+  ) {}
 
   /** Opens (creating) the TUN device and binds the UDP socket on the public IP; starts relaying. */
   open(device: string, local: LocalEndpoint): void {
@@ -81,25 +95,45 @@ export class TunRelay {
     ];
   }
 
-  /** Routes `subnet` to the node at `peer` (added or changed). */
-  setPeer(subnet: string, peer: PeerEndpoint): void {
-    let index = this.peerIndex.get(subnet);
-    if (index === undefined) {
-      index = this.freeIndices.pop() ?? this.nextIndex++;
-      if (index >= MAX_PEERS) throw new RangeError(`the userspace data path holds at most ${MAX_PEERS} peers`);
-      this.peerIndex.set(subnet, index);
+  /**
+   * Routes `prefix` to the node at `peer.publicIp` (added or changed). Peers are kept by node, not
+   * by prefix: a node with several prefixes (Calico's blocks) takes one peer entry, which decap
+   * also uses to accept that node's datagrams.
+   */
+  setRoute(prefix: string, peer: PeerEndpoint): void {
+    const previous = this.prefixNode.get(prefix);
+    if (previous !== undefined && previous !== peer.publicIp) this.removeRoute(prefix);
+    let node = this.nodes.get(peer.publicIp);
+    if (!node) {
+      const index = this.freeIndices.pop() ?? this.nextIndex;
+      if (index >= MAX_PEERS) throw new RangeError(`the userspace data path holds at most ${MAX_PEERS} peer nodes`);
+      if (index === this.nextIndex) this.nextIndex++;
+      node = { index, prefixes: new Set() };
+      this.nodes.set(peer.publicIp, node);
     }
-    configurePeer(index, peer);
-    this.routes.add(subnet, index);
+    configurePeer(node.index, peer);
+    this.routes.add(prefix, node.index);
+    node.prefixes.add(prefix);
+    this.prefixNode.set(prefix, peer.publicIp);
   }
 
-  removePeer(subnet: string): void {
-    const index = this.peerIndex.get(subnet);
-    if (index === undefined) return;
-    this.routes.remove(subnet);
-    configurePeer(index, undefined);
-    this.peerIndex.delete(subnet);
-    this.freeIndices.push(index);
+  /** Forgets `prefix`; its node's entry goes with its last prefix. */
+  removeRoute(prefix: string): void {
+    const nodeIp = this.prefixNode.get(prefix);
+    if (nodeIp === undefined) return;
+    this.routes.remove(prefix);
+    this.prefixNode.delete(prefix);
+    const node = this.nodes.get(nodeIp)!;
+    node.prefixes.delete(prefix);
+    if (node.prefixes.size > 0) return;
+    configurePeer(node.index, undefined);
+    this.nodes.delete(nodeIp);
+    this.freeIndices.push(node.index);
+  }
+
+  /** How many peer nodes the relay holds (for tests and metrics). */
+  get nodeCount(): number {
+    return this.nodes.size;
   }
 
   /** Stops relaying and closes both fds (the TUN device goes with its last fd). */
@@ -120,7 +154,14 @@ export class TunRelay {
       if (n === 0) return;
       const ready = this.offload ? this.batch.encapOffload(this.mode, n) : this.batch.encapDatagrams(this.mode, n);
       const memory = core().memory.buffer;
-      if (ready > 0) this.counters.sendFailures += ready - native.sendDatagrams(this.udpFd, memory, table, n, this.port);
+      if (ready > 0) {
+        this.counters.sendFailures += ready - native.sendDatagrams(this.udpFd, memory, table, n, this.port, this.sendResult);
+        if (this.sendResult[0] > 0) {
+          this.counters.sendRefusals += this.sendResult[0];
+          if (this.sendResult[1] !== this.counters.lastSendErrno) this.onSendRefused?.(this.sendResult[1]);
+          this.counters.lastSendErrno = this.sendResult[1];
+        }
+      }
       // Slots that failed may carry an ICMP error for the sender; it goes back in through the TUN device.
       if (ready < n) native.writePackets(this.tunFd, memory, table, n, false);
       if (n < MAX_BATCH) return;

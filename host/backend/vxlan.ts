@@ -1,116 +1,119 @@
 // Kernel VXLAN, configured exactly as Flannel's vxlan backend does, so Flannel and podnet nodes
-// share a cluster: device flannel.1 (VNI 1, UDP 8472, local = public IP, nolearning, MTU of the
-// underlay less 50) with the subnet's .0 as a /32, its MAC published as VtepMAC in the lease. Per
-// peer, in this order: a permanent neighbour (peer's .0 → its VtepMAC), an FDB entry (VtepMAC →
-// peer's public IP), then the route `<subnet> via <subnet>.0 dev flannel.1 onlink` — the route
-// last, or the kernel would ARP for the gateway. A step that fails undoes the ones before it;
-// removal tries all three.
+// share a cluster: device flannel.1 (VNI 1 and UDP 8472 unless the network config's Backend says
+// otherwise, local = public IP, nolearning, MTU of the underlay less 50) with the subnet's .0 as a
+// /32, its MAC published as VtepMAC. Per peer, in this order: a permanent neighbour (peer's .0 →
+// its VtepMAC), an FDB entry (VtepMAC → peer's public IP), then the route
+// `<prefix> via <prefix>.0 dev flannel.1 onlink` — the route last, or the kernel would ARP for the
+// gateway. Each step is one batch for all peers that reached it; a peer whose step failed has its
+// earlier steps undone. Removal tries all three and never stops early.
 
 import type { Logger } from "pino";
-import type { Lease } from "../store/leases";
-import { numberToIpv4 } from "../net/addresses";
-import { bridge, bridgeJson, deleteRoutesExcept, ipBatch, ipCommands, ipJson, isAlreadyGone, sysctl } from "../net/ip";
-import { parsePrefix } from "../wasm/route-table";
-import type { Backend, LocalNode } from "./backend";
-import { vtepMacOf } from "./vtep";
+import { numberToIpv4, parsePrefix } from "../net/addresses";
+import { bridgeCommands, deleteRoutesExcept, ipCommands, readFdb, readLink, readPermanentNeighbours } from "../net/ip";
+import { applyOrThrow, isAlreadyGone, KernelError, type Kernel, type KernelFailure } from "../net/kernel";
+import type { Backend, BackendSettings, LocalNode, PeerRoute, RouteFailure } from "./backend";
+import { FLANNEL_VXLAN } from "./flannel-wire";
+import { withVtepMacs } from "./vtep";
 
-export const VXLAN_DEVICE = "flannel.1";
-const VNI = 1;
-const PORT = 8472;
-/** Outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8. */
-const OVERHEAD = 50;
+const DEVICE = FLANNEL_VXLAN.device;
 
-interface LinkDetails {
-  ifname: string;
-  address: string;
-  mtu: number;
-  linkinfo?: { info_kind: string; info_data?: { id?: number; port?: number; local?: string } };
+/** The prefix's first address (.0): the VTEP's own address in Flannel's layout. */
+const vtepAddress = (prefix: string) => numberToIpv4(parsePrefix(prefix).address);
+
+interface Step {
+  route: PeerRoute;
+  mac: string;
+  gateway: string;
 }
-
-/** The subnet's first address (.0): the VTEP's own address in Flannel's layout. */
-const vtepAddress = (subnet: string) => numberToIpv4(parsePrefix(subnet).address);
 
 export class VxlanBackend implements Backend {
   readonly name = "vxlan";
-  readonly overhead = OVERHEAD;
+  readonly overhead = FLANNEL_VXLAN.overhead;
+  private readonly vni: number;
+  private readonly port: number;
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger, private readonly kernel: Kernel, settings: BackendSettings = {}) {
+    this.vni = settings.vni ?? FLANNEL_VXLAN.vni;
+    this.port = settings.port ?? FLANNEL_VXLAN.port;
+  }
 
   async prepare(node: { publicIp: string; interfaceName: string }): Promise<Record<string, unknown>> {
-    const [underlay] = ipJson<LinkDetails[]>(["link", "show", "dev", node.interfaceName]);
-    const existing = ipJson<LinkDetails[]>(["-details", "link", "show"]).find((link) => link.ifname === VXLAN_DEVICE);
+    const underlay = await readLink(this.kernel, node.interfaceName);
+    if (!underlay) throw new KernelError([{ index: 0, command: `link ${node.interfaceName}`, message: "the underlay interface does not exist" }]);
+    const existing = await readLink(this.kernel, DEVICE);
     const data = existing?.linkinfo?.info_data;
-    if (existing && !(existing.linkinfo?.info_kind === "vxlan" && data?.id === VNI && data?.port === PORT && data?.local === node.publicIp)) {
-      this.log.warn({ device: VXLAN_DEVICE }, "existing VXLAN device has another configuration; recreating it");
-      ipBatch([`link del ${VXLAN_DEVICE}`]);
+    const matches = existing?.linkinfo?.info_kind === "vxlan" && data?.id === this.vni && data?.port === this.port && data?.local === node.publicIp;
+    if (existing && !matches) {
+      this.log.warn({ device: DEVICE }, "existing VXLAN device has another configuration; recreating it");
+      await applyOrThrow(this.kernel, [ipCommands.linkDelete(DEVICE)]);
     }
-    if (!existing || ipJson<LinkDetails[]>(["link", "show"]).every((link) => link.ifname !== VXLAN_DEVICE)) {
-      ipBatch([`link add ${VXLAN_DEVICE} type vxlan id ${VNI} local ${node.publicIp} dev ${node.interfaceName} dstport ${PORT} nolearning`]);
-    }
-    ipBatch([`link set ${VXLAN_DEVICE} mtu ${underlay.mtu - OVERHEAD} up`]);
-    const [device] = ipJson<LinkDetails[]>(["link", "show", "dev", VXLAN_DEVICE]);
-    return { VNI, VtepMAC: device.address };
+    if (!matches) await applyOrThrow(this.kernel, [ipCommands.vxlanAdd(DEVICE, this.vni, node.publicIp, node.interfaceName, this.port)]);
+    await applyOrThrow(this.kernel, [ipCommands.linkMtuUp(DEVICE, underlay.mtu - this.overhead)]);
+    const device = await readLink(this.kernel, DEVICE);
+    return { VNI: this.vni, VtepMAC: device!.address };
   }
 
   async setup(local: LocalNode): Promise<void> {
-    sysctl("net.ipv4.ip_forward", "1");
-    ipBatch([ipCommands.addressReplace(`${vtepAddress(local.lease.subnet)}/32`, VXLAN_DEVICE)]);
+    await this.kernel.writeSysctl("net/ipv4/ip_forward", "1");
+    await applyOrThrow(this.kernel, [ipCommands.addressReplace(`${local.tunnelAddress}/32`, DEVICE)]);
   }
 
-  async addPeer(peer: Lease): Promise<void> {
-    const mac = vtepMacOf(peer);
-    const gateway = vtepAddress(peer.subnet);
-    ipBatch([ipCommands.neighbourReplace(gateway, mac, VXLAN_DEVICE)]);
-    try {
-      bridge(["fdb", "replace", mac, "dev", VXLAN_DEVICE, "dst", peer.publicIp]);
-      try {
-        ipBatch([ipCommands.routeReplace(peer.subnet, gateway, VXLAN_DEVICE, true)]);
-      } catch (error) {
-        bridge(["fdb", "del", mac, "dev", VXLAN_DEVICE]);
-        throw error;
-      }
-    } catch (error) {
-      ipBatch([ipCommands.neighbourDelete(gateway, VXLAN_DEVICE)]);
-      throw error;
-    }
+  async addRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    const { usable, failures } = withVtepMacs(routes);
+    const steps: Step[] = usable.map(({ route, mac }) => ({ route, mac, gateway: vtepAddress(route.prefix) }));
+    const failed = (step: Step, failure: KernelFailure) => failures.push({ route: step.route, reason: "kernel", message: `${failure.command}: ${failure.message}` });
+
+    const neighbourFailures = await this.kernel.apply(steps.map((step) => ipCommands.neighbourReplace(step.gateway, step.mac, DEVICE)));
+    for (const failure of neighbourFailures) failed(steps[failure.index], failure);
+    const withNeighbour = without(steps, neighbourFailures);
+
+    const fdbFailures = await this.kernel.applyBridge(withNeighbour.map((step) => bridgeCommands.fdbReplace(step.mac, DEVICE, step.route.nodeIp)));
+    for (const failure of fdbFailures) failed(withNeighbour[failure.index], failure);
+    const withFdb = without(withNeighbour, fdbFailures);
+
+    const routeFailures = await this.kernel.apply(withFdb.map((step) => ipCommands.routeReplace(step.route.prefix, step.gateway, DEVICE, true)));
+    for (const failure of routeFailures) failed(withFdb[failure.index], failure);
+
+    // Undo the earlier steps of every peer that did not get its route.
+    const undoFdb = routeFailures.map((failure) => withFdb[failure.index]);
+    const undoNeighbour = [...fdbFailures.map((failure) => withNeighbour[failure.index]), ...undoFdb];
+    await this.kernel.applyBridge(undoFdb.map((step) => bridgeCommands.fdbDelete(step.mac, DEVICE)));
+    await this.kernel.apply(undoNeighbour.map((step) => ipCommands.neighbourDelete(step.gateway, DEVICE)));
+    return failures;
   }
 
-  async removePeer(peer: Lease): Promise<void> {
-    const failures: Error[] = [];
-    const attempt = (work: () => void) => {
-      try {
-        work();
-      } catch (error) {
-        if (!isAlreadyGone(error)) failures.push(error as Error);
-      }
+  async removeRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {
+    const failures: RouteFailure[] = [];
+    const collect = (list: PeerRoute[], refused: KernelFailure[]) => {
+      for (const failure of refused) if (!isAlreadyGone(failure)) failures.push({ route: list[failure.index], reason: "kernel", message: `${failure.command}: ${failure.message}` });
     };
-    attempt(() => ipBatch([ipCommands.routeDelete(peer.subnet)]));
-    const mac = peer.backendData?.VtepMAC;
-    if (typeof mac === "string") attempt(() => bridge(["fdb", "del", mac, "dev", VXLAN_DEVICE]));
-    attempt(() => ipBatch([ipCommands.neighbourDelete(vtepAddress(peer.subnet), VXLAN_DEVICE)]));
-    if (failures.length > 0) throw failures[0];
+    collect(routes, await this.kernel.apply(routes.map((route) => ipCommands.routeDelete(route.prefix))));
+    const { usable } = withVtepMacs(routes);
+    collect(usable.map((entry) => entry.route), await this.kernel.applyBridge(usable.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE))));
+    collect(routes, await this.kernel.apply(routes.map((route) => ipCommands.neighbourDelete(vtepAddress(route.prefix), DEVICE))));
+    return failures;
   }
 
-  async prune(peers: Lease[]): Promise<string[]> {
-    const removed = deleteRoutesExcept(new Set(peers.map((peer) => peer.subnet)), VXLAN_DEVICE);
-    const gateways = new Set(peers.map((peer) => vtepAddress(peer.subnet)));
-    for (const entry of ipJson<Array<{ dst: string; state?: string[] }>>(["neigh", "show", "dev", VXLAN_DEVICE, "nud", "permanent"])) {
-      if (!gateways.has(entry.dst)) {
-        ipBatch([ipCommands.neighbourDelete(entry.dst, VXLAN_DEVICE)]);
-        removed.push(`neighbour ${entry.dst}`);
-      }
-    }
-    const macs = new Set(peers.map((peer) => String(peer.backendData?.VtepMAC).toLowerCase()));
-    for (const entry of bridgeJson<Array<{ mac: string; dst?: string }>>(["fdb", "show", "dev", VXLAN_DEVICE])) {
-      if (entry.dst && !macs.has(entry.mac.toLowerCase())) {
-        bridge(["fdb", "del", entry.mac, "dev", VXLAN_DEVICE, "dst", entry.dst]);
-        removed.push(`fdb ${entry.mac} → ${entry.dst}`);
-      }
-    }
+  async prune(keep: PeerRoute[]): Promise<string[]> {
+    const removed = await deleteRoutesExcept(this.kernel, new Set(keep.map((route) => route.prefix)), DEVICE);
+    const gateways = new Set(keep.map((route) => vtepAddress(route.prefix)));
+    const staleNeighbours = (await readPermanentNeighbours(this.kernel, DEVICE)).filter((entry) => !gateways.has(entry.dst));
+    await this.kernel.apply(staleNeighbours.map((entry) => ipCommands.neighbourDelete(entry.dst, DEVICE)));
+    removed.push(...staleNeighbours.map((entry) => `neighbour ${entry.dst}`));
+    const macs = new Set(keep.map((route) => String(route.backendData?.VtepMAC).toLowerCase()));
+    const staleFdb = (await readFdb(this.kernel, DEVICE)).filter((entry) => entry.dst && !macs.has(entry.mac.toLowerCase()));
+    await this.kernel.applyBridge(staleFdb.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE, entry.dst)));
+    removed.push(...staleFdb.map((entry) => `fdb ${entry.mac} → ${entry.dst}`));
     return removed;
   }
 
   async teardown(): Promise<void> {
-    this.log.info({ device: VXLAN_DEVICE }, "vxlan: device and routes are left in place (fail-static)");
+    this.log.info({ device: DEVICE }, "vxlan: device and routes are left in place (fail-static)");
   }
+}
+
+/** The steps whose command did not fail. */
+function without<T>(steps: T[], failures: KernelFailure[]): T[] {
+  const failed = new Set(failures.map((failure) => failure.index));
+  return steps.filter((_, index) => !failed.has(index));
 }

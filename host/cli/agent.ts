@@ -6,11 +6,13 @@ import { Agent } from "../agent/agent";
 import { createLogger, type LogFormat } from "../agent/log";
 import { keepYoungGenerationSmall } from "../agent/heap";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
-import { BACKEND_NAMES, createBackend } from "../backend/registry";
+import { FlannelControlPlane } from "../agent/flannel";
+import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
+import { systemKernel } from "../net/kernel";
 import { openStore, type StoreFlags } from "../store/open";
 import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";
@@ -21,6 +23,7 @@ interface AgentFlags extends StoreFlags {
   iface?: string;
   backend?: string;
   userspace?: boolean;
+  offload: boolean;
   subnetFile: string;
   mtu?: string;
   ipMasq?: boolean;
@@ -45,6 +48,7 @@ export function agentCommand(): Command {
     .option("--iface <name>", "the underlay interface (default: the default route's)")
     .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
     .option("--userspace", "run the vxlan backend in userspace (TUN + Wasm) even when the kernel has VXLAN")
+    .option("--no-offload", "userspace data path: packet by packet, without TUN offload (TSO) and UDP GSO/GRO")
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
     .option("--mtu <bytes>", "the underlay's MTU (default: the interface's); pods get it less the backend's overhead")
     .option("--ip-masq", "masquerade pod traffic leaving the cluster network (nftables table ip podnet; also in the subnet file)")
@@ -64,10 +68,19 @@ export function agentCommand(): Command {
       const mtu = flags.mtu ? positive(flags.mtu, "--mtu") : detected.mtu;
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
+      const plane = new FlannelControlPlane({
+        store, prefix: flags.etcdPrefix, publicIp, subnetFile: flags.subnetFile, underlayMtu: mtu,
+        ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"), log, metrics,
+      });
+      const backendFor = (configured: string, settings: Record<string, unknown>) => {
+        const name = flags.backend ?? configured;
+        // The config's Backend settings belong to its Type; an operator's other --backend runs on its defaults.
+        if (name !== configured && Object.keys(settings).some((key) => key !== "Type")) log.warn({ configured, backend: name }, "--backend overrides the network config's backend type; its Backend settings are not used");
+        const chosen = name === configured ? backendSettings(name, settings) : {};
+        return createBackend(name, { log, metrics, kernel: systemKernel, userspace: flags.userspace ?? false, offload: flags.offload, settings: chosen });
+      };
       const agent = new Agent({
-        store, prefix: flags.etcdPrefix, publicIp, interfaceName, backendFor: (configured) => createBackend(flags.backend ?? configured, { log, metrics, userspace: flags.userspace ?? false }),
-        subnetFile: flags.subnetFile, underlayMtu: mtu,
-        ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
+        plane, backendFor, publicIp, interfaceName, underlayMtu: mtu,
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
       });
       const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
@@ -77,6 +90,7 @@ export function agentCommand(): Command {
           ? undefined
           : await serveCni(flags.cniSocket, {
               servedByAgent: true,
+              kernel: systemKernel,
               onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
                 metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);
                 const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };

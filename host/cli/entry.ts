@@ -15,8 +15,8 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 const args = process.argv.slice(2);
 const run: Promise<number> =
   args.length === 1 && args[0] === "cni"
-    ? import("../cni/in-process.js").then(({ runCniInProcess }) => runCniInProcess())
-    : import("./main.js").then(({ main }) => main(args));
+    ? import("../cni/in-process").then(({ runCniInProcess }) => runCniInProcess())
+    : import("./main").then(({ main }) => main(args));
 run.then((code) => {
   process.exitCode = code;
 });

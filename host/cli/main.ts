@@ -2,14 +2,14 @@
 // Exit codes: 0 success, 1 the work failed, 2 podnet was called wrongly.
 
 import { Command, CommanderError } from "commander";
-import { VERSION } from "../version.js";
-import { packetCommand } from "./packet.js";
-import { versionCommand } from "./version.js";
-import { routeCommand } from "./route.js";
-import { agentCommand } from "./agent.js";
-import { statusCommand } from "./status.js";
-import { cniCommand } from "./cni.js";
-import { UsageError } from "./usage-error.js";
+import { VERSION } from "../version";
+import { packetCommand } from "./packet";
+import { versionCommand } from "./version";
+import { routeCommand } from "./route";
+import { agentCommand } from "./agent";
+import { statusCommand } from "./status";
+import { cniCommand } from "./cni";
+import { UsageError } from "./usage-error";
 
 /** Builds the full command tree. */
 function buildProgram(): Command {

@@ -3,12 +3,12 @@
 
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { internNextHops, parseTableFile } from "../route/table-file.js";
-import { RouteTable } from "../wasm/route-table.js";
-import { core } from "../wasm/module.js";
-import { ipv4ToNumber } from "../net/addresses.js";
-import { readStdinText } from "./stdin.js";
-import { UsageError } from "./usage-error.js";
+import { internNextHops, parseTableFile } from "../route/table-file";
+import { RouteTable } from "../wasm/route-table";
+import { core } from "../wasm/module";
+import { ipv4ToNumber } from "../net/addresses";
+import { readStdinText } from "./stdin";
+import { UsageError } from "./usage-error";
 
 function loadTable(file: string): { table: RouteTable; labels: string[]; prefixes: string[] } {
   let text: string;

@@ -1,10 +1,10 @@
 // `podnet version`: what this binary is made of, proving each embedded part loads.
 
 import { Command } from "commander";
-import { addon } from "../native/addon.js";
-import { isSingleExecutable } from "../assets.js";
-import { core } from "../wasm/module.js";
-import { VERSION } from "../version.js";
+import { addon } from "../native/addon";
+import { isSingleExecutable } from "../assets";
+import { core } from "../wasm/module";
+import { VERSION } from "../version";
 
 /** The `version` command: package version, Node version, Wasm ABI and addon functions. */
 export function versionCommand(): Command {

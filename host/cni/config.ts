@@ -33,6 +33,8 @@ export interface NetworkConfig {
   subnetFile: string;
   /** The agent's CNI socket; read by the native client too. */
   agentSocket: string;
+  /** Seconds the native client waits for the agent's answer before running the plugin in-process (it reads the key itself). */
+  agentTimeoutSeconds: number;
   ipam: IpamConfig;
   prevResult?: unknown;
   /** GC: the attachments to keep (cni.dev/valid-attachments). */
@@ -45,6 +47,7 @@ export const DEFAULTS = {
   bridge: "cni0",
   subnetFile: "/run/flannel/subnet.env",
   agentSocket: "/run/podnet/cni.sock",
+  agentTimeoutSeconds: 10,
   dataDir: "/var/lib/cni/networks",
   hostVethPrefix: { bridge: "pnv", routed: "cali" } as Record<PodMode, string>,
 };
@@ -117,6 +120,10 @@ export function parseNetworkConfig(raw: Record<string, unknown>): NetworkConfig 
   if (!ipamType) throw invalid("ipam.type is missing");
   const hostVethPrefix = optionalString(raw, "hostVethPrefix") ?? DEFAULTS.hostVethPrefix[mode];
   if (!/^[a-z][a-z0-9]{0,6}$/.test(hostVethPrefix)) throw invalid(`hostVethPrefix "${hostVethPrefix}" must be 1–7 lowercase letters or digits, starting with a letter`);
+  const agentTimeoutSeconds = raw.agentTimeoutSeconds ?? DEFAULTS.agentTimeoutSeconds;
+  if (!Number.isInteger(agentTimeoutSeconds) || (agentTimeoutSeconds as number) < 1 || (agentTimeoutSeconds as number) > 3600) {
+    throw invalid(`agentTimeoutSeconds must be a whole number from 1 to 3600, got ${JSON.stringify(agentTimeoutSeconds)}`);
+  }
   const validAttachments = raw["cni.dev/valid-attachments"];
   if (validAttachments !== undefined && (!Array.isArray(validAttachments) || validAttachments.some((entry) => typeof entry?.containerID !== "string" || typeof entry?.ifname !== "string"))) {
     throw invalid("cni.dev/valid-attachments must be a list of {containerID, ifname}");
@@ -132,6 +139,7 @@ export function parseNetworkConfig(raw: Record<string, unknown>): NetworkConfig 
     hairpinMode,
     subnetFile: optionalString(raw, "subnetFile") ?? DEFAULTS.subnetFile,
     agentSocket: optionalString(raw, "agentSocket") ?? DEFAULTS.agentSocket,
+    agentTimeoutSeconds: agentTimeoutSeconds as number,
     ipam: {
       type: ipamType,
       dataDir: optionalString(ipamObject, "dataDir", "ipam.") ?? DEFAULTS.dataDir,

@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
-import { parsePrefix } from "../wasm/route-table";
+import { parsePrefix } from "../net/addresses";
 import { AddressStore, type AddressRange, attachmentKey, heldBy } from "./address-store";
 import type { NetworkConfig } from "./config";
 import { execPlugin, findPlugin } from "./delegate";

@@ -4,12 +4,13 @@
 
 import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { parseSubnetFile } from "../agent/subnet-file";
+import { parseSubnetFile } from "../shared/subnet-file";
 import { configVersion, decodeConfig, type NetworkConfig, parseNetworkConfig } from "./config";
 import { type Environment, parseEnvironment, requireNetns } from "./environment";
 import { asCniError, CniError, CniErrorCode, errorJson } from "./errors";
 import { allocateAddress, allocationRange, attachmentKey, addressStore, collectAddresses, holdsAddress, type NodeSubnet, releaseAddress } from "./ipam";
 import { attachBridgePod, attachRoutedPod, checkPod, collectLinks, detachPod, hostVethName } from "./pod-link";
+import type { Kernel } from "../net/kernel";
 import { checkCommandVersion, checkVersion, formatResult, LATEST_VERSION, parsePreviousResult, SUPPORTED_VERSIONS } from "./versions";
 
 export interface PluginInput {
@@ -23,6 +24,8 @@ export interface PluginOutput {
 }
 
 export interface PluginContext {
+  /** Where pod links, addresses and routes are made (systemKernel; a fake in unit tests). */
+  kernel: Kernel;
   /** True inside the agent (STATUS then knows the agent is up). */
   servedByAgent: boolean;
   /** Told about each finished command (the agent logs it). */
@@ -42,14 +45,14 @@ export function readNodeSubnet(path: string): NodeSubnet {
   return { subnet: values.subnet, gateway: values.firstAddress, mtu: values.mtu, network: values.network };
 }
 
-async function add(config: NetworkConfig, environment: Environment): Promise<string> {
+async function add(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<string> {
   requireNetns(environment.netns);
   const node = readNodeSubnet(config.subnetFile);
   const allocation = await allocateAddress(config, environment, node);
   const attachment = { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns };
   const addressing = { ...allocation, gateway: node.gateway, mtu: config.mtu ?? node.mtu };
   try {
-    const result = config.mode === "bridge" ? await attachBridgePod(config, attachment, addressing) : await attachRoutedPod(config, attachment, addressing);
+    const result = config.mode === "bridge" ? await attachBridgePod(kernel, config, attachment, addressing) : await attachRoutedPod(kernel, config, attachment, addressing);
     return JSON.stringify(formatResult(result, config.cniVersion));
   } catch (error) {
     await releaseAddress(config, environment, node).catch(() => undefined);
@@ -57,8 +60,8 @@ async function add(config: NetworkConfig, environment: Environment): Promise<str
   }
 }
 
-async function del(config: NetworkConfig, environment: Environment): Promise<void> {
-  await detachPod(config, environment);
+async function del(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
+  await detachPod(kernel, config, environment);
   let node: NodeSubnet | undefined;
   try {
     node = readNodeSubnet(config.subnetFile);
@@ -68,11 +71,11 @@ async function del(config: NetworkConfig, environment: Environment): Promise<voi
   await releaseAddress(config, environment, node);
 }
 
-async function check(config: NetworkConfig, environment: Environment): Promise<void> {
+async function check(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
   requireNetns(environment.netns);
   const previous = parsePreviousResult(config.prevResult);
   if (!previous) throw new CniError(CniErrorCode.InvalidNetworkConfig, "prevResult is missing: CHECK compares against the ADD result");
-  await checkPod(config, { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns }, previous);
+  await checkPod(kernel, config, { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns }, previous);
   for (const ip of previous.ips) {
     const address = ip.address.split("/")[0];
     if (!holdsAddress(config, environment, address)) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
@@ -105,11 +108,11 @@ async function status(config: NetworkConfig, context: PluginContext): Promise<vo
   }
 }
 
-async function garbageCollect(config: NetworkConfig): Promise<void> {
+async function garbageCollect(kernel: Kernel, config: NetworkConfig): Promise<void> {
   if (!config.validAttachments) throw new CniError(CniErrorCode.InvalidNetworkConfig, "cni.dev/valid-attachments is missing: GC needs the list of attachments to keep");
   const keep = new Set(config.validAttachments.map((entry) => attachmentKey(entry.containerID, entry.ifname)));
   await collectAddresses(config, keep);
-  await collectLinks(config, new Set(config.validAttachments.map((entry) => hostVethName(config.hostVethPrefix, { containerId: entry.containerID, ifName: entry.ifname }))));
+  await collectLinks(kernel, config, new Set(config.validAttachments.map((entry) => hostVethName(config.hostVethPrefix, { containerId: entry.containerID, ifName: entry.ifname }))));
 }
 
 function version(stdin: string): string {
@@ -149,19 +152,19 @@ export async function runPlugin(input: PluginInput, context: PluginContext): Pro
     let stdout = "";
     switch (environment.command) {
       case "ADD":
-        stdout = await add(config, environment);
+        stdout = await add(context.kernel, config, environment);
         break;
       case "DEL":
-        await del(config, environment);
+        await del(context.kernel, config, environment);
         break;
       case "CHECK":
-        await check(config, environment);
+        await check(context.kernel, config, environment);
         break;
       case "STATUS":
         await status(config, context);
         break;
       case "GC":
-        await garbageCollect(config);
+        await garbageCollect(context.kernel, config);
         break;
     }
     context.onFinished?.({ command: environment.command, containerId: environment.containerId, ifName: environment.ifName, milliseconds: performance.now() - started });

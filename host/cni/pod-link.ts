@@ -8,8 +8,8 @@
 // The host end's name is derived from the attachment, so DEL and GC find it without the netns.
 
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { ipBatchAsync, ipJsonAsync, isAlreadyGone } from "../net/ip";
+import { ipCommands, readDeviceRoutes, readLink, readLinks } from "../net/ip";
+import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import type { NetworkConfig } from "./config";
 import { CniError, CniErrorCode } from "./errors";
 import type { CniResult } from "./versions";
@@ -53,37 +53,24 @@ function hashedMac(seed: string): string {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join(":");
 }
 
-interface LinkJson {
-  ifname: string;
-  address: string;
-  flags: string[];
-  master?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
-}
-
 /** The MAC of each bridge this process has seen, so an ADD does not read it again. */
 const bridgeMacs = new Map<string, string>();
 const bridgesInFlight = new Map<string, Promise<string>>();
 
-/** Whether a link exists in this process's network namespace: /proc/net/dev follows the namespace (sysfs may not). */
-function linkExists(name: string): boolean {
-  return new RegExp(`^\\s*${name.replace(/\./g, "\\.")}:`, "m").test(readFileSync("/proc/net/dev", "utf8"));
-}
-
-async function bridgeMac(name: string): Promise<string> {
-  if (!linkExists(name)) {
+async function bridgeMac(kernel: Kernel, name: string): Promise<string> {
+  if (!(await kernel.linkExists(name))) {
     const mac = hashedMac(`bridge/${name}`);
-    try {
-      await ipBatchAsync([`link add ${name} address ${mac} type bridge`]);
+    const [failure] = await kernel.apply([ipCommands.bridgeAdd(name, mac)]);
+    if (!failure) {
       bridgeMacs.set(name, mac);
       return mac;
-    } catch (error) {
-      if (!/File exists/.test((error as Error).message)) throw error;
     }
+    if (!/File exists/.test(failure.message)) throw new CniError(CniErrorCode.KernelRefused, `cannot create bridge ${name}`, failure.message);
   }
   const known = bridgeMacs.get(name);
   if (known) return known;
-  const [bridge] = await ipJsonAsync<LinkJson[]>(["link", "show", "dev", name]);
+  const bridge = await readLink(kernel, name);
+  if (!bridge) throw new CniError(CniErrorCode.KernelRefused, `bridge ${name} vanished while it was being set up`);
   bridgeMacs.set(name, bridge.address);
   return bridge.address;
 }
@@ -92,24 +79,22 @@ async function bridgeMac(name: string): Promise<string> {
  * Makes sure the bridge exists and returns its MAC; concurrent callers share one check. Its
  * address and up state are not read back: the ADD's own batch re-applies them (idempotent).
  */
-export function ensureBridge(name: string): Promise<string> {
+export function ensureBridge(kernel: Kernel, name: string): Promise<string> {
   const running = bridgesInFlight.get(name);
   if (running) return running;
-  const check = bridgeMac(name).finally(() => bridgesInFlight.delete(name));
+  const check = bridgeMac(kernel, name).finally(() => bridgesInFlight.delete(name));
   bridgesInFlight.set(name, check);
   return check;
 }
 
-async function deleteLink(name: string): Promise<void> {
-  try {
-    await ipBatchAsync([`link del ${name}`]);
-  } catch (error) {
-    if (!isAlreadyGone(error)) throw error;
-  }
+async function deleteLink(kernel: Kernel, name: string): Promise<void> {
+  const [failure] = await kernel.apply([ipCommands.linkDelete(name)]);
+  if (failure && !isAlreadyGone(failure)) throw new CniError(CniErrorCode.KernelRefused, `cannot delete ${name}`, failure.message);
 }
 
 /** Creates the veth pair and configures both ends; on failure removes what it made and rethrows. */
 async function createVethPair(
+  kernel: Kernel,
   hostName: string,
   hostMac: string,
   attachment: Attachment,
@@ -120,36 +105,34 @@ async function createVethPair(
   const pod = podMac(addressing.address);
   const { ifName, netns } = attachment;
   try {
-    await ipBatchAsync([
-      `link add ${hostName} mtu ${addressing.mtu} address ${hostMac} type veth peer name ${ifName} mtu ${addressing.mtu} address ${pod} netns ${netns}`,
-      ...hostCommands,
-    ]);
-    await ipBatchAsync(["link set lo up", ...podCommands], netns);
+    await applyOrThrow(kernel, [ipCommands.vethPair({ name: hostName, mac: hostMac }, { name: ifName, mac: pod, netns }, addressing.mtu), ...hostCommands]);
+    await applyOrThrow(kernel, [ipCommands.linkUp("lo"), ...podCommands], netns);
   } catch (error) {
-    await deleteLink(hostName).catch(() => undefined);
+    await deleteLink(kernel, hostName).catch(() => undefined);
     throw new CniError(CniErrorCode.KernelRefused, `cannot attach ${ifName} in ${netns}`, (error as Error).message);
   }
 }
 
 /** Bridge mode ADD: the attachment's interfaces, addresses and routes as the result lists them. */
-export async function attachBridgePod(config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
-  const bridgeMac = await ensureBridge(config.bridge);
+export async function attachBridgePod(kernel: Kernel, config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
+  const bridgeMac = await ensureBridge(kernel, config.bridge);
   const hostName = hostVethName(config.hostVethPrefix, attachment);
   const hostMac = hashedMac(`veth/${hostName}`);
   const { ifName } = attachment;
   await createVethPair(
+    kernel,
     hostName,
     hostMac,
     attachment,
     addressing,
     [
-      `address replace ${addressing.gateway}/${addressing.prefixLength} dev ${config.bridge}`,
-      `link set ${config.bridge} up`,
-      `link set ${hostName} master ${config.bridge}`,
-      ...(config.hairpinMode ? [`link set ${hostName} type bridge_slave hairpin on`] : []),
-      `link set ${hostName} up`,
+      ipCommands.addressReplace(`${addressing.gateway}/${addressing.prefixLength}`, config.bridge),
+      ipCommands.linkUp(config.bridge),
+      ipCommands.linkMaster(hostName, config.bridge),
+      ...(config.hairpinMode ? [ipCommands.hairpinOn(hostName)] : []),
+      ipCommands.linkUp(hostName),
     ],
-    [`address add ${addressing.address}/${addressing.prefixLength} dev ${ifName}`, `link set ${ifName} up`, `route add default via ${addressing.gateway} dev ${ifName}`],
+    [ipCommands.addressAdd(`${addressing.address}/${addressing.prefixLength}`, ifName), ipCommands.linkUp(ifName), ipCommands.routeAddDefault(addressing.gateway, ifName)],
   );
   return {
     interfaces: [
@@ -164,29 +147,30 @@ export async function attachBridgePod(config: NetworkConfig, attachment: Attachm
 }
 
 /** Routed mode ADD. */
-export async function attachRoutedPod(config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
+export async function attachRoutedPod(kernel: Kernel, config: NetworkConfig, attachment: Attachment, addressing: PodAddressing): Promise<CniResult> {
   const hostName = hostVethName(config.hostVethPrefix, attachment);
   const { ifName } = attachment;
   await createVethPair(
+    kernel,
     hostName,
     ROUTED_HOST_MAC,
     attachment,
     addressing,
-    [`link set ${hostName} up`, `route replace ${addressing.address}/32 dev ${hostName} scope link`],
+    [ipCommands.linkUp(hostName), ipCommands.routeReplaceLink(`${addressing.address}/32`, hostName)],
     [
-      `address add ${addressing.address}/32 dev ${ifName}`,
-      `link set ${ifName} up`,
-      `route add ${ROUTED_GATEWAY} dev ${ifName} scope link`,
-      `route add default via ${ROUTED_GATEWAY} dev ${ifName}`,
-      `neigh replace ${ROUTED_GATEWAY} lladdr ${ROUTED_HOST_MAC} dev ${ifName} nud permanent`,
+      ipCommands.addressAdd(`${addressing.address}/32`, ifName),
+      ipCommands.linkUp(ifName),
+      ipCommands.routeAddLink(ROUTED_GATEWAY, ifName),
+      ipCommands.routeAddDefault(ROUTED_GATEWAY, ifName),
+      ipCommands.neighbourReplace(ROUTED_GATEWAY, ROUTED_HOST_MAC, ifName),
     ],
   );
   try {
     // /proc/sys/net is this process's network namespace: no exec needed.
-    writeFileSync(`/proc/sys/net/ipv4/conf/${hostName}/proxy_arp`, "1");
-    writeFileSync(`/proc/sys/net/ipv4/neigh/${hostName}/proxy_delay`, "0");
+    await kernel.writeSysctl(`net/ipv4/conf/${hostName}/proxy_arp`, "1");
+    await kernel.writeSysctl(`net/ipv4/neigh/${hostName}/proxy_delay`, "0");
   } catch (error) {
-    await deleteLink(hostName).catch(() => undefined);
+    await deleteLink(kernel, hostName).catch(() => undefined);
     throw new CniError(CniErrorCode.KernelRefused, `cannot turn on proxy ARP on ${hostName}`, (error as Error).message);
   }
   return {
@@ -201,16 +185,16 @@ export async function attachRoutedPod(config: NetworkConfig, attachment: Attachm
 }
 
 /** DEL: removes the host end (the pod end and the /32 route go with it); already gone is fine. */
-export async function detachPod(config: NetworkConfig, attachment: Pick<Attachment, "containerId" | "ifName">): Promise<void> {
-  await deleteLink(hostVethName(config.hostVethPrefix, attachment));
+export async function detachPod(kernel: Kernel, config: NetworkConfig, attachment: Pick<Attachment, "containerId" | "ifName">): Promise<void> {
+  await deleteLink(kernel, hostVethName(config.hostVethPrefix, attachment));
 }
 
 /** GC: deletes podnet's host ends (prefix + hash) that belong to no attachment in `keep` (host end names); returns them. */
-export async function collectLinks(config: NetworkConfig, keep: Set<string>): Promise<string[]> {
-  const links = await ipJsonAsync<LinkJson[]>(["link", "show", "type", "veth"]);
+export async function collectLinks(kernel: Kernel, config: NetworkConfig, keep: Set<string>): Promise<string[]> {
+  const links = await readLinks(kernel, "veth");
   const ours = new RegExp(`^${config.hostVethPrefix}[0-9a-f]{${15 - config.hostVethPrefix.length}}$`);
   const stale = links.map((link) => link.ifname.split("@")[0]).filter((name) => ours.test(name) && !keep.has(name));
-  for (const name of stale) await deleteLink(name);
+  for (const name of stale) await deleteLink(kernel, name);
   return stale;
 }
 
@@ -219,23 +203,18 @@ function mismatch(message: string): CniError {
 }
 
 /** CHECK: the pod's interface, addresses and routes and the host end are as `previous` says. */
-export async function checkPod(config: NetworkConfig, attachment: Attachment, previous: CniResult): Promise<void> {
+export async function checkPod(kernel: Kernel, config: NetworkConfig, attachment: Attachment, previous: CniResult): Promise<void> {
   const { ifName, netns } = attachment;
   const index = previous.interfaces.findIndex((entry) => entry.name === ifName && entry.sandbox !== undefined);
   if (index < 0) throw mismatch(`prevResult lists no interface ${ifName} with a sandbox`);
-  let pod: LinkJson | undefined;
-  try {
-    pod = (await ipJsonAsync<LinkJson[]>(["address", "show", "dev", ifName], netns))[0];
-  } catch {
-    pod = undefined;
-  }
+  const pod = await readLink(kernel, ifName, netns).catch(() => undefined);
   if (!pod) throw mismatch(`${ifName} is missing from ${netns}`);
   if (pod.address.toLowerCase() !== previous.interfaces[index].mac.toLowerCase()) throw mismatch(`${ifName} has MAC ${pod.address}, prevResult says ${previous.interfaces[index].mac}`);
   for (const ip of previous.ips.filter((entry) => entry.interface === undefined || entry.interface === index)) {
     const [local, length] = ip.address.split("/");
     if (!pod.addr_info?.some((entry) => entry.local === local && entry.prefixlen === Number(length))) throw mismatch(`${ifName} in ${netns} lacks ${ip.address}`);
   }
-  const routes = await ipJsonAsync<Array<{ dst: string; gateway?: string; dev?: string }>>(["route", "show", "dev", ifName], netns);
+  const routes = await readDeviceRoutes(kernel, ifName, netns);
   for (const route of previous.routes) {
     const destination = route.dst === "0.0.0.0/0" ? "default" : route.dst.replace(/\/32$/, "");
     if (!routes.some((entry) => entry.dst === destination && (route.gw === undefined || entry.gateway === route.gw))) {
@@ -243,17 +222,12 @@ export async function checkPod(config: NetworkConfig, attachment: Attachment, pr
     }
   }
   const hostName = hostVethName(config.hostVethPrefix, attachment);
-  let host: LinkJson | undefined;
-  try {
-    host = (await ipJsonAsync<LinkJson[]>(["link", "show", "dev", hostName]))[0];
-  } catch {
-    host = undefined;
-  }
+  const host = await readLink(kernel, hostName).catch(() => undefined);
   if (!host) throw mismatch(`host end ${hostName} is missing`);
   if (!host.flags.includes("UP")) throw mismatch(`host end ${hostName} is down`);
   if (config.mode === "bridge" && host.master !== config.bridge) throw mismatch(`host end ${hostName} is not on bridge ${config.bridge}`);
   if (config.mode === "routed") {
-    const hostRoutes = await ipJsonAsync<Array<{ dst: string }>>(["route", "show", "dev", hostName]);
+    const hostRoutes = await readDeviceRoutes(kernel, hostName);
     for (const ip of previous.ips) {
       const local = ip.address.split("/")[0];
       if (!hostRoutes.some((entry) => entry.dst === local)) throw mismatch(`no host route to ${local} through ${hostName}`);

@@ -1,8 +1,8 @@
 // Loads podnet's N-API addon (host/native/podnet.c): from dist/, or, in the single executable,
 // from the embedded copy written out once (assets.ts extractAsset), with process.dlopen.
 
-import { MAX_BATCH, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
-import { extractAsset } from "../assets.js";
+import { MAX_BATCH, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots";
+import { extractAsset } from "../assets";
 
 /** An fd watch from watchReadable. */
 export type WatchHandle = { readonly __brand: "podnet.watchReadable" };
@@ -25,8 +25,12 @@ export interface Addon {
   writePackets(fd: number, memory: ArrayBuffer, table: number, n: number, statusOk: boolean): number;
   /** recvmmsg into the slots (Length, Address, SegmentSize from UDP_GRO); returns how many. */
   receiveDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number): number;
-  /** sendmmsg of each Ok slot's output to its Address:port (UDP_SEGMENT sends where SegmentSize is set); returns how many slots were sent. */
-  sendDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number, port: number): number;
+  /**
+   * sendmmsg of each Ok slot's output to its Address:port (UDP_SEGMENT sends where SegmentSize is
+   * set); returns how many slots went whole. `failures` gets [slots refused for a reason other than
+   * a full socket buffer, the last such errno].
+   */
+  sendDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number, port: number, failures?: Int32Array): number;
   /** Calls `callback` on Node's loop whenever fd is readable, until stopWatch. */
   watchReadable(fd: number, callback: (status: number) => void): WatchHandle;
   stopWatch(handle: WatchHandle): void;

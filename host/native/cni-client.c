@@ -9,16 +9,22 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/podnet/cni.sock"
 #define SOCKET_KEY "\"agentSocket\""
+#define TIMEOUT_KEY "\"agentTimeoutSeconds\""
+// How long a connected agent may take to answer before the plugin runs in-process instead: a
+// stopped or hung agent must not hold up a DEL forever. The config's agentTimeoutSeconds overrides it.
+#define DEFAULT_TIMEOUT_SECONDS 10
 #define STANDALONE "podnet-standalone"
 #define PROTOCOL_LINE "PODNET-CNI/1\n"
 
@@ -78,18 +84,34 @@ static int fail(int code, const char *message, const char *detail) {
   return 1;
 }
 
+// Where the value of `key` starts in the config (after the colon and white space), or NULL.
+// The agent checks the whole config; this only needs two plain values.
+static const char *value_of(const buffer *config, const char *key) {
+  const char *found = memmem(config->bytes, config->length, key, strlen(key));
+  if (found == NULL) return NULL;
+  const char *end = config->bytes + config->length;
+  const char *c = found + strlen(key);
+  while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')) c++;
+  if (c >= end || *c++ != ':') return NULL;
+  while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')) c++;
+  return c < end ? c : NULL;
+}
+
+// agentTimeoutSeconds when it is a whole number from 1 to 3600; else the default.
+static int timeout_seconds(const buffer *config) {
+  const char *c = value_of(config, TIMEOUT_KEY);
+  if (c == NULL) return DEFAULT_TIMEOUT_SECONDS;
+  char *after;
+  long seconds = strtol(c, &after, 10);
+  return after != c && seconds >= 1 && seconds <= 3600 ? (int)seconds : DEFAULT_TIMEOUT_SECONDS;
+}
+
 // The agentSocket string of the config, if it has a plain one (no escapes); else the default.
-// The agent checks the whole config; this only needs the address.
 static void socket_path(const buffer *config, char *path, size_t size) {
   snprintf(path, size, "%s", DEFAULT_SOCKET);
-  const char *key = memmem(config->bytes, config->length, SOCKET_KEY, strlen(SOCKET_KEY));
-  if (key == NULL) return;
+  const char *c = value_of(config, SOCKET_KEY);
   const char *end = config->bytes + config->length;
-  const char *c = key + strlen(SOCKET_KEY);
-  while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')) c++;
-  if (c >= end || *c++ != ':') return;
-  while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')) c++;
-  if (c >= end || *c++ != '"') return;
+  if (c == NULL || *c++ != '"') return;
   const char *start = c;
   while (c < end && *c != '"' && *c != '\\') c++;
   if (c >= end || *c != '"' || (size_t)(c - start) >= size) return;
@@ -132,6 +154,9 @@ int main(void) {
     return run_standalone(&config, why);
   }
 
+  struct timeval timeout = {.tv_sec = timeout_seconds(&config)};
+  setsockopt(agent, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(agent, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   buffer request = {0};
   int failed = append(&request, PROTOCOL_LINE, strlen(PROTOCOL_LINE));
   for (char **variable = environ; *variable && !failed; variable++) {
@@ -139,12 +164,25 @@ int main(void) {
   }
   failed = failed || append(&request, "", 1) || append(&request, config.bytes, config.length);
   if (failed) return fail(5, "out of memory", "");
+  bool timed_out = false;
   if (write_all(agent, request.bytes, request.length) < 0 || shutdown(agent, SHUT_WR) < 0) {
-    return fail(11, "the podnet agent closed its socket before taking the request", strerror(errno));
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(11, "the podnet agent closed its socket before taking the request", strerror(errno));
+    timed_out = true;
   }
 
   buffer reply = {0};
-  if (read_all(agent, &reply) < 0) return fail(11, "the podnet agent's reply broke off", strerror(errno));
+  if (!timed_out && read_all(agent, &reply) < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(11, "the podnet agent's reply broke off", strerror(errno));
+    timed_out = true;
+  }
+  if (timed_out) {
+    // A hung agent (stopped, deadlocked): do the work here instead. ADD and DEL are safe to
+    // repeat: IPAM is locked and keyed by container, link work accepts "exists" and "gone".
+    close(agent);
+    char why[sizeof path + 64];
+    snprintf(why, sizeof why, "%s: no answer within %d s", path, (int)timeout.tv_sec);
+    return run_standalone(&config, why);
+  }
   char *newline = reply.length ? memchr(reply.bytes, '\n', reply.length) : NULL;
   if (newline == NULL) return fail(11, "the podnet agent closed the connection without replying", path);
   int code = atoi(reply.bytes);

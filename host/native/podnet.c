@@ -38,12 +38,16 @@ enum {
   MAX_BATCH = 64,
 };
 
-// Throws a JS Error whose message names the call and errno, with .code = "E..." like Node's.
+// Throws a JS Error whose message names the call and errno, with .code = "E..." like Node's: the
+// errno's own name (glibc's strerrorname_np), or "ERRNO<n>" for one glibc has no name for.
 static napi_value throw_errno(napi_env env, const char *call, int error) {
-  char message[160];
+  char message[160], unnamed[24];
   snprintf(message, sizeof message, "%s: %s", call, strerror(error));
-  const char *code = error == EPERM ? "EPERM" : error == EACCES ? "EACCES" : error == EBUSY ? "EBUSY"
-                   : error == ENOENT ? "ENOENT" : error == EINVAL ? "EINVAL" : error == EBADF ? "EBADF" : "EIO";
+  const char *code = strerrorname_np(error);
+  if (code == NULL) {
+    snprintf(unnamed, sizeof unnamed, "ERRNO%d", error);
+    code = unnamed;
+  }
   napi_throw_error(env, code, message);
   return NULL;
 }
@@ -62,13 +66,15 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   bool offload = false;
   if (argc >= 3) CHECK_NAPI(napi_get_value_bool(env, argv[2], &offload));
 
+  // Measure first: reading into the 16-byte buffer would silently cut a longer name to 15 bytes.
   char name[IFNAMSIZ];
   size_t name_length = 0;
-  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_length) != napi_ok) {
+  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &name_length) != napi_ok) {
     napi_throw_type_error(env, "EINVAL", "tunOpen: name must be a string");
     return NULL;
   }
-  if (name_length >= IFNAMSIZ - 1) { napi_throw_range_error(env, "EINVAL", "tunOpen: name longer than 15 bytes"); return NULL; }
+  if (name_length > IFNAMSIZ - 1) { napi_throw_range_error(env, "EINVAL", "tunOpen: name longer than 15 bytes"); return NULL; }
+  CHECK_NAPI(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_length));
   bool multi_queue = false;
   CHECK_NAPI(napi_get_value_bool(env, argv[1], &multi_queue));
 
@@ -339,18 +345,34 @@ static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
 // Messages one batch may need: a 64 KB output cut into two sends at most, for each of 64 slots.
 #define MAX_MESSAGES (MAX_BATCH * 3)
 
-// sendDatagrams(fd, memory, table, n, port) -> count of slots sent
+// sendDatagrams(fd, memory, table, n, port, failures?) -> count of slots sent
 // sendmmsg: the output of each Ok slot among 0 … n − 1 to its Address:port. A slot whose
 // SegmentSize is set holds datagrams of that size back to back (the last may be shorter): they go
-// out as UDP_SEGMENT sends, the kernel cutting them, in as few messages as its limits allow.
+// out as UDP_SEGMENT sends, the kernel cutting them, in as few messages as its limits allow. A slot
+// counts as sent only when all of it went. failures (an Int32Array of 2) receives the number of
+// slots that failed for a reason other than a full socket buffer and the last such errno: a slot
+// that cannot be sent at all (segments over the UDP limit, more messages than a batch holds) as
+// EMSGSIZE / ENOBUFS, one the kernel refused (no route, …) with its errno; the rest still go.
 static napi_value send_datagrams(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   batch_args args;
   uint32_t port = 0;
   if (!get_batch_args(env, argv, argc, 5, &args)) return NULL;
   CHECK_NAPI(napi_get_value_uint32(env, argv[4], &port));
+  int32_t *failures = NULL;
+  if (argc >= 6) {
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    if (napi_get_typedarray_info(env, argv[5], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length < 2) {
+      napi_throw_type_error(env, "EINVAL", "sendDatagrams: failures must be an Int32Array of at least 2");
+      return NULL;
+    }
+    failures = data;
+    failures[0] = failures[1] = 0;
+  }
   static struct mmsghdr messages[MAX_MESSAGES];
   static struct iovec vectors[MAX_MESSAGES];
   static struct sockaddr_in peers[MAX_BATCH];
@@ -359,19 +381,28 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
     struct cmsghdr align;
   } controls[MAX_MESSAGES];
   uint8_t slot_of[MAX_MESSAGES];
-  uint32_t queued = 0, slots = 0;
+  bool slot_failed[MAX_BATCH] = {false};
+  uint32_t queued = 0, slots = 0, failed = 0;
+  int last_error = 0;
   for (uint32_t i = 0; i < args.n; i++) {
     uint32_t length;
     uint8_t *payload = output_of(&args, i, true, &length);
     if (payload == NULL) continue;
-    peers[slots] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
     uint32_t segment = args.table[i * SLOT_FIELDS + FIELD_SEGMENT_SIZE];
     uint32_t per_send = length;
     if (segment != 0 && segment < length) {
       uint32_t fit = GSO_MAX_BYTES / segment;
       per_send = segment * (fit < GSO_MAX_SEGMENTS ? fit : GSO_MAX_SEGMENTS);
     }
-    for (uint32_t done = 0; done < length && queued < MAX_MESSAGES; done += per_send) {
+    // A datagram over the UDP limit can never go (and a zero step would never end the loop below).
+    uint32_t needed = per_send == 0 || per_send > GSO_MAX_BYTES ? 0 : (length + per_send - 1) / per_send;
+    if (needed == 0 || queued + needed > MAX_MESSAGES) {
+      failed++;
+      last_error = needed == 0 ? EMSGSIZE : ENOBUFS;
+      continue;
+    }
+    peers[slots] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
+    for (uint32_t done = 0; done < length; done += per_send) {
       uint32_t part = length - done < per_send ? length - done : per_send;
       vectors[queued] = (struct iovec){payload + done, part};
       struct msghdr *header = &messages[queued].msg_hdr;
@@ -390,19 +421,29 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
     }
     slots++;
   }
-  // Count slots, not messages: a slot is sent when its last message is.
+  // Count slots, not messages: a slot is sent when its last message is and none of it failed.
   uint32_t sent = 0, sent_slots = 0;
   while (sent < queued) {
     int put = sendmmsg(args.fd, messages + sent, queued - sent, MSG_DONTWAIT);
     if (put < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break; // socket buffer full: the rest drop
-      // One bad destination (e.g. unreachable) must not hold back the rest of the batch.
+      // This message was refused (e.g. no route to its node): its slot failed; the rest still go.
+      last_error = errno;
+      if (!slot_failed[slot_of[sent]]) failed++;
+      slot_failed[slot_of[sent]] = true;
       put = 1;
+      sent++;
+      continue;
     }
     for (int k = 0; k < put; k++, sent++) {
-      if (sent + 1 == queued || slot_of[sent + 1] != slot_of[sent]) sent_slots++;
+      bool last_of_slot = sent + 1 == queued || slot_of[sent + 1] != slot_of[sent];
+      if (last_of_slot && !slot_failed[slot_of[sent]]) sent_slots++;
     }
+  }
+  if (failures != NULL) {
+    failures[0] = (int32_t)failed;
+    failures[1] = last_error;
   }
   napi_value result;
   CHECK_NAPI(napi_create_uint32(env, sent_slots, &result));
@@ -484,10 +525,18 @@ static napi_value watch_readable(napi_env env, napi_callback_info info) {
   }
   watch->env = env;
   napi_value name, handle;
-  CHECK_NAPI(napi_create_reference(env, argv[1], 1, &watch->callback));
-  CHECK_NAPI(napi_create_string_utf8(env, "podnet.watchReadable", NAPI_AUTO_LENGTH, &name));
-  CHECK_NAPI(napi_async_init(env, NULL, name, &watch->context));
-  CHECK_NAPI(napi_create_external(env, watch, on_collected, NULL, &handle));
+  bool referenced = napi_create_reference(env, argv[1], 1, &watch->callback) == napi_ok;
+  bool contextual = referenced && napi_create_string_utf8(env, "podnet.watchReadable", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+                    napi_async_init(env, NULL, name, &watch->context) == napi_ok;
+  if (!contextual || napi_create_external(env, watch, on_collected, NULL, &handle) != napi_ok) {
+    // No JS handle owns the watch: close the poll handle and free it here (collected = nobody else will).
+    if (referenced) napi_delete_reference(env, watch->callback);
+    if (contextual) napi_async_destroy(env, watch->context);
+    watch->stopped = watch->collected = true;
+    uv_close((uv_handle_t *)&watch->handle, on_closed);
+    napi_throw_error(env, "ENOMEM", "watchReadable: cannot create its handle");
+    return NULL;
+  }
   error = uv_poll_start(&watch->handle, UV_READABLE, on_readable);
   if (error != 0) {
     stop(env, watch);

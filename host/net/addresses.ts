@@ -1,4 +1,4 @@
-// Address text ⇄ the 32-bit numbers and MAC word pairs the Wasm core takes.
+// Address and prefix text ⇄ the 32-bit numbers and MAC word pairs the Wasm core takes.
 import ipaddr from "ipaddr.js";
 
 /** Dotted-quad IPv4 text to a 32-bit number in host order; refuses anything else by name. */
@@ -30,4 +30,37 @@ const BYTE_HEX = Array.from({ length: 256 }, (_, value) => value.toString(16).pa
 /** [high 16 bits, low 32 bits] to "aa:bb:cc:dd:ee:ff". */
 export function wordsToMac(high: number, low: number): string {
   return `${BYTE_HEX[(high >>> 8) & 255]}:${BYTE_HEX[high & 255]}:${BYTE_HEX[low >>> 24]}:${BYTE_HEX[(low >>> 16) & 255]}:${BYTE_HEX[(low >>> 8) & 255]}:${BYTE_HEX[low & 255]}`;
+}
+
+/** A parsed, validated IPv4 prefix. */
+export interface Prefix {
+  address: number;
+  length: number;
+}
+
+/** A prefix that is not one; the message names it and what is wrong. */
+export class PrefixError extends Error {
+  readonly code = "PREFIX";
+}
+
+/** Parses "a.b.c.d/len": refuses garbage, lengths outside 0–32 and host bits set. */
+export function parsePrefix(text: string): Prefix {
+  const match = /^([^/\s]+)\/(\d{1,2})$/.exec(text.trim());
+  if (!match) throw new PrefixError(`not a prefix: '${text}' (expected a.b.c.d/len)`);
+  let address: number;
+  try {
+    address = ipv4ToNumber(match[1]);
+  } catch {
+    throw new PrefixError(`not a prefix: '${text}' has no valid IPv4 address`);
+  }
+  const length = Number(match[2]);
+  if (length > 32) throw new PrefixError(`not a prefix: '${text}' has length ${length}, more than 32`);
+  const network = networkOf(address, length);
+  if (network !== address) throw new PrefixError(`host bits set in '${text}' (the network is ${numberToIpv4(network)}/${length})`);
+  return { address, length };
+}
+
+/** Formats a prefix as "a.b.c.d/len". */
+export function formatPrefix(prefix: Prefix): string {
+  return `${numberToIpv4(prefix.address)}/${prefix.length}`;
 }

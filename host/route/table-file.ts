@@ -2,7 +2,8 @@
 // the JSON array `ip -json route` prints. Next hops are labels (a number, a gateway, "dev X");
 // the table stores each distinct label once, as an index.
 
-import { parsePrefix, RouteError } from "../wasm/route-table.js";
+import { parsePrefix } from "../net/addresses";
+import { RouteError } from "../wasm/route-table";
 
 /** One route read from a file: a validated prefix text and its next-hop label. */
 export interface TableRoute {

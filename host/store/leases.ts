@@ -6,7 +6,7 @@
 // settled by the store's create-if-absent and compare-and-swap, never by luck.
 
 import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
-import { formatPrefix, parsePrefix } from "../wasm/route-table";
+import { formatPrefix, parsePrefix } from "../net/addresses";
 import type { KeyValue, KvEvent, KvStore, Watch } from "./kv";
 import { ConfigError, leasableSubnets, parseNetworkConfig, type NetworkConfig } from "./network-config";
 

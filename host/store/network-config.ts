@@ -3,7 +3,7 @@
 //  "Backend":{"Type":"vxlan"}}. SubnetMin and SubnetMax default as Flannel's do: the second
 // subnet of the network and the last one.
 
-import { parsePrefix, type Prefix } from "../wasm/route-table";
+import { parsePrefix, type Prefix } from "../net/addresses";
 import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
 
 export interface NetworkConfig {

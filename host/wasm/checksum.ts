@@ -1,8 +1,8 @@
 // Typed wrappers over the Wasm checksum exports.
 
-import { Status } from "../../assembly/shared/status.js";
-import { core } from "./module.js";
-import { copyIn } from "./scratch.js";
+import { Status } from "../../assembly/shared/status";
+import { core } from "./module";
+import { copyIn } from "./scratch";
 
 function checked(result: number, what: string): number {
   if (result < 0) throw new RangeError(`${what} failed: ${Status[-result] ?? -result}`);

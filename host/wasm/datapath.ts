@@ -1,13 +1,13 @@
 // Host side of the batch data path: packet buffers allocated once in linear memory, the slot
 // table filled from them, one encapBatch/decapBatch call per batch, results read in place.
 
-import { Status } from "../../assembly/shared/status.js";
+import { Status } from "../../assembly/shared/status";
 import {
   COUNTERS_PER_DIRECTION, CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS, SLOT_FIELDS, SlotField,
-} from "../../assembly/shared/slots.js";
-import { ipv4ToNumber, macToWords } from "../net/addresses.js";
-import { core } from "./module.js";
-import { memoryBytes } from "./scratch.js";
+} from "../../assembly/shared/slots";
+import { ipv4ToNumber, macToWords } from "../net/addresses";
+import { core } from "./module";
+import { memoryBytes } from "./scratch";
 
 /** This node, as the data path needs it. */
 export interface LocalEndpoint {

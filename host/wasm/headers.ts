@@ -1,13 +1,13 @@
 // Typed wrappers over parseHeader/emitHeader: field records become plain objects keyed by the
 // field names of assembly/shared/fields.ts in lower camel case (SourcePort → sourcePort).
 
-import { Status } from "../../assembly/shared/status.js";
-import { EmitFlags, HeaderKind, RECORD_FIELDS, RECORD_OPTION_BYTES } from "../../assembly/shared/fields.js";
-import { FIELD_NAMES } from "./field-names.js";
+import { Status } from "../../assembly/shared/status";
+import { EmitFlags, HeaderKind, RECORD_FIELDS, RECORD_OPTION_BYTES } from "../../assembly/shared/fields";
+import { FIELD_NAMES } from "./field-names";
 
 export { FIELD_NAMES };
-import { core } from "./module.js";
-import { copyIn, memoryBytes } from "./scratch.js";
+import { core } from "./module";
+import { copyIn, memoryBytes } from "./scratch";
 
 export type HeaderFields = Record<string, number>;
 

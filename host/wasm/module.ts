@@ -2,7 +2,7 @@
 // @assemblyscript/loader: it is deprecated upstream, and the module exports only numbers and
 // a memory, so plain WebAssembly.Instance exports need no glue.
 
-import { readAsset } from "../assets.js";
+import { readAsset } from "../assets";
 
 /** The module's raw exports, as declared in assembly/index.ts. */
 export interface CoreExports {

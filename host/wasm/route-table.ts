@@ -1,43 +1,15 @@
 // The Wasm core's longest-prefix-match table with a plain API:
 // table.add("10.244.1.0/24", 3); table.lookup("10.244.1.7") → { prefix: "10.244.1.0/24", nextHop: 3 }.
 
-import { Status } from "../../assembly/shared/status.js";
-import { MAX_NEXT_HOP, NO_ROUTE } from "../../assembly/shared/route.js";
-import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses.js";
-import { core, type CoreExports } from "./module.js";
+import { Status } from "../../assembly/shared/status";
+import { MAX_NEXT_HOP, NO_ROUTE } from "../../assembly/shared/route";
+import { formatPrefix, ipv4ToNumber, networkOf, parsePrefix } from "../net/addresses";
+import { core, type CoreExports } from "./module";
 
 
-/** A parsed, validated IPv4 prefix. */
-export interface Prefix {
-  address: number;
-  length: number;
-}
-
-/** Thrown for a prefix, address or next hop the table cannot take; the message names it. */
+/** Thrown for a next hop or table operation the core refuses; the message names it. */
 export class RouteError extends Error {
   readonly code = "ROUTE";
-}
-
-/** Parses "a.b.c.d/len": refuses garbage, lengths outside 0–32 and host bits set. */
-export function parsePrefix(text: string): Prefix {
-  const match = /^([^/\s]+)\/(\d{1,2})$/.exec(text.trim());
-  if (!match) throw new RouteError(`not a prefix: '${text}' (expected a.b.c.d/len)`);
-  let address: number;
-  try {
-    address = ipv4ToNumber(match[1]);
-  } catch {
-    throw new RouteError(`not a prefix: '${text}' has no valid IPv4 address`);
-  }
-  const length = Number(match[2]);
-  if (length > 32) throw new RouteError(`not a prefix: '${text}' has length ${length}, more than 32`);
-  const network = networkOf(address, length);
-  if (network !== address) throw new RouteError(`host bits set in '${text}' (the network is ${numberToIpv4(network)}/${length})`);
-  return { address, length };
-}
-
-/** Formats a prefix as "a.b.c.d/len". */
-export function formatPrefix(prefix: Prefix): string {
-  return `${numberToIpv4(prefix.address)}/${prefix.length}`;
 }
 
 function checkNextHop(nextHop: number): void {

@@ -2,8 +2,8 @@
 // grown in 4096-byte steps, and the Uint8Array view re-taken whenever memory.buffer changed
 // (growth detaches the old ArrayBuffer).
 
-import { core, WasmLoadError } from "./module.js";
-import { Status } from "../../assembly/shared/status.js";
+import { core, WasmLoadError } from "./module";
+import { Status } from "../../assembly/shared/status";
 
 const GROWTH_STEP = 4096;
 

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distPath } from "../helpers/paths.js";
-import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
-import { EtcdKv } from "../../host/store/etcd-kv.js";
+import { distPath } from "../helpers/paths";
+import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server";
+import { SqliteKv } from "../../host/store/sqlite-kv";
+import { EtcdKv } from "../../host/store/etcd-kv";
 
 const NETWORK = '{"Network":"10.244.0.0/16","Backend":{"Type":"none"}}';
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));

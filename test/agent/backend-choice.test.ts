@@ -2,14 +2,15 @@
 // automatic fall-back to userspace VXLAN when the kernel has no vxlan module.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AgentMetrics } from "../../host/agent/metrics.js";
-import { createLogger } from "../../host/agent/log.js";
-import { BACKEND_NAMES, createBackend, type BackendContext } from "../../host/backend/registry.js";
-import { UserspaceBackend, vtepMacFor } from "../../host/backend/userspace.js";
-import { VxlanBackend } from "../../host/backend/vxlan.js";
+import { AgentMetrics } from "../../host/agent/metrics";
+import { createLogger } from "../../host/agent/log";
+import { BACKEND_NAMES, backendSettings, createBackend, type BackendContext } from "../../host/backend/registry";
+import { systemKernel } from "../../host/net/kernel";
+import { UserspaceBackend, vtepMacFor } from "../../host/backend/userspace";
+import { VxlanBackend } from "../../host/backend/vxlan";
 
 const context = (overrides: Partial<BackendContext>): BackendContext => ({
-  log: createLogger("json", "silent"), metrics: new AgentMetrics(), userspace: false, kernelHasVxlan: () => true, ...overrides,
+  log: createLogger("json", "silent"), metrics: new AgentMetrics(), kernel: systemKernel, userspace: false, kernelHasVxlan: () => true, ...overrides,
 });
 
 test("vxlan runs on the kernel VTEP when the kernel has one, in userspace with --userspace or without the module", () => {
@@ -37,6 +38,16 @@ test("a userspace VTEP's MAC is locally administered and stable for its public I
   assert.is(vtepMacFor("198.18.0.1"), "02:70:c6:12:00:01");
   assert.is(vtepMacFor("198.18.0.1"), vtepMacFor("198.18.0.1"));
   assert.throws(() => vtepMacFor("198.18.0"), /198\.18\.0/);
+});
+
+test("Backend.VNI and Backend.Port are taken for the backends that have them; any other key is refused by name", () => {
+  assert.equal(backendSettings("vxlan", { Type: "vxlan", VNI: 4096, Port: 4789 }), { vni: 4096, port: 4789 });
+  assert.equal(backendSettings("udp", { Type: "udp", Port: 9000 }), { vni: undefined, port: 9000 });
+  assert.equal(backendSettings("host-gw", { Type: "host-gw" }), { vni: undefined, port: undefined });
+  assert.throws(() => backendSettings("vxlan", { Type: "vxlan", DirectRouting: true }), /Backend\.DirectRouting is not supported by podnet's vxlan backend \(it takes Type, VNI, Port\)/);
+  assert.throws(() => backendSettings("host-gw", { Type: "host-gw", Port: 1 }), /Backend\.Port is not supported by podnet's host-gw backend/);
+  assert.throws(() => backendSettings("vxlan", { VNI: 1 << 24 }), /Backend\.VNI 16777216 must be a whole number from 1 to 16777215/);
+  assert.throws(() => backendSettings("udp", { Port: "8285" }), /Backend\.Port "8285" must be a whole number from 1 to 65535/);
 });
 
 test.run();

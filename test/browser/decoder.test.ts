@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser } from "playwright-core";
-import { pcapFileHeader, pcapRecord } from "../../host/capture/pcap.js";
-import { distPath, repositoryRoot } from "../helpers/paths.js";
+import { pcapFileHeader, pcapRecord } from "../../host/capture/pcap";
+import { distPath, repositoryRoot } from "../helpers/paths";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };

@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runPodnet } from "../helpers/run-binary.js";
-import { distPath, repositoryRoot } from "../helpers/paths.js";
+import { runPodnet } from "../helpers/run-binary";
+import { distPath, repositoryRoot } from "../helpers/paths";
 
 const packageVersion = JSON.parse(readFileSync(`${repositoryRoot}package.json`, "utf8")).version as string;
 

@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pcapFileHeader, pcapRecord } from "../../host/capture/pcap.js";
-import { runPodnet } from "../helpers/run-binary.js";
+import { pcapFileHeader, pcapRecord } from "../../host/capture/pcap";
+import { runPodnet } from "../helpers/run-binary";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-packet-"));
 const path = (name: string) => join(directory, name);

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runPodnet } from "../helpers/run-binary.js";
+import { runPodnet } from "../helpers/run-binary";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-route-"));
 const tableFile = (name: string, text: string) => {

@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
-import { runPodnet } from "../helpers/run-binary.js";
+import { SqliteKv } from "../../host/store/sqlite-kv";
+import { runPodnet } from "../helpers/run-binary";
 
 test("status lists every node's lease, with VTEP MAC and expiry, and names skipped entries", async () => {
   const path = join(mkdtempSync(join(tmpdir(), "podnet-status-")), "store.db");

@@ -3,11 +3,11 @@
 // load, then churned by deletes that expose shorter matches and by replacements, and checked
 // with batched lookups against an independent reference (linear scan or per-length Maps).
 import { readFileSync } from "node:fs";
-import { instantiateCore } from "../../host/wasm/module.js";
-import { RouteTable } from "../../host/wasm/route-table.js";
-import { distPath } from "../helpers/paths.js";
-import { seededRandom } from "../helpers/random.js";
-import { formatRoute, LengthMaps, linearLookup, randomAddresses, randomRoutes } from "../helpers/route-reference.js";
+import { instantiateCore } from "../../host/wasm/module";
+import { RouteTable } from "../../host/wasm/route-table";
+import { distPath } from "../helpers/paths";
+import { seededRandom } from "../helpers/random";
+import { formatRoute, LengthMaps, linearLookup, randomAddresses, randomRoutes } from "../helpers/route-reference";
 
 export interface RouteFuzzReport {
   lookups: number;

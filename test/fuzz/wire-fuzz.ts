@@ -3,13 +3,13 @@
 // memory — a read past the input traps — with a guard area before it that must stay untouched.
 // Used by test/wasm/fuzz.test.ts (short, fixed seed) and scripts/fuzz.ts (`npm run fuzz`).
 import { readFileSync } from "node:fs";
-import { HeaderKind } from "../../assembly/shared/fields.js";
-import { EncapMode, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
-import { Status } from "../../assembly/shared/status.js";
-import { instantiateCore } from "../../host/wasm/module.js";
-import { distPath, repositoryRoot } from "../helpers/paths.js";
-import { layersOf } from "../helpers/layers.js";
-import { seededRandom } from "../helpers/random.js";
+import { HeaderKind } from "../../assembly/shared/fields";
+import { EncapMode, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots";
+import { Status } from "../../assembly/shared/status";
+import { instantiateCore } from "../../host/wasm/module";
+import { distPath, repositoryRoot } from "../helpers/paths";
+import { layersOf } from "../helpers/layers";
+import { seededRandom } from "../helpers/random";
 
 const GUARD_BYTES = 512;
 const HEADROOM = 64;

@@ -1,8 +1,8 @@
 // Walks a captured frame layer by layer through the Wasm core's parseHeader, the way a decoder
 // would: Ethernet → ARP | IPv4 → ICMP | TCP | UDP → (port 8472/4789) VXLAN → inner Ethernet → …
-import { Status } from "../../assembly/shared/status.js";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, FLANNEL_VXLAN_PORT, HeaderKind, IANA_VXLAN_PORT } from "../../assembly/shared/fields.js";
-import { parseHeader, type ParsedHeader } from "../../host/wasm/headers.js";
+import { Status } from "../../assembly/shared/status";
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, FLANNEL_VXLAN_PORT, HeaderKind, IANA_VXLAN_PORT } from "../../assembly/shared/fields";
+import { parseHeader, type ParsedHeader } from "../../host/wasm/headers";
 
 /** One header found in a frame: its bytes (header and all it covers) and what parse said. */
 export interface Layer {

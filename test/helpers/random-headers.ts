@@ -1,8 +1,8 @@
 // Random but valid field sets for every header kind, for property tests: what emit must write
 // and a parser must read back unchanged.
-import { HeaderKind } from "../../assembly/shared/fields.js";
-import type { HeaderFields } from "../../host/wasm/headers.js";
-import { randomBytes } from "./random.js";
+import { HeaderKind } from "../../assembly/shared/fields";
+import type { HeaderFields } from "../../host/wasm/headers";
+import { randomBytes } from "./random";
 
 /** A header to emit: its fields, options and the payload its checksum covers. */
 export interface RandomHeader {

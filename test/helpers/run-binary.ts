@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distPath } from "./paths.js";
+import { distPath } from "./paths";
 
 const emptyDirectory = mkdtempSync(join(tmpdir(), "podnet-cli-"));
 

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanupNamespaces, createNamespace, spawnIn } from "./namespaces.js";
-import { distPath } from "../helpers/paths.js";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
+import { cleanupNamespaces, createNamespace, spawnIn } from "./namespaces";
+import { distPath } from "../helpers/paths";
+import { SqliteKv } from "../../host/store/sqlite-kv";
 
 test.after(cleanupNamespaces);
 

@@ -6,11 +6,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { cleanupNamespaces } from "./namespaces.js";
+import { cleanupNamespaces } from "./namespaces";
 import {
   addPod, peersAdded, ping, pingOutput, podnetRoutes, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster,
-} from "./cluster.js";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
+} from "./cluster";
+import { SqliteKv } from "../../host/store/sqlite-kv";
 
 test.after(cleanupNamespaces);
 
@@ -18,6 +18,8 @@ interface Mode {
   name: string;
   backend: string;
   args: string[];
+  /** Userspace modes: whether the TUN device runs with offload (TSO, UDP GSO/GRO) or packet by packet. */
+  offload?: boolean;
   /** The device that carries pod traffic to other nodes, its MTU, and whether it is a TUN device. */
   device: string;
   mtu: number;
@@ -27,9 +29,38 @@ interface Mode {
 const MODES: Mode[] = [
   { name: "host-gw", backend: "host-gw", args: [], device: "eth0", mtu: 1500, userspace: false },
   { name: "vxlan", backend: "vxlan", args: [], device: "flannel.1", mtu: 1450, userspace: false },
-  { name: "uvxlan", backend: "vxlan", args: ["--userspace"], device: "flannel.1", mtu: 1450, userspace: true },
-  { name: "udp", backend: "udp", args: [], device: "flannel0", mtu: 1472, userspace: true },
+  { name: "uvxlan", backend: "vxlan", args: ["--userspace"], offload: true, device: "flannel.1", mtu: 1450, userspace: true },
+  { name: "uvxlan-nooffload", backend: "vxlan", args: ["--userspace", "--no-offload"], offload: false, device: "flannel.1", mtu: 1450, userspace: true },
+  { name: "udp", backend: "udp", args: [], offload: true, device: "flannel0", mtu: 1472, userspace: true },
+  { name: "udp-nooffload", backend: "udp", args: ["--no-offload"], offload: false, device: "flannel0", mtu: 1472, userspace: true },
 ];
+
+/** The node agent's /metrics, read inside its namespace. */
+const metricsOf = (namespace: string) => execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "http://127.0.0.1:9808/metrics"], { encoding: "utf8" });
+const healthOf = (namespace: string) => execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:9808/healthz"], { encoding: "utf8" });
+const metricValue = (text: string, series: string) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.split(" ")[1] ?? NaN);
+
+/**
+ * Leases the agents cannot program, written beside the real ones: one of another backend type in
+ * every mode, and per mode one whose data this backend cannot use (a VXLAN lease without VtepMAC;
+ * a host-gw node that is not on the L2 segment). Returns the podnet_peer_errors_total reasons expected.
+ */
+async function writeBadLeases(storePath: string, mode: Mode): Promise<string[]> {
+  const kv = new SqliteKv(storePath);
+  const lease = (publicIp: string, backendType: string, backendData: unknown) => JSON.stringify({ PublicIP: publicIp, PublicIPv6: null, BackendType: backendType, BackendData: backendData });
+  const otherType = mode.backend === "udp" ? "vxlan" : "udp";
+  await kv.create("/coreos.com/network/subnets/10.244.200.0-24", lease("198.18.0.200", otherType, null), 0);
+  const reasons = ["backend-type"];
+  if (mode.backend === "vxlan") {
+    await kv.create("/coreos.com/network/subnets/10.244.201.0-24", lease("198.18.0.201", "vxlan", { VNI: 1 }), 0);
+    reasons.push("backend-data");
+  } else if (mode.backend === "host-gw") {
+    await kv.create("/coreos.com/network/subnets/10.244.201.0-24", lease("198.19.5.5", "host-gw", null), 0);
+    reasons.push("not-on-link");
+  }
+  await kv.close();
+  return reasons;
+}
 
 function everyPair(cluster: Cluster, check: (from: Cluster["nodes"][number], to: Cluster["nodes"][number]) => void): void {
   for (const from of cluster.nodes) for (const to of cluster.nodes) if (from !== to) check(from, to);
@@ -39,6 +70,14 @@ function everyPair(cluster: Cluster, check: (from: Cluster["nodes"][number], to:
 for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.name === process.env.PODNET_TEST_MODE)) {
   test(`${mode.name}: ping and TCP between every pair of pods; MTU edge; a removed lease removes its routes; restart`, async () => {
     const cluster = await startCluster({ name: mode.name, backend: mode.backend, agentArgs: () => mode.args });
+    // Peers that cannot be programmed are counted and retried; the others work and the agents stay healthy.
+    const reasons = await writeBadLeases(cluster.storePath, mode);
+    for (const node of cluster.nodes) {
+      await waitFor(() => reasons.every((reason) => metricValue(metricsOf(node.namespace), `podnet_peer_errors_total{reason="${reason}"}`) >= 2), 5000, `node ${node.index} counted ${reasons} twice (two reconciles)`);
+      assert.is(healthOf(node.namespace), "200", `node ${node.index} healthy with unprogrammable peers`);
+      assert.is(metricValue(metricsOf(node.namespace), "podnet_leases_known"), 2, `node ${node.index} programs its two real peers`);
+      assert.not.ok(podnetRoutes(node.namespace).some((route) => route.startsWith("10.244.20")), `no route for an unprogrammable peer on node ${node.index}`);
+    }
     for (const node of cluster.nodes) addPod(cluster, node);
     for (const node of cluster.nodes) await startEchoServer(node.pod.namespace);
     everyPair(cluster, (from, to) => {
@@ -54,8 +93,8 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
     }
     if (mode.userspace) {
       assert.is(device.linkinfo.info_kind, "tun");
-      // This kernel takes TUN offload (virtio-net header, TSO): the 200 kB above went through it.
-      assert.match(first.log(), '"offload":true,"msg":"userspace data path running"');
+      // This kernel takes TUN offload (virtio-net header, TSO); forced off, the same traffic went packet by packet.
+      assert.match(first.log(), `"offload":${mode.offload},"msg":"userspace data path running"`);
     }
 
     // MTU edge: a full-size DF packet passes; from a pod whose MTU is too large (1500), a larger DF

@@ -5,8 +5,8 @@ import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createNamespace, spawnIn } from "./namespaces.js";
-import { distPath } from "../helpers/paths.js";
+import { createNamespace, spawnIn } from "./namespaces";
+import { distPath } from "../helpers/paths";
 
 export const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 export const ip = (namespace: string, ...args: string[]) => execFileSync("ip", ["-n", namespace, ...args]);

@@ -4,8 +4,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { distPath } from "../helpers/paths.js";
-import type { ClusterNode } from "./cluster.js";
+import { distPath } from "../helpers/paths";
+import type { ClusterNode } from "./cluster";
 
 export interface Installed {
   directory: string;

@@ -8,9 +8,9 @@ import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces.js";
-import { ping, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster, type ClusterNode } from "./cluster.js";
-import { installPlugin, invoke, invokeAsync, lockIsFree, nodeConfig, reservations, vethNames, type Installed } from "./cni-runtime.js";
+import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces";
+import { ping, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster, type ClusterNode } from "./cluster";
+import { installPlugin, invoke, invokeAsync, lockIsFree, nodeConfig, reservations, vethNames, type Installed } from "./cni-runtime";
 
 const VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
 
@@ -229,6 +229,25 @@ test("an exhausted range answers 11 (try again later), naming the range; the fai
   assert.is(invoke(installed, n1, { command: "STATUS", config }).status, 0);
 });
 
+test("an ADD the kernel refuses after the veth and the address exist is rolled back: no veth, no reservation, code 100 with ip's message", () => {
+  const pod = newPod();
+  // The pod's namespace already has a default route, so the plugin's own `route add default` fails
+  // last, after the veth pair exists on both sides and the address is reserved and configured.
+  execFileSync("ip", ["-n", pod, "route", "add", "default", "dev", "lo"]);
+  const config = nodeConfig(installed, n1);
+  const before = { addresses: reservations(ipamDir(n1)), links: vethNames(n1.namespace, "pnv") };
+  const refused = invoke(installed, n1, { command: "ADD", containerId: "refused", netns: pod, config });
+  assert.is(refused.status, 1);
+  assert.is(refused.json!.code, 100, refused.stdout);
+  assert.is(refused.json!.msg, `cannot attach eth0 in /var/run/netns/${pod}`);
+  assert.match(refused.json!.details as string, new RegExp(`\\(in /var/run/netns/${pod}\\) route add default via \\d+\\.\\d+\\.\\d+\\.1 dev eth0: RTNETLINK answers: File exists`));
+  assert.equal(reservations(ipamDir(n1)), before.addresses);
+  assert.equal(vethNames(n1.namespace, "pnv"), before.links);
+  assert.equal(vethNames(pod, ""), []);
+  // DEL after the failed ADD (as a runtime sends one) still succeeds.
+  assert.is(invoke(installed, n1, { command: "DEL", containerId: "refused", netns: pod, config }).status, 0);
+});
+
 test("STATUS: ready through the agent; 50 without a subnet lease; 51 in-process when the agent does not answer", () => {
   const config = nodeConfig(installed, n1);
   const ready = invoke(installed, n1, { command: "STATUS", config });
@@ -289,6 +308,27 @@ test("agent down: the client runs podnet-standalone in-process; ADD, CHECK, DEL 
   await waitFor(() => n1.log().includes("serving the CNI plugin"), 10_000, "agent back");
   assert.is(invoke(installed, n1, { command: "STATUS", config }).status, 0);
   await waitFor(() => n1.log().includes('"peer added"'), 10_000, "agent has its peer again");
+});
+
+test("a hung agent (SIGSTOP) does not hold up DEL: after agentTimeoutSeconds the client runs the plugin in-process", () => {
+  const pod = newPod();
+  const config = nodeConfig(installed, n1, { agentTimeoutSeconds: 1 });
+  const added = invoke(installed, n1, { command: "ADD", containerId: "hung", netns: pod, config });
+  assert.is(added.status, 0, added.stdout);
+  const address = (added.json!.ips[0].address as string).split("/")[0];
+  process.kill(n1.agent.pid!, "SIGSTOP");
+  try {
+    const deleted = invoke(installed, n1, { command: "DEL", containerId: "hung", netns: pod, config });
+    assert.is(deleted.status, 0, deleted.stdout);
+    // One second of waiting for the stopped agent, then the in-process plugin (~0.1–0.3 s).
+    assert.ok(deleted.milliseconds >= 1000 && deleted.milliseconds < 5000, `DEL took ${deleted.milliseconds} ms`);
+    assert.not.ok(address in reservations(ipamDir(n1)), "the address is released");
+    assert.equal(vethNames(pod, ""), []);
+  } finally {
+    process.kill(n1.agent.pid!, "SIGCONT");
+  }
+  // The agent, resumed, answers the DEL it was sent while stopped (idempotent) and serves again.
+  assert.is(invoke(installed, n1, { command: "STATUS", config }).status, 0);
 });
 
 test("100 ADDs at once through the agent: 100 distinct addresses, no lock left held; 100 DELs release everything", async () => {

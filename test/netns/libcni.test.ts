@@ -10,9 +10,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces.js";
-import { ping, startCluster, startEchoServer, tcpEcho, type Cluster, type ClusterNode } from "./cluster.js";
-import { installPlugin, reservations, vethNames, type Installed } from "./cni-runtime.js";
+import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces";
+import { ping, startCluster, startEchoServer, tcpEcho, type Cluster, type ClusterNode } from "./cluster";
+import { installPlugin, reservations, vethNames, type Installed } from "./cni-runtime";
 
 let cluster: Cluster;
 let runner: string;

@@ -6,8 +6,8 @@ import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { cleanupNamespaces } from "./namespaces.js";
-import { addPod, ip, startCluster, startWhoamiServer, waitFor, whoami } from "./cluster.js";
+import { cleanupNamespaces } from "./namespaces";
+import { addPod, ip, startCluster, startWhoamiServer, waitFor, whoami } from "./cluster";
 
 test.after(cleanupNamespaces);
 

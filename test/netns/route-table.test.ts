@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanupNamespaces, createNamespace } from "./namespaces.js";
-import { runPodnet } from "../helpers/run-binary.js";
+import { cleanupNamespaces, createNamespace } from "./namespaces";
+import { runPodnet } from "../helpers/run-binary";
 
 test.after(cleanupNamespaces);
 

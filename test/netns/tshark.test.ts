@@ -7,9 +7,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireRoot } from "./namespaces.js";
-import { repositoryRoot } from "../helpers/paths.js";
-import { runPodnet } from "../helpers/run-binary.js";
+import { requireRoot } from "./namespaces";
+import { repositoryRoot } from "../helpers/paths";
+import { runPodnet } from "../helpers/run-binary";
 
 const FIELDS = ["ip.src", "ip.dst", "ip.ttl", "ip.proto", "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "vxlan.vni", "icmp.type",
   "ip.checksum.status", "udp.checksum.status", "tcp.checksum.status", "icmp.checksum.status"];

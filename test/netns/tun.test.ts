@@ -4,8 +4,8 @@ import * as assert from "uvu/assert";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { execFileSync } from "node:child_process";
-import { cleanupNamespaces, createNamespace, ipJson, spawnIn } from "./namespaces.js";
-import { addon } from "../../host/native/addon.js";
+import { cleanupNamespaces, createNamespace, ipJson, spawnIn } from "./namespaces";
+import { addon } from "../../host/native/addon";
 
 interface LinkDetails {
   ifname: string;
@@ -60,8 +60,35 @@ test("tunOpen refuses an interface name the kernel rejects, with EINVAL", async 
   assert.equal(report, { ok: false, code: "EINVAL", message: "ioctl TUNSETIFF: Invalid argument" });
 });
 
-test("tunOpen refuses a name longer than 15 bytes before any syscall", () => {
+test("tunOpen takes a name of 15 bytes, the most the kernel allows", async () => {
+  const namespace = createNamespace("tun15");
+  const { report, release } = await openTunIn(namespace, "abcdefghijklmno");
+  assert.equal(report, { ok: true, name: "abcdefghijklmno", fdIsNumber: true });
+  await release();
+});
+
+test("tunOpen refuses a name longer than 15 bytes before any syscall, never cutting it short", () => {
+  assert.throws(() => addon().tunOpen("abcdefghijklmnop", false), /name longer than 15 bytes/);
   assert.throws(() => addon().tunOpen("a-very-long-name-0", false), /name longer than 15 bytes/);
+});
+
+test("an errno the addon has no special case for keeps its own name as the error code", () => {
+  // Binding to an address this host does not have: EADDRNOTAVAIL (was reported as EIO).
+  assert.throws(() => addon().udpOpen(0xc6120977, 0), (error: Error & { code?: string }) => error.code === "EADDRNOTAVAIL" && /bind: Cannot assign requested address/.test(error.message));
+});
+
+test("sendDatagrams counts only the slots that went, and reports the ones refused with their errno", async () => {
+  const namespace = createNamespace("send");
+  const child = spawnIn(namespace, "node", ["--import", "tsx", "test/netns/fixtures/send-datagrams.ts"]);
+  let output = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const [code] = await once(child, "exit");
+  assert.is(code, 0, stderr);
+  // Slot 1 has no route (ENETUNREACH, 101), slot 3's segments are over UDP's limit (refused before
+  // sending, not 192 empty datagrams); slots 0 and 2 arrive whole.
+  assert.equal(JSON.parse(output), { sent: 2, refused: 2, errno: 101, received: [100, 200] });
 });
 
 test("closeFd on a closed descriptor reports EBADF", () => {

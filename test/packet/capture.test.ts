@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CaptureError, looksLikeCapture, pcapFileHeader, pcapRecord, readCapture } from "../../host/capture/pcap.js";
+import { CaptureError, looksLikeCapture, pcapFileHeader, pcapRecord, readCapture } from "../../host/capture/pcap";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-capture-"));
 const frames = [Uint8Array.from([1, 2, 3, 4]), new Uint8Array(60).fill(0xab), Uint8Array.from([9])];

@@ -3,13 +3,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { LinkType } from "../../assembly/shared/decode.js";
-import { PacketDecoder } from "../../host/packet/decode.js";
-import { flatten } from "../../host/packet/fields.js";
-import { formatBrief } from "../../host/packet/format.js";
-import { ObjectLayers } from "../../host/packet/layers.js";
-import { core } from "../../host/wasm/module.js";
-import { repositoryRoot } from "../helpers/paths.js";
+import { LinkType } from "../../assembly/shared/decode";
+import { PacketDecoder } from "../../host/packet/decode";
+import { flatten } from "../../host/packet/fields";
+import { formatBrief } from "../../host/packet/format";
+import { ObjectLayers } from "../../host/packet/layers";
+import { core } from "../../host/wasm/module";
+import { repositoryRoot } from "../helpers/paths";
 
 const frames = ["veth", "vxlan"].flatMap((name) =>
   readFileSync(`${repositoryRoot}test/fixtures/wire/${name}.hex`, "utf8").trim().split("\n").map((line) => Uint8Array.from(Buffer.from(line, "hex"))));

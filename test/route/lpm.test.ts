@@ -3,12 +3,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { instantiateCore } from "../../host/wasm/module.js";
-import { RouteError, RouteTable } from "../../host/wasm/route-table.js";
-import { ipv4ToNumber } from "../../host/net/addresses.js";
-import { distPath } from "../helpers/paths.js";
-import { seededRandom } from "../helpers/random.js";
-import { formatRoute, LengthMaps, linearLookup, randomAddresses, randomRoutes, type Route } from "../helpers/route-reference.js";
+import { instantiateCore } from "../../host/wasm/module";
+import { PrefixError } from "../../host/net/addresses";
+import { RouteTable } from "../../host/wasm/route-table";
+import { ipv4ToNumber } from "../../host/net/addresses";
+import { distPath } from "../helpers/paths";
+import { seededRandom } from "../helpers/random";
+import { formatRoute, LengthMaps, linearLookup, randomAddresses, randomRoutes, type Route } from "../helpers/route-reference";
 
 const freshTable = () => new RouteTable(instantiateCore(readFileSync(distPath("podnet.wasm"))));
 
@@ -57,7 +58,7 @@ test("bad prefixes are refused with a message that names the problem", () => {
     ["300.1.1.0/24", /has no valid IPv4 address/],
   ];
   for (const [text, message] of refusals) {
-    assert.throws(() => table.add(text, 1), (error: Error) => error instanceof RouteError && message.test(error.message), text);
+    assert.throws(() => table.add(text, 1), (error: Error) => error instanceof PrefixError && message.test(error.message), text);
   }
   assert.throws(() => table.add("10.0.0.0/8", 0x1000000), /next hop 16777216 is outside/);
   assert.throws(() => table.lookup("10.1.2"), /not an IPv4 address/);

@@ -6,9 +6,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EtcdKv } from "../../host/store/etcd-kv.js";
-import { startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
-import { runPodnet } from "../helpers/run-binary.js";
+import { EtcdKv } from "../../host/store/etcd-kv";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
+import { runPodnet } from "../helpers/run-binary";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-tls-"));
 const file = (name: string) => join(directory, name);

@@ -4,10 +4,10 @@ import * as assert from "uvu/assert";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CompactedError, type KvEvent, type KvStore } from "../../host/store/kv.js";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
-import { EtcdKv } from "../../host/store/etcd-kv.js";
-import { startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
+import { CompactedError, type KvEvent, type KvStore } from "../../host/store/kv";
+import { SqliteKv } from "../../host/store/sqlite-kv";
+import { EtcdKv } from "../../host/store/etcd-kv";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
 
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 

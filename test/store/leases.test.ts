@@ -6,13 +6,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KvStore } from "../../host/store/kv.js";
-import { SqliteKv } from "../../host/store/sqlite-kv.js";
-import { EtcdKv } from "../../host/store/etcd-kv.js";
-import { LeaseRegistry, NetworkFullError, type LeaseEvent } from "../../host/store/leases.js";
-import { ConfigError, parseNetworkConfig } from "../../host/store/network-config.js";
-import { startEtcd, type EtcdServer } from "../helpers/etcd-server.js";
-import { seededRandom } from "../helpers/random.js";
+import type { KvStore } from "../../host/store/kv";
+import { SqliteKv } from "../../host/store/sqlite-kv";
+import { EtcdKv } from "../../host/store/etcd-kv";
+import { LeaseRegistry, NetworkFullError, type LeaseEvent } from "../../host/store/leases";
+import { ConfigError, parseNetworkConfig } from "../../host/store/network-config";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
+import { seededRandom } from "../helpers/random";
 
 const config = suite("network config");
 

@@ -3,10 +3,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { distPath } from "../helpers/paths.js";
+import { distPath } from "../helpers/paths";
 // The ABI files are plain TypeScript the module is compiled from; no host code is imported.
-import { HeaderKind, Ipv4Field } from "../../assembly/shared/fields.js";
-import { EncapMode, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots.js";
+import { HeaderKind, Ipv4Field } from "../../assembly/shared/fields";
+import { EncapMode, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots";
 
 const bytes = readFileSync(distPath("podnet.wasm"));
 

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checksumUpdate16, internetChecksum, onesComplementSum, pseudoHeaderSum } from "../../host/wasm/checksum.js";
-import { core } from "../../host/wasm/module.js";
-import { referenceChecksum } from "../../host/wasm/reference/checksum.js";
-import { Status } from "../../assembly/shared/status.js";
-import { randomBytes, seededRandom } from "../helpers/random.js";
+import { checksumUpdate16, internetChecksum, onesComplementSum, pseudoHeaderSum } from "../../host/wasm/checksum";
+import { core } from "../../host/wasm/module";
+import { referenceChecksum } from "../helpers/reference/checksum";
+import { Status } from "../../assembly/shared/status";
+import { randomBytes, seededRandom } from "../helpers/random";
 
 const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s/g, ""), "hex"));
 

@@ -3,17 +3,17 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { ChecksumState, HeaderKind } from "../../assembly/shared/fields.js";
-import { CounterDirection, DATAGRAM_HEADERS, EncapMode, MAX_BATCH, SlotField } from "../../assembly/shared/slots.js";
-import { Status } from "../../assembly/shared/status.js";
-import { configureLocal, configurePeer, PacketBatch, statusCounts } from "../../host/wasm/datapath.js";
-import { emitHeader, parseHeader } from "../../host/wasm/headers.js";
-import { core } from "../../host/wasm/module.js";
-import { ipv4ToNumber } from "../../host/net/addresses.js";
-import { RouteTable } from "../../host/wasm/route-table.js";
-import { repositoryRoot } from "../helpers/paths.js";
-import { layersOf } from "../helpers/layers.js";
-import { seededRandom } from "../helpers/random.js";
+import { ChecksumState, HeaderKind } from "../../assembly/shared/fields";
+import { CounterDirection, DATAGRAM_HEADERS, EncapMode, MAX_BATCH, SlotField } from "../../assembly/shared/slots";
+import { Status } from "../../assembly/shared/status";
+import { configureLocal, configurePeer, PacketBatch, statusCounts } from "../../host/wasm/datapath";
+import { emitHeader, parseHeader } from "../../host/wasm/headers";
+import { core } from "../../host/wasm/module";
+import { ipv4ToNumber } from "../../host/net/addresses";
+import { RouteTable } from "../../host/wasm/route-table";
+import { repositoryRoot } from "../helpers/paths";
+import { layersOf } from "../helpers/layers";
+import { seededRandom } from "../helpers/random";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const vxlanFrames = readFileSync(`${repositoryRoot}test/fixtures/wire/vxlan.hex`, "utf8").trim().split("\n").map((line) => Uint8Array.from(Buffer.from(line, "hex")));

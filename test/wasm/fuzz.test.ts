@@ -1,7 +1,7 @@
 // A short fixed-seed fuzz run in every test run; `npm run fuzz` runs the full million.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fuzzWire } from "../fuzz/wire-fuzz.js";
+import { fuzzWire } from "../fuzz/wire-fuzz";
 
 test("100,000 random and mutated inputs through every parse, encap and decap: no trap, no stray write, defined statuses", () => {
   const report = fuzzWire(20261126, 100_000);

@@ -2,14 +2,14 @@
 // parser and by the core's own), and emit writes exactly its header: no stray byte either way.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ChecksumState, HeaderKind, RECORD_FIELDS } from "../../assembly/shared/fields.js";
-import { Status } from "../../assembly/shared/status.js";
-import { EmitError, emitHeader, FIELD_NAMES, headerLengthOf, parseHeader } from "../../host/wasm/headers.js";
-import { core } from "../../host/wasm/module.js";
-import { memoryBytes } from "../../host/wasm/scratch.js";
-import { referenceParse } from "../../host/wasm/reference/headers.js";
-import { ALL_KINDS, randomHeader } from "../helpers/random-headers.js";
-import { seededRandom } from "../helpers/random.js";
+import { ChecksumState, HeaderKind, RECORD_FIELDS } from "../../assembly/shared/fields";
+import { Status } from "../../assembly/shared/status";
+import { EmitError, emitHeader, FIELD_NAMES, headerLengthOf, parseHeader } from "../../host/wasm/headers";
+import { core } from "../../host/wasm/module";
+import { memoryBytes } from "../../host/wasm/scratch";
+import { referenceParse } from "../helpers/reference/headers";
+import { ALL_KINDS, randomHeader } from "../helpers/random-headers";
+import { seededRandom } from "../helpers/random";
 
 const ROUNDS = 2000;
 

@@ -3,13 +3,13 @@
 // header a TUN device wants in front of everything written back to it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { EncapMode, SlotField, VNET_HEADER_LEN } from "../../assembly/shared/slots.js";
-import { Status } from "../../assembly/shared/status.js";
-import { configureLocal, configurePeer, PacketBatch } from "../../host/wasm/datapath.js";
-import { ipv4ToNumber } from "../../host/net/addresses.js";
-import { core } from "../../host/wasm/module.js";
-import { referenceChecksum } from "../../host/wasm/reference/checksum.js";
-import { RouteTable } from "../../host/wasm/route-table.js";
+import { EncapMode, SlotField, VNET_HEADER_LEN } from "../../assembly/shared/slots";
+import { Status } from "../../assembly/shared/status";
+import { configureLocal, configurePeer, PacketBatch } from "../../host/wasm/datapath";
+import { ipv4ToNumber } from "../../host/net/addresses";
+import { core } from "../../host/wasm/module";
+import { referenceChecksum } from "../helpers/reference/checksum";
+import { RouteTable } from "../../host/wasm/route-table";
 
 // uvu runs every suite in one process: the data path's configuration is set when this suite starts,
 // not when the file loads, so other suites keep theirs.

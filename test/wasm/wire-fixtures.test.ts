@@ -3,12 +3,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { ChecksumState, HeaderKind } from "../../assembly/shared/fields.js";
-import { Status } from "../../assembly/shared/status.js";
-import { emitHeader, headerLengthOf } from "../../host/wasm/headers.js";
-import { referenceParse } from "../../host/wasm/reference/headers.js";
-import { repositoryRoot } from "../helpers/paths.js";
-import { layersOf } from "../helpers/layers.js";
+import { ChecksumState, HeaderKind } from "../../assembly/shared/fields";
+import { Status } from "../../assembly/shared/status";
+import { emitHeader, headerLengthOf } from "../../host/wasm/headers";
+import { referenceParse } from "../helpers/reference/headers";
+import { repositoryRoot } from "../helpers/paths";
+import { layersOf } from "../helpers/layers";
 
 const fixture = (name: string) =>
   readFileSync(`${repositoryRoot}test/fixtures/wire/${name}.hex`, "utf8").trim().split("\n").map((line) => Uint8Array.from(Buffer.from(line, "hex")));

@@ -1,10 +1,10 @@
 // Plain TypeScript parse and emit for every header the Wasm core handles, written straight from
 // the RFCs with DataView: the oracle the tests hold the core against. Never used in production.
 
-import { Status } from "../../../assembly/shared/status.js";
-import { ChecksumState, HeaderKind } from "../../../assembly/shared/fields.js";
-import { referenceChecksum } from "./checksum.js";
-import type { HeaderFields, ParsedHeader } from "../headers.js";
+import { Status } from "../../../assembly/shared/status";
+import { ChecksumState, HeaderKind } from "../../../assembly/shared/fields";
+import { referenceChecksum } from "./checksum";
+import type { HeaderFields, ParsedHeader } from "../../../host/wasm/headers";
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const macHigh = (v: DataView, at: number) => v.getUint16(at);

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
-import { parsePrefix } from "../wasm/route-table";
+import { parsePrefix } from "../net/addresses";
 
 export interface SubnetFile {
   network: string;

@@ -1,0 +1,137 @@
+// The kernel boundary: every change podnet makes to links, addresses, routes, neighbours, FDB
+// entries and sysctls goes through a Kernel. The real one runs iproute2 without blocking the event
+// loop — one `ip -force -batch -` per call however many commands it holds, every command tried and
+// each failure mapped back to the command that caused it — and reads with `ip -json`. Tests give
+// the CNI plugin and backends a fake one (test/helpers/fake-kernel.ts).
+
+import { execFile } from "node:child_process";
+import { readFile, realpath, writeFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+
+/** One command of a batch that the kernel (or iproute2) refused. */
+export interface KernelFailure {
+  /** Its position in the batch, from 0. */
+  index: number;
+  command: string;
+  /** What iproute2 said, e.g. "RTNETLINK answers: File exists". */
+  message: string;
+}
+
+export interface Kernel {
+  /** Applies `ip` commands (ipCommands) in one batch, optionally in the namespace at path `netns`; resolves with those that failed. */
+  apply(commands: string[], netns?: string): Promise<KernelFailure[]>;
+  /** Applies `bridge` commands (bridgeCommands: FDB entries) in one batch; resolves with those that failed. */
+  applyBridge(commands: string[]): Promise<KernelFailure[]>;
+  /** Reads state as iproute2's JSON (`ip -json ARGS`; the readers in ip.ts build ARGS). */
+  read<T>(args: string[], netns?: string): Promise<T>;
+  /** Reads bridge state (`bridge -json ARGS`). */
+  readBridge<T>(args: string[]): Promise<T>;
+  /** Writes /proc/sys/<path> (e.g. "net/ipv4/ip_forward"; slashes, since device names may hold dots) in this process's namespace. */
+  writeSysctl(path: string, value: string): Promise<void>;
+  /** Whether a link exists in this process's namespace. */
+  linkExists(name: string): Promise<boolean>;
+}
+
+/** A kernel change that failed; the message names the command(s) and what iproute2 said. */
+export class KernelError extends Error {
+  readonly code = "KERNEL";
+  constructor(readonly failures: KernelFailure[], where = "") {
+    super(failures.map((failure) => `${where}${failure.command}: ${failure.message}`).join("; "));
+  }
+}
+
+/** Runs `commands` and throws a KernelError naming every one that failed. */
+export async function applyOrThrow(kernel: Kernel, commands: string[], netns?: string): Promise<void> {
+  const failures = await kernel.apply(commands, netns);
+  if (failures.length > 0) throw new KernelError(failures, netns ? `(in ${netns}) ` : "");
+}
+
+/** True when a failure only says that what a delete removes is already gone. */
+export function isAlreadyGone(failure: KernelFailure | unknown): boolean {
+  const message = failure instanceof KernelError ? failure.failures.map((entry) => entry.message).join(" ") : (failure as KernelFailure)?.message ?? "";
+  return /No such process|No such file or directory|Cannot find device|not found/i.test(message);
+}
+
+/** Pairs `ip -force -batch` stderr ("…message…\nCommand failed -:N") with the commands it names. */
+export function batchFailures(commands: string[], stderr: string): KernelFailure[] {
+  const failures: KernelFailure[] = [];
+  let message: string[] = [];
+  for (const line of stderr.split("\n")) {
+    const failed = /^Command failed -:(\d+)$/.exec(line.trim());
+    if (!failed) {
+      if (line.trim() !== "") message.push(line.trim());
+      continue;
+    }
+    const index = Number(failed[1]) - 1;
+    failures.push({ index, command: commands[index] ?? `line ${index + 1}`, message: message.join(" ") || "failed" });
+    message = [];
+  }
+  return failures;
+}
+
+/** iproute2's directory of named namespaces, resolved once (/var/run is a link to /run). */
+let namedNamespaceDirectory: Promise<string> | undefined;
+
+const realpathOrSelf = (path: string) => realpath(path).catch(() => path);
+
+/**
+ * How to run `command` in the namespace at path `netns`: `ip -n <name>` when the path is one of
+ * iproute2's named namespaces (as containerd, CRI-O and podman make them; one exec), else through
+ * nsenter (`ip -n` takes only names, and a runtime may pass any nsfs path; two execs, ~1 ms more).
+ */
+async function inNamespace(netns: string, command: string, args: string[]): Promise<[string, string[]]> {
+  namedNamespaceDirectory ??= realpathOrSelf("/var/run/netns");
+  const name = basename(netns);
+  const named = command === "ip" && /^[\w.][\w.-]*$/.test(name) && (await realpathOrSelf(dirname(netns))) === (await namedNamespaceDirectory);
+  if (named) return [command, ["-n", name, ...args]];
+  return ["nsenter", [`--net=${netns}`, command, ...args]];
+}
+
+interface Ran {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: string, args: string[], input: string | undefined, netns?: string): Promise<Ran> {
+  const [file, argv] = netns ? await inNamespace(netns, command, args) : [command, args];
+  return new Promise((resolve) => {
+    const child = execFile(file, argv, { encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout, stderr: stderr || (error ? error.message : "") });
+    });
+    // `ip` may exit before reading its stdin; the exit status says what happened, not EPIPE.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(input ?? "");
+  });
+}
+
+async function batch(command: "ip" | "bridge", commands: string[], netns?: string): Promise<KernelFailure[]> {
+  if (commands.length === 0) return [];
+  const ran = await run(command, ["-force", "-batch", "-"], `${commands.join("\n")}\n`, netns);
+  if (ran.ok) return [];
+  const failures = batchFailures(commands, ran.stderr);
+  // A batch that failed without naming a line (iproute2 missing, nsenter refused): all of it failed.
+  return failures.length > 0 ? failures : commands.map((entry, index) => ({ index, command: entry, message: ran.stderr.trim() }));
+}
+
+async function readJson<T>(command: "ip" | "bridge", args: string[], netns?: string): Promise<T> {
+  const ran = await run(command, ["-json", ...args], undefined, netns);
+  if (!ran.ok) throw new KernelError([{ index: 0, command: `${command} ${args.join(" ")}`, message: ran.stderr.trim() }], netns ? `(in ${netns}) ` : "");
+  const output = ran.stdout.trim();
+  return (output === "" ? [] : JSON.parse(output)) as T;
+}
+
+/** The kernel of this process's network namespace (and others by path), through iproute2. */
+export const systemKernel: Kernel = {
+  apply: (commands, netns) => batch("ip", commands, netns),
+  applyBridge: (commands) => batch("bridge", commands),
+  read: (args, netns) => readJson("ip", args, netns),
+  readBridge: (args) => readJson("bridge", args),
+  async writeSysctl(path, value) {
+    await writeFile(`/proc/sys/${path}`, value);
+  },
+  // /proc/net/dev follows the process's network namespace (sysfs may not).
+  async linkExists(name) {
+    return new RegExp(`^\\s*${name.replace(/\./g, "\\.")}:`, "m").test(await readFile("/proc/net/dev", "utf8"));
+  },
+};
