@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { KvStore } from "../host/store/kv.js";
-import { SqliteKv } from "../host/store/sqlite-kv.js";
-import { EtcdKv } from "../host/store/etcd-kv.js";
-import { freePort, startEtcd } from "../test/helpers/etcd-server.js";
-import { distPath } from "../test/helpers/paths.js";
-import { report, type BenchRow } from "./measure.js";
+import type { KvStore } from "../host/store/kv";
+import { SqliteKv } from "../host/store/sqlite-kv";
+import { EtcdKv } from "../host/store/etcd-kv";
+import { freePort, startEtcd } from "../test/helpers/etcd-server";
+import { distPath } from "../test/helpers/paths";
+import { report, type BenchRow } from "./measure";
 
 const NODES = 1000;
 const CHANGES = 100;
@@ -81,10 +81,11 @@ try {
     rows.push(
       { metric: `${storeName}: ${NODES} leases written → peer table complete`, unit: "s", podnet: complete, baseline: 1, baselineName: "target", lowerIsBetter: true },
       { metric: `${storeName}: watch latency p50`, unit: "ms", podnet: latencies[Math.floor(CHANGES / 2)], baseline: 10, baselineName: "target", lowerIsBetter: true },
-      { metric: `${storeName}: watch latency p99`, unit: "ms", podnet: latencies[Math.floor(CHANGES * 0.99)], baseline: 10, baselineName: "target for p50", lowerIsBetter: true },
+      // The issue set a p50 target only; the p99 is shown, not compared with it.
+      { metric: `${storeName}: watch latency p99`, unit: "ms", podnet: latencies[Math.floor(CHANGES * 0.99)], baseline: 0, baselineName: "no p99 target", lowerIsBetter: true },
       { metric: `${storeName}: agent resident memory, ${NODES} peers`, unit: "MB", podnet: megabytes("VmRSS"), baseline: 80, baselineName: "target", lowerIsBetter: true },
       // Most of the resident set is the executable's own pages, shared and reclaimable; this is the agent's private part.
-      { metric: `${storeName}: agent private (anonymous) memory, ${NODES} peers`, unit: "MB", podnet: megabytes("RssAnon"), baseline: 80, baselineName: "target for all memory", lowerIsBetter: true },
+      { metric: `${storeName}: agent private (anonymous) memory, ${NODES} peers`, unit: "MB", podnet: megabytes("RssAnon"), baseline: 0, baselineName: "no target for private memory (the 80 MB target is for all of it, above)", lowerIsBetter: true },
     );
   }
 } finally {

@@ -1,16 +1,16 @@
 // encapBatch/decapBatch throughput: 64 packets of 1400 bytes per call, per mode, in million
 // packets per second including the JS→Wasm call and the route lookup per packet, against the
 // same work in plain JavaScript (with the peer given, no lookup) over the same buffers, same run.
-import { EncapMode, MAX_BATCH } from "../assembly/shared/slots.js";
-import { HeaderKind } from "../assembly/shared/fields.js";
-import { configureLocal, configurePeer, PacketBatch } from "../host/wasm/datapath.js";
-import { emitHeader } from "../host/wasm/headers.js";
-import { core } from "../host/wasm/module.js";
-import { memoryBytes } from "../host/wasm/scratch.js";
-import { ipv4ToNumber } from "../host/net/addresses.js";
-import { RouteTable } from "../host/wasm/route-table.js";
-import { javascriptDecap, javascriptEncap } from "./javascript-datapath.js";
-import { report, secondsPerCall, type BenchRow } from "./measure.js";
+import { EncapMode, MAX_BATCH } from "../assembly/shared/slots";
+import { HeaderKind } from "../assembly/shared/fields";
+import { configureLocal, configurePeer, PacketBatch } from "../host/wasm/datapath";
+import { emitHeader } from "../host/wasm/headers";
+import { core } from "../host/wasm/module";
+import { memoryBytes } from "../host/wasm/scratch";
+import { ipv4ToNumber } from "../host/net/addresses";
+import { RouteTable } from "../host/wasm/route-table";
+import { javascriptDecap, javascriptEncap } from "./javascript-datapath";
+import { report, secondsPerCall, type BenchRow } from "./measure";
 
 const PACKET_BYTES = 1400;
 const TTL_RESET_EVERY = 250; // TTL 255 lasts this many encap passes, then the packets are rewritten
@@ -65,6 +65,31 @@ for (const mode of [EncapMode.FlannelUdp, EncapMode.Vxlan, EncapMode.Ipip]) {
       if (javascriptDecap(memory, batch.packetAddress(i), outers[i].length, mode) < 0) throw new Error("js decap dropped");
     }
   }, 500);
+
+  // The comparison means something only if both did the same work: one packet through each, the
+  // outer packets (and the decapsulated inner ones) must be the same bytes.
+  refill();
+  wasm.encapBatch(mode, 1);
+  const wasmOuter = Uint8Array.from(batch.output(0));
+  refill();
+  const javascriptOuterAt = javascriptEncap(memory, batch.packetAddress(0), PACKET_BYTES, mode, 0xc6120001, 0xc6120002, peerMac, localMac);
+  const javascriptOuter = memory.slice(javascriptOuterAt, javascriptOuterAt + wasmOuter.length);
+  // The outer IPv4 identification is each sender's own counter, so it (and the header checksum
+  // that covers it) may differ, and so may VXLAN's UDP source port (flow entropy, each its own
+  // hash); every other byte must not.
+  const free = new Set([4, 5, 10, 11, ...(mode === EncapMode.Vxlan ? [20, 21] : [])]);
+  const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i] || free.has(i));
+  if (!sameBytes(wasmOuter, javascriptOuter)) {
+    throw new Error(`${EncapMode[mode]}: the JavaScript encap differs from the Wasm core's:\n${Buffer.from(wasmOuter.subarray(0, 80)).toString("hex")}\n${Buffer.from(javascriptOuter.subarray(0, 80)).toString("hex")}`);
+  }
+  batch.set(0, wasmOuter);
+  wasm.decapBatch(mode, 1);
+  const wasmInner = Uint8Array.from(batch.output(0));
+  batch.set(0, wasmOuter);
+  const javascriptInnerAt = javascriptDecap(memory, batch.packetAddress(0), wasmOuter.length, mode);
+  if (Buffer.compare(wasmInner, memory.subarray(javascriptInnerAt, javascriptInnerAt + wasmInner.length)) !== 0 || wasmInner.length !== PACKET_BYTES) {
+    throw new Error(`${EncapMode[mode]}: the JavaScript decap finds another inner packet than the Wasm core`);
+  }
 
   rows.push({ metric: `encapBatch ${EncapMode[mode]} 64×1400 B`, unit: "Mpps", podnet: mpps(wasmEncap), baseline: mpps(javascriptEncapSeconds), baselineName: "same work in JavaScript" });
   rows.push({ metric: `decapBatch ${EncapMode[mode]} 64×1400 B`, unit: "Mpps", podnet: mpps(wasmDecap), baseline: mpps(javascriptDecapSeconds), baselineName: "same work in JavaScript" });

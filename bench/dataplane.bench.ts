@@ -4,13 +4,14 @@
 // as Flannel's host-gw does for podnet's host-gw; kernel VXLAN configured by hand exactly as
 // Flannel does for podnet's kernel vxlan; podnet's kernel vxlan for the userspace modes. The bare
 // underlay (node to node, no pods, no overlay) is reported for scale. For the userspace modes the
-// agents' CPU time per Gbit/s of the single TCP stream is reported too. Each figure is the best of
-// two runs. Root only: everything runs in namespaces made (and removed) here.
+// agents' CPU time per Gbit/s of the single TCP stream is reported too. Every setup runs three
+// times, in turns with the others; each figure is the median with the range of the runs. Root
+// only: everything runs in namespaces made (and removed) here.
 import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces.js";
-import { addPod, flannelDevice, flannelPeer, ip, sleep, startCluster, type Cluster } from "../test/netns/cluster.js";
-import { report, type BenchRow } from "./measure.js";
+import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces";
+import { addPod, flannelDevice, flannelPeer, ip, sleep, startCluster, type Cluster } from "../test/netns/cluster";
+import { report, type BenchRow } from "./measure";
 
 const SECONDS = 3;
 
@@ -35,48 +36,57 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Runs per measurement; the best is kept: on a shared 2-core VM one run can lose a third to a neighbour. */
-const RUNS = 2;
+/** Runs per setup. The setups are measured in turns, run by run (podnet, then its baseline, then
+ * the next…), so a slow minute on this shared 2-core VM hits both sides; the median is reported
+ * with the range of the runs, so "within 10 %" can be told from noise. */
+const RUNS = 3;
 
-async function measure(from: string, to: string, server: string, agents: number[] = []): Promise<Throughput> {
-  spawnIn(server, "iperf3", ["-s"]);
-  await sleep(300);
-  const gbit = (bytes: number) => (bytes * 8) / 1e9;
-  let tcp1 = 0;
-  let tcp4 = 0;
-  let udpKpps = 0;
-  let agentCpuPerGbit: number | undefined;
-  for (let run = 0; run < RUNS; run++) {
-    const cpuBefore = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const single = iperf(from, to, []);
-    const cpuUsed = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
-    const rate = single.end.sum_received.bits_per_second / 1e9;
-    if (rate > tcp1) {
-      tcp1 = rate;
-      agentCpuPerGbit = agents.length > 0 ? cpuUsed / gbit(single.end.sum_received.bytes) : undefined;
-    }
-    tcp4 = Math.max(tcp4, iperf(from, to, ["-P", "4"]).end.sum_received.bits_per_second / 1e9);
-    const udp = iperf(from, to, ["-u", "-l", "64", "-b", "0"]).end.sum;
-    udpKpps = Math.max(udpKpps, (udp.packets - udp.lost_packets) / udp.seconds / 1000);
-  }
-  return { tcp1, tcp4, udpKpps, agentCpuPerGbit };
+/** Where one setup's traffic goes: client pod, server address, server pod, agents to watch. */
+interface Setup {
+  from: string;
+  to: string;
+  agents: number[];
+  runs: Throughput[];
 }
 
-async function podnetMode(name: string, backend: string, args: string[]): Promise<Throughput> {
+async function setupOf(from: string, to: string, server: string, agents: number[] = []): Promise<Setup> {
+  spawnIn(server, "iperf3", ["-s"]);
+  await sleep(300);
+  return { from, to, agents, runs: [] };
+}
+
+/** One run of the three measurements on `setup`. */
+function measureOnce(setup: Setup): void {
+  const { from, to, agents } = setup;
+  const cpuBefore = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const single = iperf(from, to, []);
+  const cpuUsed = agents.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+  const gbit = (single.end.sum_received.bytes * 8) / 1e9;
+  const tcp4 = iperf(from, to, ["-P", "4"]).end.sum_received.bits_per_second / 1e9;
+  const udp = iperf(from, to, ["-u", "-l", "64", "-b", "0"]).end.sum;
+  setup.runs.push({
+    tcp1: single.end.sum_received.bits_per_second / 1e9,
+    tcp4,
+    udpKpps: (udp.packets - udp.lost_packets) / udp.seconds / 1000,
+    agentCpuPerGbit: agents.length > 0 ? cpuUsed / gbit : undefined,
+  });
+}
+
+async function podnetMode(name: string, backend: string, args: string[]): Promise<Setup> {
   // The agents reconcile at the default 30 s, not the tests' 1 s: on two cores a reconcile's `ip`
   // commands every second would be measured as part of the data path.
   const cluster = await startCluster({ name, backend, nodes: 2, agentArgs: () => ["--reconcile-interval", "30", ...args] });
   const [first, second] = cluster.nodes.map((node) => addPod(cluster, node));
   const agents = args.includes("--userspace") || backend === "udp" ? cluster.nodes.map((node) => node.agent.pid!) : [];
-  return measure(first.namespace, second.address, second.namespace, agents);
+  return setupOf(first.namespace, second.address, second.namespace, agents);
 }
 
-async function bareUnderlay(): Promise<Throughput> {
+async function bareUnderlay(): Promise<Setup> {
   const cluster = await startCluster({ name: "bare", backend: "none", nodes: 2, agents: [] });
-  return measure(cluster.nodes[0].namespace, cluster.nodes[1].publicIp, cluster.nodes[1].namespace);
+  return setupOf(cluster.nodes[0].namespace, cluster.nodes[1].publicIp, cluster.nodes[1].namespace);
 }
 
-async function handHostGateway(): Promise<Throughput> {
+async function handHostGateway(): Promise<Setup> {
   const cluster = await startCluster({ name: "handgw", backend: "none", nodes: 2, agents: [] });
   const [first, second] = cluster.nodes;
   for (const [node, base] of [[first, "10.244.1"], [second, "10.244.2"]] as const) {
@@ -86,21 +96,28 @@ async function handHostGateway(): Promise<Throughput> {
   ip(first.namespace, "route", "add", "10.244.2.0/24", "via", second.publicIp);
   ip(second.namespace, "route", "add", "10.244.1.0/24", "via", first.publicIp);
   const [podA, podB] = cluster.nodes.map((node) => addPod(cluster, node));
-  return measure(podA.namespace, podB.address, podB.namespace);
+  return setupOf(podA.namespace, podB.address, podB.namespace);
 }
 
-async function handVxlan(): Promise<Throughput> {
+async function handVxlan(): Promise<Setup> {
   const cluster: Cluster = await startCluster({ name: "hand", backend: "none", nodes: 2, agents: [] });
   const [first, second] = cluster.nodes;
   const macs = [flannelDevice(first, "10.244.1"), flannelDevice(second, "10.244.2")];
   flannelPeer(first, { subnet: "10.244.2.0/24", publicIp: second.publicIp, vtepMac: macs[1] });
   flannelPeer(second, { subnet: "10.244.1.0/24", publicIp: first.publicIp, vtepMac: macs[0] });
   const [podA, podB] = cluster.nodes.map((node) => addPod(cluster, node));
-  return measure(podA.namespace, podB.address, podB.namespace);
+  return setupOf(podA.namespace, podB.address, podB.namespace);
+}
+
+/** The median and the range of one figure over a setup's runs. */
+function spread(setup: Setup, figure: (run: Throughput) => number | undefined): { median: number; range: [number, number] } {
+  const values = setup.runs.map(figure).filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+  return { median: values[Math.floor(values.length / 2)], range: [values[0], values[values.length - 1]] };
 }
 
 const rows: BenchRow[] = [];
 try {
+  // Each setup lives in its own namespaces (its own LAN), so all are up at once and measured in turns.
   const bare = await bareUnderlay();
   const handGateway = await handHostGateway();
   const hand = await handVxlan();
@@ -108,15 +125,27 @@ try {
   const vxlan = await podnetMode("bvxlan", "vxlan", []);
   const userspaceVxlan = await podnetMode("buvxlan", "vxlan", ["--userspace"]);
   const udp = await podnetMode("budp", "udp", []);
-  const add = (mode: string, result: Throughput, baseline: Throughput, baselineName: string) => {
-    rows.push({ metric: `${mode}: TCP 1 stream pod to pod`, unit: "Gbit/s", podnet: result.tcp1, baseline: baseline.tcp1, baselineName });
-    rows.push({ metric: `${mode}: TCP 4 streams pod to pod`, unit: "Gbit/s", podnet: result.tcp4, baseline: baseline.tcp4, baselineName });
-    rows.push({ metric: `${mode}: UDP 64 B pod to pod received`, unit: "kpps", podnet: result.udpKpps, baseline: baseline.udpKpps, baselineName });
-    if (result.agentCpuPerGbit !== undefined) {
-      rows.push({ metric: `${mode}: agents' CPU per Gbit (TCP 1 stream)`, unit: "CPU s/Gbit", podnet: result.agentCpuPerGbit, baseline: 0, baselineName: "—", lowerIsBetter: true });
+  for (let run = 0; run < RUNS; run++) {
+    for (const setup of [bare, hostGw, handGateway, vxlan, hand, userspaceVxlan, udp]) measureOnce(setup);
+  }
+  const add = (mode: string, result: Setup, baseline: Setup, baselineName: string) => {
+    const figures: Array<[string, string, (run: Throughput) => number]> = [
+      ["TCP 1 stream pod to pod", "Gbit/s", (run) => run.tcp1],
+      ["TCP 4 streams pod to pod", "Gbit/s", (run) => run.tcp4],
+      ["UDP 64 B pod to pod received", "kpps", (run) => run.udpKpps],
+    ];
+    for (const [metric, unit, figure] of figures) {
+      const ours = spread(result, figure);
+      const theirs = spread(baseline, figure);
+      rows.push({ metric: `${mode}: ${metric}`, unit, podnet: ours.median, podnetRange: ours.range, baseline: theirs.median, baselineRange: theirs.range, baselineName });
+    }
+    if (result.agents.length > 0) {
+      const cpu = spread(result, (run) => run.agentCpuPerGbit);
+      rows.push({ metric: `${mode}: agents' CPU per Gbit (TCP 1 stream)`, unit: "CPU s/Gbit", podnet: cpu.median, podnetRange: cpu.range, baseline: 0, baselineName: "—", lowerIsBetter: true });
     }
   };
-  rows.push({ metric: "bare underlay node to node: TCP 1 stream, for scale", unit: "Gbit/s", podnet: bare.tcp1, baseline: 0, baselineName: "—" });
+  const underlay = spread(bare, (run) => run.tcp1);
+  rows.push({ metric: "bare underlay node to node: TCP 1 stream, for scale", unit: "Gbit/s", podnet: underlay.median, podnetRange: underlay.range, baseline: 0, baselineName: "—" });
   add("host-gw", hostGw, handGateway, "hand-configured host-gw routes");
   add("vxlan (kernel)", vxlan, hand, "hand-configured kernel VXLAN");
   add("vxlan (userspace)", userspaceVxlan, vxlan, "podnet kernel vxlan");

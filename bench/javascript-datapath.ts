@@ -1,7 +1,7 @@
 // The same per-packet work as the Wasm data path, in plain JavaScript over one Uint8Array: check
 // the inner header and its checksum, decrement the TTL with an incremental checksum update, write
 // the outer headers (decap: check them and find the inner packet). The benchmark's baseline.
-import { EncapMode } from "../assembly/shared/slots.js";
+import { EncapMode } from "../assembly/shared/slots";
 
 const OVERHEAD = { [EncapMode.FlannelUdp]: 28, [EncapMode.Vxlan]: 50, [EncapMode.Ipip]: 20 } as const;
 
@@ -39,7 +39,9 @@ export function javascriptEncap(bytes: Uint8Array, at: number, length: number, m
   bytes[outer + 4] = identification >> 8;
   bytes[outer + 5] = identification & 0xff;
   identification = (identification + 1) & 0xffff;
-  bytes[outer + 6] = bytes[outer + 7] = 0;
+  // IPIP copies the inner DF bit to the outer header, as the kernel's tunnel does (RFC 2003 3.1).
+  bytes[outer + 6] = mode === EncapMode.Ipip ? bytes[at + 6] & 0x40 : 0;
+  bytes[outer + 7] = 0;
   bytes[outer + 8] = 64;
   bytes[outer + 9] = mode === EncapMode.Ipip ? 4 : 17;
   bytes[outer + 10] = bytes[outer + 11] = 0;

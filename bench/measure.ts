@@ -20,6 +20,9 @@ export interface BenchRow {
   podnet: number;
   baseline: number;
   baselineName: string;
+  /** Lowest and highest of the runs behind `podnet` / `baseline`, where a figure is a median of several. */
+  podnetRange?: [number, number];
+  baselineRange?: [number, number];
   /** True when smaller is better (times); ratios are then baseline / podnet. */
   lowerIsBetter?: boolean;
 }

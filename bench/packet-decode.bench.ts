@@ -4,12 +4,12 @@
 // tshark's own JSON (`-T json`) on the first 100,000 packets (tshark's JSON is too slow for a
 // million). The capture mixes ICMP, UDP and TCP inside VXLAN, as pods talk across nodes.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pcapFileHeader, pcapRecord } from "../host/capture/pcap.js";
-import { distPath } from "../test/helpers/paths.js";
-import { report, type BenchRow } from "./measure.js";
+import { pcapFileHeader, pcapRecord } from "../host/capture/pcap";
+import { distPath } from "../test/helpers/paths";
+import { report, type BenchRow } from "./measure";
 
 const PACKETS = Number(process.env.PODNET_BENCH_PACKETS ?? 1_000_000);
 const podnet = distPath("podnet");
@@ -38,18 +38,47 @@ try {
   writeFileSync(capture, Buffer.concat(records));
   records.length = 0;
 
-  const seconds = (command: string, args: string[]) => {
+  // Each decoder writes into a file (the same cost for both), which is checked afterwards: the
+  // rates mean something only if both decoded every packet, and to the same fields.
+  let outputs = 0;
+  const seconds = (command: string, args: string[]): { time: number; output: string } => {
+    const output = join(directory, `output-${++outputs}`);
+    const fd = openSync(output, "w");
     const start = process.hrtime.bigint();
-    const result = spawnSync(command, args, { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 26 });
+    const result = spawnSync(command, args, { stdio: ["ignore", fd, "pipe"], maxBuffer: 1 << 26 });
+    const time = Number(process.hrtime.bigint() - start) / 1e9;
+    closeSync(fd);
     if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${result.stderr}`);
-    return Number(process.hrtime.bigint() - start) / 1e9;
+    return { time, output };
+  };
+  const count = (file: string, pattern: RegExp) => (readFileSync(file, "latin1").match(pattern) ?? []).length;
+  const expect = (what: string, got: number, wanted: number) => {
+    if (got !== wanted) throw new Error(`${what}: ${got} packets in the output, expected ${wanted}`);
   };
   const tshark = seconds("tshark", ["-r", capture, "-d", "udp.port==8472,vxlan"]);
   const brief = seconds(podnet, ["packet", "decode", "--brief", "-r", capture]);
   const json = seconds(podnet, ["packet", "decode", "--json", "-r", capture]);
   const tsharkJsonSubset = seconds("tshark", ["-r", jsonCapture, "-d", "udp.port==8472,vxlan", "-T", "json"]);
   const jsonSubset = seconds(podnet, ["packet", "decode", "--json", "-r", jsonCapture]);
-  const rate = (time: number, packets = PACKETS) => packets / time / 1e3;
+  expect("tshark -r", count(tshark.output, /\n/g), PACKETS);
+  expect("podnet --brief", count(brief.output, /\n/g), PACKETS);
+  expect("podnet --json", count(json.output, /\n/g), PACKETS);
+  expect("podnet --json (subset)", count(jsonSubset.output, /\n/g), JSON_PACKETS);
+  expect("tshark -T json", count(tsharkJsonSubset.output, /"_index"/g), JSON_PACKETS);
+  // Field by field on the first packets: VNI and the inner (last) IPv4 addresses. tshark's JSON
+  // repeats the "ip" key for the inner header, and JSON.parse keeps the last, the inner one.
+  const sample = 1000;
+  const theirs = JSON.parse(execFileSync("tshark", ["-r", jsonCapture, "-c", String(sample), "-d", "udp.port==8472,vxlan", "-T", "json"], { encoding: "utf8", maxBuffer: 1 << 28 })) as Array<{ _source: { layers: Record<string, Record<string, string>> } }>;
+  const ours = readFileSync(jsonSubset.output, "utf8").split("\n", sample).map((line) => JSON.parse(line) as { layers: Array<Record<string, string | number>> });
+  ours.forEach((packet, index) => {
+    const inner = packet.layers.filter((layer) => layer.layer === "ipv4").pop()!;
+    const vni = packet.layers.find((layer) => layer.layer === "vxlan")!.vni;
+    const layers = theirs[index]._source.layers;
+    const mine = `${vni} ${inner.source} ${inner.destination}`;
+    const tsharks = `${layers.vxlan["vxlan.vni"]} ${layers.ip["ip.src"]} ${layers.ip["ip.dst"]}`;
+    if (mine !== tsharks) throw new Error(`packet ${index + 1}: podnet decodes ${mine}, tshark ${tsharks}`);
+  });
+  const rate = ({ time }: { time: number }, packets = PACKETS) => packets / time / 1e3;
   const rows: BenchRow[] = [
     { metric: `decode ${PACKETS.toLocaleString("en")} VXLAN packets, --brief`, unit: "k packets/s", podnet: rate(brief), baseline: rate(tshark), baselineName: "tshark -r (one line per packet)" },
     { metric: `decode ${PACKETS.toLocaleString("en")} VXLAN packets, --json`, unit: "k packets/s", podnet: rate(json), baseline: rate(tshark), baselineName: "tshark -r (one line per packet)" },

@@ -1,18 +1,20 @@
-// Route table: lookups per second on one core, single (one JS→Wasm call per address) and batched
-// (one call per 65,536 addresses), for 5,000 and 500,000 prefixes shaped like real tables,
-// against the npm packages a JavaScript user would pick — longest-prefix-match (a true LPM) and
-// cidr-matcher (a contains check only, less work) — and against per-length Maps in plain
-// JavaScript. Also: memory per prefix, full rebuild of 5,000 prefixes, and updates per second
-// with lookups continuing. All in the same run.
+// Route table: lookups per second on one core, for 5,000 and 500,000 prefixes shaped like real
+// tables, each compared with something doing the same work. Addresses as numbers — single (one
+// JS→Wasm call per address) and batched (one call per 65,536) — against per-length Maps in plain
+// JavaScript, which take numbers too. Addresses as dotted-quad text, parsed per lookup as the npm
+// packages a JavaScript user would pick must (their APIs take only strings) — podnet's
+// RouteTable.lookup(text) against longest-prefix-match (a true LPM) and cidr-matcher (a contains
+// check only, less work). Also: memory per prefix, full rebuild of 5,000 prefixes, and updates per
+// second with lookups continuing, from text on both sides. All in the same run.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { instantiateCore } from "../host/wasm/module.js";
-import { RouteTable } from "../host/wasm/route-table.js";
-import { numberToIpv4 } from "../host/net/addresses.js";
-import { distPath } from "../test/helpers/paths.js";
-import { seededRandom } from "../test/helpers/random.js";
-import { formatRoute, LengthMaps, randomAddresses, randomRoutes } from "../test/helpers/route-reference.js";
-import { report, secondsPerCall, type BenchRow } from "./measure.js";
+import { instantiateCore } from "../host/wasm/module";
+import { RouteTable } from "../host/wasm/route-table";
+import { numberToIpv4 } from "../host/net/addresses";
+import { distPath } from "../test/helpers/paths";
+import { seededRandom } from "../test/helpers/random";
+import { formatRoute, LengthMaps, randomAddresses, randomRoutes } from "../test/helpers/route-reference";
+import { report, secondsPerCall, type BenchRow } from "./measure";
 
 const require = createRequire(import.meta.url);
 const LongestPrefixMatch = require("longest-prefix-match") as new () => { addPrefix(prefix: string, data: unknown): void; getMatch(address: string): unknown[] };
@@ -40,6 +42,9 @@ for (const size of [5000, 500_000]) {
   const single = rate(secondsPerCall(() => {
     for (let i = 0; i < LOOKUPS; i++) wasm.routeLookup(addresses[i]);
   }, 10), LOOKUPS);
+  const fromText = rate(secondsPerCall(() => {
+    for (let i = 0; i < 8192; i++) table.lookup(addressText[i]);
+  }, 3, 3), 8192);
 
   const maps = new LengthMaps();
   for (const route of routes) maps.set(route);
@@ -68,10 +73,10 @@ for (const size of [5000, 500_000]) {
 
   const label = `${size.toLocaleString("en")} prefixes`;
   for (const [mode, podnet] of [["batched", batched], ["single", single]] as const) {
-    rows.push({ metric: `lookup ${label}, ${mode}`, unit: "M/s", podnet, baseline: lpmRate, baselineName: "longest-prefix-match" });
-    rows.push({ metric: `lookup ${label}, ${mode}`, unit: "M/s", podnet, baseline: matcherRate, baselineName: "cidr-matcher (contains only)" });
-    rows.push({ metric: `lookup ${label}, ${mode}`, unit: "M/s", podnet, baseline: mapRate, baselineName: "per-length Maps in JavaScript" });
+    rows.push({ metric: `lookup ${label}, numbers, ${mode}`, unit: "M/s", podnet, baseline: mapRate, baselineName: "per-length Maps in JavaScript (numbers)" });
   }
+  rows.push({ metric: `lookup ${label}, dotted-quad text`, unit: "M/s", podnet: fromText, baseline: lpmRate, baselineName: "longest-prefix-match (text)" });
+  rows.push({ metric: `lookup ${label}, dotted-quad text`, unit: "M/s", podnet: fromText, baseline: matcherRate, baselineName: "cidr-matcher (text, contains only)" });
   rows.push({ metric: `memory per prefix, ${label}`, unit: "bytes", podnet: table.memoryBytes / table.size, baseline: 0, baselineName: "not measured for packages", lowerIsBetter: true });
 
   if (size === 5000) {
@@ -82,23 +87,24 @@ for (const size of [5000, 500_000]) {
     }, 1, 3) * 1000;
     rows.push({ metric: "full rebuild, 5,000 prefixes", unit: "ms", podnet: rebuild, baseline: lpmBuild, baselineName: "longest-prefix-match build", lowerIsBetter: true });
 
-    // Updates with lookups continuing: each update (a delete or an insert of a /24–/28) is
-    // followed by a batch of 64 lookups, as the data path would run between control-plane events.
+    // Updates with lookups continuing: each update (an insert, replacing, of a /24–/28 given as
+    // text: longest-prefix-match has no delete) is followed by 64 lookups of text addresses, the
+    // same work on both sides.
     const churn = routes.slice(1, 1001);
+    const churnText = churn.map(formatRoute);
     let step = 0;
     const updateSeconds = secondsPerCall(() => {
-      const route = churn[step % churn.length];
-      if ((step++ >> 10) & 1) wasm.routeInsert(route.address, route.length, route.nextHop);
-      else wasm.routeDelete(route.address, route.length);
-      wasm.routeLookupBatch(input, 64, output);
-    }, 20_000);
+      const index = step++ % churn.length;
+      table.add(churnText[index], churn[index].nextHop);
+      for (let i = 0; i < 64; i++) table.lookup(addressText[i]);
+    }, 2_000);
     let lpmStep = 0;
     const lpmUpdateSeconds = secondsPerCall(() => {
-      const route = churn[lpmStep++ % churn.length];
-      lpm.addPrefix(formatRoute(route), route.nextHop);
+      const index = lpmStep++ % churn.length;
+      lpm.addPrefix(churnText[index], churn[index].nextHop);
       for (let i = 0; i < 64; i++) lpm.getMatch(hostPrefixText[i]);
     }, 200, 3);
-    rows.push({ metric: "updates with lookups continuing, 5,000 prefixes", unit: "k/s", podnet: 1 / updateSeconds / 1e3, baseline: 1 / lpmUpdateSeconds / 1e3, baselineName: "longest-prefix-match addPrefix" });
+    rows.push({ metric: "updates with lookups continuing, 5,000 prefixes", unit: "k/s", podnet: 1 / updateSeconds / 1e3, baseline: 1 / lpmUpdateSeconds / 1e3, baselineName: "longest-prefix-match addPrefix + getMatch" });
   }
 }
 report("route", rows);

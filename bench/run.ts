@@ -1,10 +1,12 @@
 // npm run bench [name…]: runs bench/<name>.bench.ts (all when none named), each in its own
-// process, collects their JSON into bench/results/latest.json and prints a Markdown table.
+// process, collects their JSON into dist/bench/latest.json (build output, not in git: a bench run
+// never dirties the tree) and prints a Markdown table with its legend.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { BenchRow } from "./measure.js";
+import type { BenchRow } from "./measure";
 
 const benchDirectory = fileURLToPath(new URL("./", import.meta.url));
 const available = readdirSync(benchDirectory)
@@ -33,17 +35,21 @@ const machine = {
   node: process.version,
   date: new Date().toISOString(),
 };
-mkdirSync(`${benchDirectory}results`, { recursive: true });
-writeFileSync(`${benchDirectory}results/latest.json`, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+const resultDirectory = join(benchDirectory, "..", "dist", "bench");
+mkdirSync(resultDirectory, { recursive: true });
+writeFileSync(join(resultDirectory, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
 
 const format = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3));
 console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date.slice(0, 10)}\n`);
-console.log("| metric | podnet | baseline | ratio |");
+console.log("Ratio > 1: podnet is better (faster, or smaller where less is better); < 1: the baseline or target is better.");
+console.log("A baseline marked \"target\" is the figure its issue set, not something measured; \"—\": nothing to compare with.\n");
+console.log("| metric | podnet | baseline or target | ratio |");
 console.log("|---|---|---|---|");
 for (const { rows } of results) {
   for (const row of rows) {
-    const ratio = row.baseline === 0 ? "—" : `${(row.lowerIsBetter ? row.baseline / row.podnet : row.podnet / row.baseline).toFixed(1)}×`;
-    const baseline = row.baseline === 0 ? row.baselineName : `${format(row.baseline)} (${row.baselineName})`;
-    console.log(`| ${row.metric} (${row.unit}) | ${format(row.podnet)} | ${baseline} | ${ratio} |`);
+    const ratio = row.baseline === 0 ? "—" : `${(row.lowerIsBetter ? row.baseline / row.podnet : row.podnet / row.baseline).toFixed(2)}×`;
+    const withRange = (value: number, range?: [number, number]) => (range ? `${format(value)} (${format(range[0])}–${format(range[1])})` : format(value));
+    const baseline = row.baseline === 0 ? row.baselineName : `${withRange(row.baseline, row.baselineRange)} ${row.baselineName}`;
+    console.log(`| ${row.metric} (${row.unit}) | ${withRange(row.podnet, row.podnetRange)} | ${baseline} | ${ratio} |`);
   }
 }
