@@ -162,10 +162,10 @@ export class FlannelControlPlane implements ControlPlane {
       ipMasquerade: this.options.ipMasquerade,
     });
     if (this.options.ipMasquerade) {
-      installMasquerade(network, this.lease.subnet);
+      await installMasquerade(network, this.lease.subnet);
       log.info({ network, subnet: this.lease.subnet }, "masquerading pod traffic that leaves the cluster network");
-    } else if (hasMasquerade()) {
-      removeMasquerade();
+    } else if (await hasMasquerade()) {
+      await removeMasquerade();
       log.info("removed the masquerade rules of an earlier --ip-masq run");
     }
     log.info({ subnet: this.lease.subnet, publicIp: this.options.publicIp, previous, subnetFile: this.options.subnetFile }, "lease acquired");

@@ -3,7 +3,7 @@
 // from outside the cluster network to pods of other nodes is masqueraded so replies come back
 // through this node. Multicast is left alone. podnet owns the table `ip podnet` and nothing else.
 
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 
 export const MASQUERADE_TABLE = "podnet";
 
@@ -26,24 +26,32 @@ export function masqueradeScript(network: string, subnet: string): string {
   ].join("\n");
 }
 
-function nft(args: string[], input?: string): string {
-  try {
-    return execFileSync("nft", args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`nft ${args.join(" ")}: ${stderr || (error as Error).message}`);
-  }
+/** nft failed; the message carries its stderr. */
+export class NftError extends Error {
+  readonly code = "NFT";
+}
+
+/** Runs nft without blocking the event loop (the agent relays packets and serves CNI meanwhile). */
+function nft(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("nft", args, { encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) reject(new NftError(`nft ${args.join(" ")}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(input ?? "");
+  });
 }
 
 /** Installs (or replaces) the masquerade rules. */
-export function installMasquerade(network: string, subnet: string): void {
-  nft(["-f", "-"], masqueradeScript(network, subnet));
+export async function installMasquerade(network: string, subnet: string): Promise<void> {
+  await nft(["-f", "-"], masqueradeScript(network, subnet));
 }
 
 /** True when podnet's table exists (false too when nft is not installed: then there are no rules of ours). */
-export function hasMasquerade(): boolean {
+export async function hasMasquerade(): Promise<boolean> {
   try {
-    nft(["list", "table", "ip", MASQUERADE_TABLE]);
+    await nft(["list", "table", "ip", MASQUERADE_TABLE]);
     return true;
   } catch {
     return false;
@@ -51,6 +59,6 @@ export function hasMasquerade(): boolean {
 }
 
 /** Removes podnet's table. */
-export function removeMasquerade(): void {
-  nft(["delete", "table", "ip", MASQUERADE_TABLE]);
+export async function removeMasquerade(): Promise<void> {
+  await nft(["delete", "table", "ip", MASQUERADE_TABLE]);
 }
