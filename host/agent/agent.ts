@@ -129,12 +129,7 @@ export class Agent {
   }
 
   private async add(routes: PeerRoute[]): Promise<void> {
-    if (routes.length === 0) return;
-    const failures = await this.backend!.addRoutes(routes);
-    const failed = new Set(failures.map((failure) => failure.route.prefix));
-    for (const failure of failures) this.failed(failure);
-    for (const route of routes) {
-      if (failed.has(route.prefix)) continue;
+    for (const route of await this.programmable(routes, (batch) => this.backend!.addRoutes(batch))) {
       const known = this.programmed.get(route.prefix);
       this.programmed.set(route.prefix, route);
       if (this.failing.delete(route.prefix)) this.options.log.info({ subnet: route.prefix }, "peer programmed after earlier failures");
@@ -144,20 +139,20 @@ export class Agent {
   }
 
   private async remove(routes: PeerRoute[]): Promise<void> {
-    if (routes.length === 0) return;
-    const failures = await this.backend!.removeRoutes(routes);
-    const failed = new Set(failures.map((failure) => failure.route.prefix));
-    for (const failure of failures) this.failed(failure);
-    for (const route of routes) {
-      if (failed.has(route.prefix)) continue;
+    for (const route of await this.programmable(routes, (batch) => this.backend!.removeRoutes(batch))) {
       this.programmed.delete(route.prefix);
       this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
     }
     this.options.metrics.leasesKnown.set(this.programmed.size);
   }
 
-  private failed(failure: RouteFailure): void {
-    this.countPeerError(failure.route.prefix, failure.route.nodeIp, failure.reason, failure.message);
+  /** Hands `routes` to the backend in one batch, counts what failed; resolves with the routes that went through. */
+  private async programmable(routes: PeerRoute[], work: (batch: PeerRoute[]) => Promise<RouteFailure[]>): Promise<PeerRoute[]> {
+    if (routes.length === 0) return [];
+    const failures = await work(routes);
+    for (const { route, reason, message } of failures) this.countPeerError(route.prefix, route.nodeIp, reason, message);
+    const failed = new Set(failures.map((failure) => failure.route.prefix));
+    return routes.filter((route) => !failed.has(route.prefix));
   }
 
   private skip(entry: SkippedRoute): void {
