@@ -2,13 +2,12 @@
 // (the CNI_* environment and the config on stdin) and output (result or error JSON, exit code)
 // injected, so the agent serves it over its socket and `podnet cni` runs it in-process.
 
-import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { parseSubnetFile } from "../shared/subnet-file";
+import { addressSourceFor } from "./address-source";
 import { configVersion, decodeConfig, type NetworkConfig, parseNetworkConfig } from "./config";
 import { type Environment, parseEnvironment, requireNetns } from "./environment";
 import { asCniError, CniError, CniErrorCode, errorJson } from "./errors";
-import { allocateAddress, allocationRange, attachmentKey, addressStore, collectAddresses, holdsAddress, type NodeSubnet, releaseAddress } from "./ipam";
+import { attachmentKey } from "./ipam";
 import { attachBridgePod, attachRoutedPod, checkPod, collectLinks, detachPod, hostVethName } from "./pod-link";
 import type { Kernel } from "../net/kernel";
 import { checkCommandVersion, checkVersion, formatResult, LATEST_VERSION, parsePreviousResult, SUPPORTED_VERSIONS } from "./versions";
@@ -32,43 +31,23 @@ export interface PluginContext {
   onFinished?: (event: { command: string; containerId: string; ifName: string; error?: CniError; milliseconds: number }) => void;
 }
 
-/** The node's subnet from the agent's subnet file; code 11 while there is none (no lease yet). */
-export function readNodeSubnet(path: string): NodeSubnet {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new CniError(CniErrorCode.TryAgainLater, `no subnet lease yet: cannot read ${path} (is the podnet agent running?)`, (error as Error).message);
-  }
-  const values = parseSubnetFile(text);
-  if ("missing" in values) throw new CniError(CniErrorCode.TryAgainLater, `${path} has no valid ${values.missing} line`);
-  return { subnet: values.subnet, gateway: values.firstAddress, mtu: values.mtu, network: values.network };
-}
-
 async function add(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<string> {
   requireNetns(environment.netns);
-  const node = readNodeSubnet(config.subnetFile);
-  const allocation = await allocateAddress(config, environment, node);
+  const addresses = addressSourceFor(config);
+  const addressing = await addresses.allocate(environment);
   const attachment = { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns };
-  const addressing = { ...allocation, gateway: node.gateway, mtu: config.mtu ?? node.mtu };
   try {
     const result = config.mode === "bridge" ? await attachBridgePod(kernel, config, attachment, addressing) : await attachRoutedPod(kernel, config, attachment, addressing);
     return JSON.stringify(formatResult(result, config.cniVersion));
   } catch (error) {
-    await releaseAddress(config, environment, node).catch(() => undefined);
+    await addresses.release(environment).catch(() => undefined);
     throw error;
   }
 }
 
 async function del(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
   await detachPod(kernel, config, environment);
-  let node: NodeSubnet | undefined;
-  try {
-    node = readNodeSubnet(config.subnetFile);
-  } catch {
-    node = undefined; // DEL must work without a lease too
-  }
-  await releaseAddress(config, environment, node);
+  await addressSourceFor(config).release(environment);
 }
 
 async function check(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
@@ -78,7 +57,7 @@ async function check(kernel: Kernel, config: NetworkConfig, environment: Environ
   await checkPod(kernel, config, { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns }, previous);
   for (const ip of previous.ips) {
     const address = ip.address.split("/")[0];
-    if (!holdsAddress(config, environment, address)) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
+    if (!addressSourceFor(config).holds(environment, address)) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
   }
 }
 
@@ -94,15 +73,7 @@ function socketAnswers(path: string): Promise<boolean> {
 }
 
 async function status(config: NetworkConfig, context: PluginContext): Promise<void> {
-  let node: NodeSubnet;
-  try {
-    node = readNodeSubnet(config.subnetFile);
-  } catch (error) {
-    throw new CniError(CniErrorCode.PluginNotAvailable, (error as CniError).message);
-  }
-  if (config.ipam.type === "podnet" && addressStore(config).freeCount(allocationRange(config, node)) === 0) {
-    throw new CniError(CniErrorCode.PluginNotAvailable, `no free address left in ${node.subnet}`);
-  }
+  addressSourceFor(config).checkAvailable();
   if (!context.servedByAgent && !(await socketAnswers(config.agentSocket))) {
     throw new CniError(CniErrorCode.LimitedConnectivity, `the podnet agent is not answering on ${config.agentSocket}: pods can be added, but routes to new nodes are not being learned`);
   }
@@ -111,7 +82,7 @@ async function status(config: NetworkConfig, context: PluginContext): Promise<vo
 async function garbageCollect(kernel: Kernel, config: NetworkConfig): Promise<void> {
   if (!config.validAttachments) throw new CniError(CniErrorCode.InvalidNetworkConfig, "cni.dev/valid-attachments is missing: GC needs the list of attachments to keep");
   const keep = new Set(config.validAttachments.map((entry) => attachmentKey(entry.containerID, entry.ifname)));
-  await collectAddresses(config, keep);
+  await addressSourceFor(config).collect(keep);
   await collectLinks(kernel, config, new Set(config.validAttachments.map((entry) => hostVethName(config.hostVethPrefix, { containerId: entry.containerID, ifName: entry.ifname }))));
 }
 

@@ -41,25 +41,28 @@ const healthOf = (namespace: string) => execFileSync("ip", ["netns", "exec", nam
 const metricValue = (text: string, series: string) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.split(" ")[1] ?? NaN);
 
 /**
- * Leases the agents cannot program, written beside the real ones: one of another backend type in
- * every mode, and per mode one whose data this backend cannot use (a VXLAN lease without VtepMAC;
- * a host-gw node that is not on the L2 segment). Returns the podnet_peer_errors_total reasons expected.
+ * Leases the agents cannot program, written beside the real ones in subnets no node holds: one of
+ * another backend type in every mode, and per mode one whose data this backend cannot use (a
+ * VXLAN lease without VtepMAC; a host-gw node that is not on the L2 segment). Returns their
+ * subnets and the podnet_peer_errors_total reasons expected.
  */
-async function writeBadLeases(storePath: string, mode: Mode): Promise<string[]> {
+async function writeBadLeases(storePath: string, mode: Mode): Promise<{ subnets: string[]; reasons: string[] }> {
   const kv = new SqliteKv(storePath);
-  const lease = (publicIp: string, backendType: string, backendData: unknown) => JSON.stringify({ PublicIP: publicIp, PublicIPv6: null, BackendType: backendType, BackendData: backendData });
-  const otherType = mode.backend === "udp" ? "vxlan" : "udp";
-  await kv.create("/coreos.com/network/subnets/10.244.200.0-24", lease("198.18.0.200", otherType, null), 0);
+  const taken = new Set((await kv.range("/coreos.com/network/subnets/")).items.map((item) => item.key.split("/").pop()!.replace("-", "/")));
+  const [otherSubnet, badSubnet] = Array.from({ length: 250 }, (_, index) => `10.244.${index + 2}.0/24`).filter((subnet) => !taken.has(subnet));
+  const put = (subnet: string, publicIp: string, backendType: string, backendData: unknown) =>
+    kv.create(`/coreos.com/network/subnets/${subnet.replace("/", "-")}`, JSON.stringify({ PublicIP: publicIp, PublicIPv6: null, BackendType: backendType, BackendData: backendData }), 0);
+  assert.ok(await put(otherSubnet, "198.18.0.200", mode.backend === "udp" ? "vxlan" : "udp", null));
   const reasons = ["backend-type"];
   if (mode.backend === "vxlan") {
-    await kv.create("/coreos.com/network/subnets/10.244.201.0-24", lease("198.18.0.201", "vxlan", { VNI: 1 }), 0);
+    assert.ok(await put(badSubnet, "198.18.0.201", "vxlan", { VNI: 1 }));
     reasons.push("backend-data");
   } else if (mode.backend === "host-gw") {
-    await kv.create("/coreos.com/network/subnets/10.244.201.0-24", lease("198.19.5.5", "host-gw", null), 0);
+    assert.ok(await put(badSubnet, "198.19.5.5", "host-gw", null));
     reasons.push("not-on-link");
   }
   await kv.close();
-  return reasons;
+  return { subnets: reasons.length > 1 ? [otherSubnet, badSubnet] : [otherSubnet], reasons };
 }
 
 function everyPair(cluster: Cluster, check: (from: Cluster["nodes"][number], to: Cluster["nodes"][number]) => void): void {
@@ -71,12 +74,12 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
   test(`${mode.name}: ping and TCP between every pair of pods; MTU edge; a removed lease removes its routes; restart`, async () => {
     const cluster = await startCluster({ name: mode.name, backend: mode.backend, agentArgs: () => mode.args });
     // Peers that cannot be programmed are counted and retried; the others work and the agents stay healthy.
-    const reasons = await writeBadLeases(cluster.storePath, mode);
+    const { subnets, reasons } = await writeBadLeases(cluster.storePath, mode);
     for (const node of cluster.nodes) {
       await waitFor(() => reasons.every((reason) => metricValue(metricsOf(node.namespace), `podnet_peer_errors_total{reason="${reason}"}`) >= 2), 5000, `node ${node.index} counted ${reasons} twice (two reconciles)`);
       assert.is(healthOf(node.namespace), "200", `node ${node.index} healthy with unprogrammable peers`);
       assert.is(metricValue(metricsOf(node.namespace), "podnet_leases_known"), 2, `node ${node.index} programs its two real peers`);
-      assert.not.ok(podnetRoutes(node.namespace).some((route) => route.startsWith("10.244.20")), `no route for an unprogrammable peer on node ${node.index}`);
+      assert.not.ok(podnetRoutes(node.namespace).some((route) => subnets.includes(route)), `no route for an unprogrammable peer on node ${node.index}`);
     }
     for (const node of cluster.nodes) addPod(cluster, node);
     for (const node of cluster.nodes) await startEchoServer(node.pod.namespace);
