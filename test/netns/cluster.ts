@@ -41,6 +41,8 @@ export interface ClusterOptions {
   /** Nodes (default 3) that run an agent; others can be joined by hand (e.g. a Flannel-configured node). */
   agents?: number[];
   nodes?: number;
+  /** More keys of the network config's Backend object (e.g. VNI, Port). */
+  backendSettings?: Record<string, unknown>;
 }
 
 /** Makes the underlay LAN and the node namespaces; starts the agents; waits until each knows every other agent. */
@@ -58,7 +60,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     name, lan, storePath, nodes,
     startAgent(node) {
       const agent = spawnIn(node.namespace, distPath("podnet"), ["agent", "--store-path", storePath, "--iface", "eth0", "--public-ip", node.publicIp,
-        "--subnet-file", node.subnetFile, "--network-config", `{"Network":"10.244.0.0/16","Backend":{"Type":"${backend}"}}`, "--reconcile-interval", "1",
+        "--subnet-file", node.subnetFile, "--network-config", JSON.stringify({ Network: "10.244.0.0/16", Backend: { Type: backend, ...options.backendSettings } }), "--reconcile-interval", "1",
         "--metrics-address", "127.0.0.1:9808", "--cni-socket", node.cniSocket, "--log-format", "json", ...(options.agentArgs?.(node.index) ?? [])]);
       let log = "";
       agent.stderr!.on("data", (chunk) => (log += chunk));
