@@ -5,9 +5,8 @@
 import type { Logger } from "pino";
 import { ipv4ToNumber, networkOf, parsePrefix } from "../net/addresses";
 import { deleteRoutesExcept, ipCommands, readConnectedRoutes } from "../net/ip";
-import type { Kernel } from "../net/kernel";
+import { isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
-import { isAlreadyGone } from "../net/kernel";
 
 export class HostGatewayBackend implements Backend {
   readonly name = "host-gw";

@@ -3,7 +3,7 @@
 import type { PeerRoute, RouteFailure } from "./backend";
 
 /** The route's VtepMAC, or undefined when its node published none that is usable. */
-export function vtepMacOf(route: PeerRoute): string | undefined {
+function vtepMacOf(route: PeerRoute): string | undefined {
   const mac = route.backendData?.VtepMAC;
   return typeof mac === "string" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac) ? mac : undefined;
 }

@@ -8,7 +8,7 @@ import { isAlreadyGone, KernelError, type Kernel } from "./kernel";
 /** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
 export const PODNET_ROUTE_PROTOCOL = 107;
 
-/** `ip` commands (for Kernel.ip). */
+/** `ip` commands (for Kernel.apply). */
 export const ipCommands = {
   routeReplace: (prefix: string, via: string, device: string, onlink = false) =>
     `route replace ${prefix} via ${via} dev ${device}${onlink ? " onlink" : ""} proto ${PODNET_ROUTE_PROTOCOL}`,
@@ -36,7 +36,7 @@ export const ipCommands = {
     `link add ${host.name} mtu ${mtu} address ${host.mac} type veth peer name ${pod.name} mtu ${mtu} address ${pod.mac} netns ${pod.netns}`,
 };
 
-/** `bridge` commands (for Kernel.bridge): VXLAN FDB entries. */
+/** `bridge` commands (for Kernel.applyBridge): VXLAN FDB entries. */
 export const bridgeCommands = {
   fdbReplace: (mac: string, device: string, destination: string) => `fdb replace ${mac} dev ${device} dst ${destination}`,
   fdbDelete: (mac: string, device: string, destination?: string) => `fdb del ${mac} dev ${device}${destination ? ` dst ${destination}` : ""}`,
@@ -109,7 +109,7 @@ export function readFdb(kernel: Kernel, device: string): Promise<Array<{ mac: st
 }
 
 /** Destinations of podnet's routes (proto 107), optionally only those through `device`. */
-export async function podnetRouteDestinations(kernel: Kernel, device?: string): Promise<string[]> {
+async function podnetRouteDestinations(kernel: Kernel, device?: string): Promise<string[]> {
   const routes = await kernel.read<RouteState[]>(["route", "show", "proto", String(PODNET_ROUTE_PROTOCOL)]);
   return routes.filter((route) => device === undefined || route.dev === device).map((route) => route.dst);
 }

@@ -29,7 +29,7 @@ export class FakeKernel implements Kernel {
     const device = args[args.indexOf("dev") + 1];
     if (args.includes("dev")) {
       const link = this.links.get(device);
-      if (!link) throw Object.assign(new Error(`Device "${device}" does not exist.`), { failures: [] });
+      if (!link) throw new Error(`Device "${device}" does not exist.`);
       return [link] as T;
     }
     return [] as T;

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { cleanupNamespaces } from "./namespaces";
 import {
-  addPod, peersAdded, ping, pingOutput, podnetRoutes, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster,
+  addPod, healthIn, metricsIn, peersAdded, ping, pingOutput, podnetRoutes, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster,
 } from "./cluster";
 import { SqliteKv } from "../../host/store/sqlite-kv";
 
@@ -38,9 +38,6 @@ const MODES: Mode[] = [
   { name: "udp-nooffload", backend: "udp", args: ["--no-offload"], offload: false, device: "flannel0", mtu: 1472, userspace: true },
 ];
 
-/** The node agent's /metrics, read inside its namespace. */
-const metricsOf = (namespace: string) => execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "http://127.0.0.1:9808/metrics"], { encoding: "utf8" });
-const healthOf = (namespace: string) => execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:9808/healthz"], { encoding: "utf8" });
 const metricValue = (text: string, series: string) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.split(" ")[1] ?? NaN);
 
 /**
@@ -79,9 +76,9 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
     // Peers that cannot be programmed are counted and retried; the others work and the agents stay healthy.
     const { subnets, reasons } = await writeBadLeases(cluster.storePath, mode);
     for (const node of cluster.nodes) {
-      await waitFor(() => reasons.every((reason) => metricValue(metricsOf(node.namespace), `podnet_peer_errors_total{reason="${reason}"}`) >= 2), 5000, `node ${node.index} counted ${reasons} twice (two reconciles)`);
-      assert.is(healthOf(node.namespace), "200", `node ${node.index} healthy with unprogrammable peers`);
-      assert.is(metricValue(metricsOf(node.namespace), "podnet_leases_known"), 2, `node ${node.index} programs its two real peers`);
+      await waitFor(() => reasons.every((reason) => metricValue(metricsIn(node.namespace), `podnet_peer_errors_total{reason="${reason}"}`) >= 2), 5000, `node ${node.index} counted ${reasons} twice (two reconciles)`);
+      assert.is(healthIn(node.namespace), "200", `node ${node.index} healthy with unprogrammable peers`);
+      assert.is(metricValue(metricsIn(node.namespace), "podnet_leases_known"), 2, `node ${node.index} programs its two real peers`);
       assert.not.ok(podnetRoutes(node.namespace).some((route) => subnets.includes(route)), `no route for an unprogrammable peer on node ${node.index}`);
     }
     for (const node of cluster.nodes) addPod(cluster, node);

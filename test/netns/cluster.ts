@@ -85,6 +85,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return cluster;
 }
 
+/** The agent's /metrics in `namespace` (it listens on that namespace's loopback, port 9808). */
+export function metricsIn(namespace: string): string {
+  return execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "http://127.0.0.1:9808/metrics"], { encoding: "utf8" });
+}
+
+/** The agent's /healthz status code in `namespace`, as text ("200", "503"). */
+export function healthIn(namespace: string): string {
+  return execFileSync("ip", ["netns", "exec", namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:9808/healthz"], { encoding: "utf8" });
+}
+
 /** "peer added" lines in the node's log. */
 export const peersAdded = (node: ClusterNode) => (node.log().match(/"peer added"/g) ?? []).length;
 

@@ -11,18 +11,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupNamespaces } from "./namespaces";
-import { addPod, flannelDevice, flannelPeer, ip, peersAdded, ping, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type ClusterNode } from "./cluster";
+import { addPod, flannelDevice, flannelPeer, metricsIn, ip, peersAdded, ping, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type ClusterNode } from "./cluster";
 import { SqliteKv } from "../../host/store/sqlite-kv";
 import { vtepMacFor } from "../../host/backend/userspace";
 
 test.after(cleanupNamespaces);
 
 const FLANNEL_SUBNET = "10.244.200";
-
-/** podnet's /metrics in `namespace`, fetched there (the agent listens on that namespace's loopback). */
-function metrics(namespace: string): string {
-  return execFileSync("ip", ["netns", "exec", namespace, process.execPath, "-e", "fetch('http://127.0.0.1:9808/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"], { encoding: "utf8" });
-}
 
 // Offload (TSO super-packets cut in Wasm, UDP GSO/GRO) must be invisible on the wire: the same test
 // runs with it on and forced off, and checks which one ran.
@@ -82,7 +77,7 @@ for (const offload of [true, false]) {
 
     // A VXLAN datagram from 198.18.0.99, which holds no lease, is dropped and counted.
     ip(cluster.lan, "addr", "add", "198.18.0.99/24", "dev", "br0");
-    const before = /podnet_datapath_packets_total\{direction="decap",status="UnknownPeer"\} (\d+)/.exec(metrics(first.namespace))?.[1] ?? "0";
+    const before = /podnet_datapath_packets_total\{direction="decap",status="UnknownPeer"\} (\d+)/.exec(metricsIn(first.namespace))?.[1] ?? "0";
     const sent = spawnSync("ip", ["netns", "exec", cluster.lan, process.execPath, "-e", `
       const socket = require("node:dgram").createSocket("udp4");
       // VXLAN header with the I flag and VNI 1, inner Ethernet to node 1's VtepMAC, then a minimal IPv4 header.
@@ -91,7 +86,7 @@ for (const offload of [true, false]) {
       socket.bind(0, "198.18.0.99", () => socket.send(frame, 8472, "${first.publicIp}", () => socket.close()));
     `], { encoding: "utf8" });
     assert.is(sent.status, 0, sent.stderr);
-    await waitFor(() => /podnet_datapath_packets_total\{direction="decap",status="UnknownPeer"\} (\d+)/.exec(metrics(first.namespace))?.[1] === String(Number(before) + 1), 3000,
+    await waitFor(() => /podnet_datapath_packets_total\{direction="decap",status="UnknownPeer"\} (\d+)/.exec(metricsIn(first.namespace))?.[1] === String(Number(before) + 1), 3000,
       "the datagram from 198.18.0.99 counted as UnknownPeer");
     assert.ok(ping(flannel.pod.namespace, first.pod.address), "traffic still flows after the drop");
   });
