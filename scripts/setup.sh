@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # golang-github-appc-cni-dev (the CNI project's libcni, built offline into the test runtime), etcd-server
 # and etcd-client (the etcd lease store), openssl (test certificates for etcd TLS),
 # g++/make/python3 (node-gyp for the addon), chromium
-# (the browser decoder's test, driven by playwright-core; no downloaded browser build).
-packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 nftables curl containernetworking-plugins iptables golang-go golang-github-appc-cni-dev etcd-server etcd-client openssl g++ make python3 chromium)
+# (the browser decoder's test, driven by playwright-core; no downloaded browser build), bird2
+# (the BGP router podnet's speaker is tested and benchmarked against, run inside namespaces).
+packages=(iproute2 iputils-ping ethtool tcpdump tshark iperf3 nftables curl containernetworking-plugins iptables golang-go golang-github-appc-cni-dev etcd-server etcd-client openssl g++ make python3 chromium bird2)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -42,9 +43,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Where systemd runs, the packaged etcd unit must stay off: we start our own.
+# Where systemd runs, the packaged etcd and bird units must stay off: tests start their own.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now etcd.service >/dev/null 2>&1 || true
+  systemctl disable --now etcd.service bird.service >/dev/null 2>&1 || true
 fi
 
 # npm ci only when the lock file changed since the last install (it wipes node_modules).

@@ -7,7 +7,7 @@ import pretty from "pino-pretty";
 export type LogFormat = "text" | "json";
 
 /** A logger writing to `destination` (stderr by default). */
-export function createLogger(format: LogFormat, level = "info", destination: NodeJS.WritableStream = process.stderr): Logger {
-  if (format === "json") return pino({ level, base: { component: "podnet-agent" } }, destination);
+export function createLogger(format: LogFormat, level = "info", destination: NodeJS.WritableStream = process.stderr, component = "podnet-agent"): Logger {
+  if (format === "json") return pino({ level, base: { component } }, destination);
   return pino({ level }, pretty({ destination, colorize: false, sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }));
 }

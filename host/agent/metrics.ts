@@ -48,7 +48,7 @@ export class AgentMetrics implements BackendMetrics {
 }
 
 /** Serves /metrics and /healthz on host:port (port 0: any free one); resolves with the bound port. */
-export async function serveMetrics(metrics: AgentMetrics, address: string, healthy: () => boolean): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(metrics: { registry: Registry }, address: string, healthy: () => boolean): Promise<{ server: Server; port: number }> {
   const [host, portText] = address.includes(":") ? [address.slice(0, address.lastIndexOf(":")), address.slice(address.lastIndexOf(":") + 1)] : ["127.0.0.1", address];
   const server = createServer(async (request, response) => {
     if (request.url === "/metrics") {

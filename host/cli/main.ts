@@ -1,4 +1,4 @@
-// `podnet` command line: one binary, one subcommand per job (agent, cni, packet, route, status).
+// `podnet` command line: one binary, one subcommand per job (agent, cni, bgp, packet, route, status).
 // Exit codes: 0 success, 1 the work failed, 2 podnet was called wrongly.
 
 import { Command, CommanderError } from "commander";
@@ -9,6 +9,7 @@ import { routeCommand } from "./route";
 import { agentCommand } from "./agent";
 import { statusCommand } from "./status";
 import { cniCommand } from "./cni";
+import { bgpCommand } from "./bgp";
 import { UsageError } from "./usage-error";
 
 /** Builds the full command tree. */
@@ -21,6 +22,7 @@ function buildProgram(): Command {
   program.addCommand(routeCommand());
   program.addCommand(statusCommand());
   program.addCommand(cniCommand());
+  program.addCommand(bgpCommand());
   program.addCommand(versionCommand());
   forEachCommand(program, (command) => command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   return program;

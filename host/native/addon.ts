@@ -34,6 +34,12 @@ export interface Addon {
   /** Calls `callback` on Node's loop whenever fd is readable, until stopWatch. */
   watchReadable(fd: number, callback: (status: number) => void): WatchHandle;
   stopWatch(handle: WatchHandle): void;
+  /** A non-blocking, unconnected TCP socket (for options that must be set before connect). */
+  tcpSocket(ipv6: boolean): number;
+  /** RFC 2385 TCP_MD5SIG key for the peer's address on fd (listening or not); "" removes it. */
+  tcpMd5Key(fd: number, peer: string, key: string): void;
+  /** IP_TTL, and IP_MINTTL when minTtl > 0 (RFC 5082). */
+  socketTtl(fd: number, ttl: number, minTtl: number): void;
   /** The slot table layout the C code was compiled with. */
   slotLayout: Record<string, number>;
 }

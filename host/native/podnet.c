@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <node_api.h>
@@ -559,6 +560,72 @@ static napi_value stop_watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// tcpSocket(ipv6: boolean) -> fd: a non-blocking TCP socket, not yet connected, so the host can set
+// TCP_MD5SIG and the TTLs before its SYN goes out (Node's net cannot), then hand it to net.Socket.
+static napi_value tcp_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool ipv6 = false;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &ipv6);
+  int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  CHECK_NAPI(napi_create_int32(env, fd, &result));
+  return result;
+}
+
+// tcpMd5Key(fd, peer: string, key: string) -> undefined: RFC 2385 TCP_MD5SIG for segments to and
+// from the peer's address (IPv4 or IPv6 text); an empty key removes it. On a listening socket the
+// key applies to connections accepted from that peer.
+static napi_value tcp_md5_key(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  char peer[INET6_ADDRSTRLEN + 1];
+  char key[TCP_MD5SIG_MAXKEYLEN + 1];
+  size_t peer_length = 0, key_length = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], peer, sizeof peer, &peer_length) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[2], key, sizeof key, &key_length) != napi_ok || key_length > TCP_MD5SIG_MAXKEYLEN) {
+    napi_throw_type_error(env, "EINVAL", "tcpMd5Key(fd, peer, key) takes a number, an address and a key of at most 80 bytes");
+    return NULL;
+  }
+  struct tcp_md5sig md5;
+  memset(&md5, 0, sizeof md5);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&md5.tcpm_addr;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&md5.tcpm_addr;
+  if (inet_pton(AF_INET, peer, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+  } else if (inet_pton(AF_INET6, peer, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+  } else {
+    napi_throw_type_error(env, "EINVAL", "tcpMd5Key: peer is not an IP address");
+    return NULL;
+  }
+  md5.tcpm_keylen = (uint16_t)key_length;
+  memcpy(md5.tcpm_key, key, key_length);
+  if (setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof md5) < 0) return throw_errno(env, "setsockopt TCP_MD5SIG", errno);
+  return NULL;
+}
+
+// socketTtl(fd, ttl: number, minTtl: number) -> undefined: IP_TTL for what the socket sends and,
+// when minTtl > 0, IP_MINTTL for what it accepts (RFC 5082 GTSM: 255 and 254).
+static napi_value socket_ttl(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1, ttl = 0, min_ttl = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &ttl) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &min_ttl) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "socketTtl(fd, ttl, minTtl) takes three numbers");
+    return NULL;
+  }
+  if (setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) < 0) return throw_errno(env, "setsockopt IP_TTL", errno);
+  if (min_ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min_ttl, sizeof min_ttl) < 0) return throw_errno(env, "setsockopt IP_MINTTL", errno);
+  return NULL;
+}
+
 static napi_value slot_layout(napi_env env) {
   napi_value layout, value;
   const struct { const char *name; int value; } fields[] = {
@@ -585,6 +652,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendDatagrams", NULL, send_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatch", NULL, stop_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tcpSocket", NULL, tcp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tcpMd5Key", NULL, tcp_md5_key, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"socketTtl", NULL, socket_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
     {"slotLayout", NULL, NULL, NULL, NULL, slot_layout(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);

@@ -1,0 +1,87 @@
+// What `podnet bgp show` prints and the agent's status will carry: one shape per peer and per path.
+
+import { ORIGIN_NAMES } from "./constants";
+import { formatCommunity, type Path } from "./route";
+import type { Speaker } from "./speaker";
+
+export interface PeerStatus {
+  address: string;
+  as: number;
+  type: "iBGP" | "eBGP";
+  state: string;
+  since: string;
+  routerId: string | null;
+  lastError: string | null;
+  prefixes: { received: number; accepted: number; sent: number };
+  holdTime: number | null;
+  capabilities: string[];
+  routeReflectorClient: boolean;
+  passive: boolean;
+}
+
+export interface RouteStatus {
+  prefix: string;
+  nextHop: string;
+  asPath: string;
+  origin: string;
+  localPref: number;
+  med: number | null;
+  communities: string[];
+  originatorId: string | null;
+  clusterList: string[];
+  from: string;
+  pathId: number;
+  best: boolean;
+  stale: boolean;
+}
+
+export function peerStatuses(speaker: Speaker): PeerStatus[] {
+  return speaker.peers().map(({ peer, received, accepted, sent, routerId }) => {
+    const negotiated = peer.established?.negotiated;
+    return {
+      address: peer.config.address,
+      as: peer.config.remoteAs,
+      type: peer.internal ? "iBGP" : "eBGP",
+      state: peer.state,
+      since: peer.since.toISOString(),
+      routerId: routerId === "0.0.0.0" ? null : routerId,
+      lastError: peer.lastError ?? null,
+      prefixes: { received, accepted, sent },
+      holdTime: negotiated?.holdTime ?? null,
+      capabilities: negotiated?.capabilities ?? [],
+      routeReflectorClient: peer.config.routeReflectorClient,
+      passive: peer.config.passive,
+    };
+  });
+}
+
+export function routeStatus(path: Path, best: boolean): RouteStatus {
+  const attributes = path.attributes;
+  const asPath = attributes.asPath.map((segment) => (segment.type === 1 || segment.type === 4 ? `{${segment.asns.join(",")}}` : segment.asns.join(" "))).join(" ");
+  return {
+    prefix: path.prefix,
+    nextHop: attributes.nextHop || "self",
+    asPath,
+    origin: ORIGIN_NAMES[attributes.origin] ?? String(attributes.origin),
+    localPref: attributes.localPref,
+    med: attributes.med ?? null,
+    communities: attributes.communities.map(formatCommunity),
+    originatorId: attributes.originatorId ?? null,
+    clusterList: attributes.clusterList,
+    from: path.source.address,
+    pathId: path.pathId,
+    best,
+    stale: path.stale,
+  };
+}
+
+/** Every path in the Loc-RIB, best first within each prefix; `prefix` narrows it to one. */
+export function routeStatuses(speaker: Speaker, prefix?: string): RouteStatus[] {
+  const out: RouteStatus[] = [];
+  if (prefix !== undefined) {
+    speaker.rib.paths(prefix).forEach((path, i) => out.push(routeStatus(path, i === 0)));
+    return out;
+  }
+  for (const [, paths] of speaker.rib.entries()) paths.forEach((path, i) => out.push(routeStatus(path, i === 0)));
+  return out;
+}
