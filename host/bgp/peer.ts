@@ -7,6 +7,7 @@ import { Connection, type CloseReason, type ConnectionEvents } from "./connectio
 import { ERROR_WAIT_MAXIMUM, type PeerConfig, type SpeakerConfig } from "./config";
 import { negotiate, ourOpen, type Negotiated } from "./negotiate";
 import type { OpenMessage } from "./codec/open";
+import type { Dialer } from "./dial";
 import type { NotificationMessage, RouteRefreshMessage } from "./codec/message";
 import type { UpdateMessage } from "./codec/update";
 
@@ -23,8 +24,6 @@ export interface PeerEvents {
   notification(peer: Peer, notification: NotificationMessage, direction: "sent" | "received"): void;
 }
 
-/** Opens the outgoing TCP connection (with MD5 and TTL set before connect). */
-export type Dialer = (peer: PeerConfig) => Promise<Socket>;
 
 export class Peer {
   readonly connections = new Set<Connection>();

@@ -6,8 +6,8 @@ import { Socket, type Server } from "node:net";
 import type { Logger } from "pino";
 import { addon } from "../native/addon";
 import type { PeerConfig } from "./config";
-import type { Dialer } from "./peer";
-import { plainDial, type Transport } from "./speaker";
+import { connectSocket, plainDial, type Dialer } from "./dial";
+import type { Transport } from "./speaker";
 
 const GTSM_TTL = 255;
 const GTSM_MINIMUM_TTL = 254;
@@ -18,29 +18,21 @@ function fdOf(handleOwner: Server | Socket): number {
   return fd;
 }
 
-const dialWithOptions: Dialer = (peer: PeerConfig) =>
-  new Promise<Socket>((resolve, reject) => {
-    const native = addon();
-    const fd = native.tcpSocket(peer.address.includes(":"));
-    try {
-      if (peer.password !== undefined) native.tcpMd5Key(fd, peer.address, peer.password);
-      if (peer.ttlSecurity) native.socketTtl(fd, GTSM_TTL, GTSM_MINIMUM_TTL);
-    } catch (error) {
-      native.closeFd(fd);
-      reject(error);
-      return;
-    }
-    const socket = new Socket({ fd, readable: true, writable: true });
-    socket.once("connect", () => {
-      socket.removeListener("error", reject);
-      resolve(socket);
-    });
-    socket.once("error", (error) => {
-      socket.destroy();
-      reject(error);
-    });
-    socket.connect({ host: peer.address, port: peer.port, localAddress: peer.localAddress });
-  });
+const dialWithOptions: Dialer = async (peer: PeerConfig) => {
+  const native = addon();
+  const fd = native.tcpSocket(peer.address.includes(":"));
+  try {
+    if (peer.password !== undefined) native.tcpMd5Key(fd, peer.address, peer.password);
+    if (peer.ttlSecurity) native.socketTtl(fd, GTSM_TTL, GTSM_MINIMUM_TTL);
+  } catch (error) {
+    native.closeFd(fd);
+    throw error;
+  }
+  const socket = new Socket({ fd, readable: true, writable: true });
+  const connected = connectSocket(socket, peer);
+  socket.connect({ host: peer.address, port: peer.port, localAddress: peer.localAddress });
+  return connected;
+};
 
 /** Sockets with each peer's MD5 key and GTSM, through the addon. */
 export function socketTransport(log: Logger): Transport {

@@ -3,7 +3,7 @@
 // export policy (iBGP split horizon, route reflection, NO_EXPORT/NO_ADVERTISE, RFC 8212). It knows
 // nothing of pods or kernels: the agent subscribes to its best-route events.
 
-import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
 import { Afi, AsPathSegmentType, Safi, WellKnownCommunity, notificationName } from "./constants";
 import type { PathAttribute } from "./codec/attributes";
@@ -13,7 +13,8 @@ import { AdjRibOut } from "./adj-rib-out";
 import type { PeerConfig, SpeakerConfig } from "./config";
 import type { CloseReason, Connection } from "./connection";
 import { familyKey, type Negotiated } from "./negotiate";
-import { Peer, type Dialer } from "./peer";
+import { Peer } from "./peer";
+import { plainDial, type Dialer } from "./dial";
 import { LocRib } from "./rib";
 import { DEFAULT_LOCAL_PREF, exportAttributes, isIpv4Prefix, routesOfUpdate, type Path, type RouteAttributes, type RouteSource } from "./route";
 
@@ -386,14 +387,3 @@ export interface PeerSlotView {
   sent: number;
   routerId: string;
 }
-
-/** A plain TCP connection to the peer (no MD5, default TTL). */
-export const plainDial: Dialer = (peer: PeerConfig) =>
-  new Promise<Socket>((resolve, reject) => {
-    const socket = tcpConnect({ host: peer.address, port: peer.port, localAddress: peer.localAddress });
-    socket.once("connect", () => {
-      socket.removeListener("error", reject);
-      resolve(socket);
-    });
-    socket.once("error", reject);
-  });

@@ -3,7 +3,7 @@
 // BIRD 2 with its own config, control socket and PID file. Everything is removed by
 // cleanupNamespaces (processes by PID) and by the lab's own stop().
 
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -145,4 +145,31 @@ template bgp calico_template {
 }
 ${neighbors}
 `;
+}
+
+/**
+ * Polls the async `condition` every 100 ms until it holds or `milliseconds` pass; throws `what`
+ * then (with the condition's last error: a speaker still starting has no control socket yet).
+ */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, milliseconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + milliseconds;
+  let lastError = "";
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch (error) {
+      lastError = ` (last: ${(error as Error).message})`;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}${lastError}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** BIRD's routes for `prefix` in `show route all` text ("" when it has none). */
+export function birdRoute(bird: RunningBird, prefix: string): string {
+  // birdc exits non-zero for "Network not found"; that is an answer here, not a failure.
+  const result = spawnSync("birdc", ["-s", bird.socket, "show", "route", prefix, "all"], { encoding: "utf8" });
+  if (result.stdout.includes("Network not found")) return "";
+  if (result.status !== 0) throw new Error(`birdc show route ${prefix}: ${result.stdout}${result.stderr}`);
+  return result.stdout.includes(prefix) ? result.stdout : "";
 }
