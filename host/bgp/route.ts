@@ -45,7 +45,7 @@ export interface Path {
   stale: boolean;
 }
 
-/** The prefixes an UPDATE announces and withdraws, IPv4 and MP together, and their attributes. */
+/** The prefixes an UPDATE announces and withdraws, IPv4 and MP together, and their attributes (none when mandatory ones are missing). */
 export interface UpdateRoutes {
   announced: Nlri[];
   withdrawn: Nlri[];
@@ -156,7 +156,8 @@ export function routesOfUpdate(update: UpdateMessage, fourOctetAs: boolean): Upd
         break;
     }
   }
-  if (announced.length === 0 || origin === undefined || asPath === undefined) return { announced: [], withdrawn };
+  // Without them there is no route: the caller treats the prefixes as withdrawn (RFC 7606 §3 (d)).
+  if (announced.length === 0 || origin === undefined || asPath === undefined) return { announced, withdrawn };
   const resolvedPath = as4Path ? mergeAs4Path(asPath, as4Path) : asPath;
   return {
     announced,

@@ -258,7 +258,7 @@ export class Speaker {
     const routes = routesOfUpdate(update, negotiated.fourOctetAs);
     let announced = routes.announced;
     let withdrawn = routes.withdrawn;
-    if (treatAsWithdraw(update)) {
+    if (treatAsWithdraw(update) || routes.attributes === undefined) {
       withdrawn = withdrawn.concat(announced);
       announced = [];
     }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { controlRequest } from "../../host/bgp/control";
 import type { PeerStatus, RouteStatus } from "../../host/bgp/status";
-import { distPath } from "../helpers/paths";
+import { distPath, repositoryRoot } from "../helpers/paths";
 import { createNamespace, spawnIn } from "../netns/namespaces";
 
 export interface LabNode {
@@ -172,4 +172,79 @@ export function birdRoute(bird: RunningBird, prefix: string): string {
   if (result.stdout.includes("Network not found")) return "";
   if (result.status !== 0) throw new Error(`birdc show route ${prefix}: ${result.stdout}${result.stderr}`);
   return result.stdout.includes(prefix) ? result.stdout : "";
+}
+
+type WireEvent = { event: "connected" } | { event: "message"; hex: string } | { event: "closed" } | { event: "error"; message: string };
+
+/** The test's end of wire-peer.ts: raw bytes out, whole BGP messages back. */
+export class WirePeer {
+  private readonly events: WireEvent[] = [];
+  private wake?: () => void;
+  readonly process: ChildProcess;
+
+  constructor(node: LabNode) {
+    this.process = spawnIn(node.namespace, process.execPath, ["--import", "tsx", join(repositoryRoot, "test/bgp/wire-peer.ts")]);
+    let pending = "";
+    this.process.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        this.events.push(JSON.parse(pending.slice(0, newline)) as WireEvent);
+        pending = pending.slice(newline + 1);
+        this.wake?.();
+      }
+    });
+  }
+
+  private command(command: object): void {
+    this.process.stdin!.write(JSON.stringify(command) + "\n");
+  }
+
+  /** The next event, or throws after `milliseconds`. */
+  async next(milliseconds = 5000): Promise<WireEvent> {
+    const deadline = Date.now() + milliseconds;
+    while (this.events.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`wire peer: nothing within ${milliseconds} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return this.events.shift()!;
+  }
+
+  /** Events that arrived and were not taken yet. */
+  pending(): WireEvent[] {
+    return this.events.splice(0);
+  }
+
+  async connect(host: string, port = 179): Promise<void> {
+    this.events.length = 0;
+    this.command({ op: "connect", host, port });
+    const event = await this.next();
+    if (event.event !== "connected") throw new Error(`wire peer: ${JSON.stringify(event)}`);
+  }
+
+  send(bytes: Uint8Array | string): void {
+    this.command({ op: "send", hex: typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("hex") });
+  }
+
+  /** The next whole message (hex), or throws if the connection closed first. */
+  async message(milliseconds = 5000): Promise<string> {
+    const event = await this.next(milliseconds);
+    if (event.event !== "message") throw new Error(`wire peer: expected a message, got ${JSON.stringify(event)}`);
+    return event.hex;
+  }
+
+  close(): void {
+    this.command({ op: "close" });
+  }
+
+  stop(): void {
+    this.process.kill("SIGTERM");
+  }
 }
