@@ -47,6 +47,8 @@ export class Connection {
   private holdTimer?: NodeJS.Timeout;
   private keepaliveTimer?: NodeJS.Timeout;
   private holdSeconds = OPEN_HOLD_TIME;
+  /** Resolves when the socket is closed (a NOTIFICATION we sent has gone out, or was given up on). */
+  readonly finished: Promise<void>;
 
   constructor(
     readonly socket: Socket,
@@ -54,6 +56,7 @@ export class Connection {
     private readonly ourOpen: OpenMessage,
     private readonly events: ConnectionEvents,
   ) {
+    this.finished = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", (error) => this.close({ message: `socket: ${error.message}` }));

@@ -69,12 +69,14 @@ export class Peer {
     if (!this.config.passive) this.connect();
   }
 
-  /** Closes every connection with Cease `subcode` (2 shutdown, 3 de-configured) and stays idle. */
-  stop(subcode = 2): void {
+  /** Closes every connection with Cease `subcode` (2 shutdown, 3 de-configured) and stays idle; resolves once the NOTIFICATIONs are out. */
+  async stop(subcode = 2): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    for (const connection of [...this.connections]) connection.cease(subcode, "stopped");
+    const connections = [...this.connections];
+    for (const connection of connections) connection.cease(subcode, "stopped");
     this.noteState();
+    await Promise.all(connections.map((connection) => connection.finished));
   }
 
   /** Takes a connection the peer opened to us. */

@@ -145,10 +145,12 @@ export class Speaker {
 
   /** Stops every session (Cease 2, Administrative Shutdown) and the listener. */
   async stop(): Promise<void> {
+    const stopping: Array<Promise<void>> = [];
     for (const slot of this.slots.values()) {
       clearTimeout(slot.staleTimer);
-      slot.peer.stop(2);
+      stopping.push(slot.peer.stop(2));
     }
+    await Promise.all(stopping);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 

@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { LinkType } from "../../assembly/shared/decode";
 import { CaptureError, looksLikeCapture, pcapFileHeader, pcapHeaderInfo, pcapRecord, readCapture, type CapturedPacket } from "../capture/pcap";
 import { PacketDecoder, parseDecodeAs, type DecodedPacket } from "../packet/decode";
+import { carriesBgp } from "../packet/bgp";
 import { encodePacket, type PacketDescription } from "../packet/encode";
 import { flatten, matches, parseFilter } from "../packet/fields";
 import { formatBrief, formatVerbose } from "../packet/format";
@@ -126,7 +127,10 @@ function decodeAction(hex: string | undefined, options: DecodeOptions): void {
       // Brief and JSON read the layer table directly; only the verbose form builds objects.
       const packet = decoder.decodeRecords(captured.data, captured.linkType, captured.number, captured.timestamp, captured.originalLength);
       if (terms.length > 0 && !matches(flatten(packet), terms)) continue;
-      if (options.json) {
+      if (options.json && carriesBgp(packet.layers)) {
+        // BGP is decoded in TypeScript, after the Wasm core's headers.
+        out.write(`${JSON.stringify(decoder.toObjects(packet))}\n`);
+      } else if (options.json) {
         const { head, body, tail } = packet.jsonParts();
         out.write(head, true);
         out.append(body);

@@ -6,7 +6,8 @@ import { Status } from "../../assembly/shared/status";
 import { HeaderKind, Ipv4Field, RECORD_FIELDS, TcpField } from "../../assembly/shared/fields";
 import { DecodeSummary, LAYER_BYTES, LAYER_HEADER_BYTES, LayerField, MAX_LAYERS, SUMMARY_WORDS, UdpPayload } from "../../assembly/shared/decode";
 import type { CoreExports } from "../wasm/module";
-import { jsonSchemaBytes, LAYER_NAMES, RecordLayers, type LayerObject } from "./layers";
+import { jsonSchemaBytes, LAYER_NAMES, ObjectLayers, RecordLayers, type LayerObject } from "./layers";
+import { bgpLayers, carriesBgp } from "./bgp";
 import type { PacketSummary } from "./fields";
 import { toHex } from "./hex";
 
@@ -107,7 +108,19 @@ export class PacketDecoder {
     const packet: DecodedPacket = { number, timestamp, capturedLength, originalLength, layers, payload: this.payloadHex() };
     if (this.trailerStart >= 0 && this.trailerStart < capturedLength) packet.trailer = toHex(this.bytes.subarray(this.packetStart + this.trailerStart, this.packetStart + capturedLength));
     if (records.error) packet.error = records.error;
+    else if (packet.payload.length > 0 && carriesBgp(new ObjectLayers(layers))) this.decodeBgp(packet);
     return packet;
+  }
+
+  /** Moves the BGP messages at the start of the packet's TCP payload into layers of their own. */
+  private decodeBgp(packet: DecodedPacket): void {
+    const summary = (MAX_LAYERS * LAYER_BYTES) / 4;
+    const offset = this.words[summary + DecodeSummary.PayloadOffset];
+    const payload = this.bytes.slice(this.packetStart + offset, this.packetStart + Math.min(offset + this.words[summary + DecodeSummary.PayloadLength], this.packetLength));
+    const bgp = bgpLayers(payload);
+    packet.layers.push(...bgp.layers);
+    packet.payload = toHex(payload.subarray(bgp.consumed));
+    if (bgp.error) packet.error = { layer: "bgp", offset: offset + bgp.error.offset, reason: bgp.error.reason };
   }
 
   private packetStart = 0;

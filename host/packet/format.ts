@@ -32,6 +32,7 @@ function layerTitle(layer: LayerObject): string {
     case "ipv4": return `${title}, ${layer.source} → ${layer.destination}`;
     case "udp": case "tcp": return `${title}, ${layer.sourcePort} → ${layer.destinationPort}`;
     case "vxlan": return `${title}, VNI ${layer.vni}`;
+    case "bgp": return `BGP ${layer.message}`;
     case "icmpv4": return `${title}, ${ICMP_TYPES[layer.type as number] ?? `type ${layer.type}`}`;
     case "arp": return `${title}, ${arpSummary(layer.operation, layer.targetIp, layer.senderIp, layer.senderMac)}`;
     default: return title;
