@@ -57,6 +57,7 @@ export class Speaker {
   private readonly listeners = new Set<(event: RouteEvent) => void>();
   private readonly localSource: RouteSource;
   private readonly localAttributes = new Map<string, RouteAttributes>();
+  private readonly sharedLocalAttributes = new Map<string, RouteAttributes>();
   private server?: Server;
   importPolicy?: ImportPolicy;
   exportPolicy?: ExportPolicy;
@@ -117,17 +118,23 @@ export class Speaker {
 
   /** Announces a route of our own (replacing an earlier announcement of the same prefix). */
   announce(route: LocalRoute): void {
-    const attributes: RouteAttributes = {
-      origin: 0,
-      asPath: [],
-      nextHop: route.nextHop ?? "",
-      med: route.med,
-      localPref: route.localPref ?? DEFAULT_LOCAL_PREF,
-      communities: route.communities ?? [],
-      clusterList: [],
-      atomicAggregate: false,
-      unknownTransitive: [],
-    };
+    // Routes announced alike share one attributes object, so they export together in full UPDATEs.
+    const key = JSON.stringify([route.nextHop ?? "", route.med, route.localPref ?? DEFAULT_LOCAL_PREF, route.communities ?? []]);
+    let attributes = this.sharedLocalAttributes.get(key);
+    if (!attributes) {
+      attributes = {
+        origin: 0,
+        asPath: [],
+        nextHop: route.nextHop ?? "",
+        med: route.med,
+        localPref: route.localPref ?? DEFAULT_LOCAL_PREF,
+        communities: route.communities ?? [],
+        clusterList: [],
+        atomicAggregate: false,
+        unknownTransitive: [],
+      };
+      this.sharedLocalAttributes.set(key, attributes);
+    }
     this.localAttributes.set(route.prefix, attributes);
     this.rib.upsert({ prefix: route.prefix, pathId: 0, source: this.localSource, attributes, stale: false });
   }
@@ -343,7 +350,6 @@ export class Speaker {
     const cached = cache.get(path.attributes);
     if (cached !== undefined) return cached;
     const result = this.computeExport(slot, path);
-    // Local routes are one attributes object per prefix, so their cache entry is theirs alone.
     cache.set(path.attributes, result);
     return result;
   }
