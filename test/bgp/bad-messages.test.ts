@@ -75,6 +75,8 @@ const rows: Row[] = [
   { name: "KEEPALIVE before the OPEN", stage: "open", send: KEEPALIVE, expect: { notification: [5, 1], data: "04" } },
   { name: "UPDATE in OpenConfirm", stage: "openconfirm", send: VALID, expect: { notification: [5, 2], data: "02" } },
   { name: "OPEN once Established", stage: "established", send: open(), expect: { notification: [5, 3], data: "01" } },
+  // Hold timer (RFC 4271 §6.5): a peer that offered 3 s and then says nothing
+  { name: "silence past a 3 s hold time", stage: "established", open: open({ hold: 3 }), send: "", expect: { notification: [4, 0] } },
   // UPDATE, session reset (RFC 7606 §3, §4, §5.3, §7.11)
   { name: "withdrawn routes length runs past the message", stage: "route", send: frame(2, "0010" + "0000"), expect: { notification: [3, 1] } },
   { name: "total path attribute length runs past the message", stage: "route", send: frame(2, "0000" + "0040" + ORIGIN), expect: { notification: [3, 1] } },
