@@ -223,10 +223,13 @@ export class WirePeer {
   }
 
   async connect(host: string, port = 179): Promise<void> {
-    this.events.length = 0;
     this.command({ op: "connect", host, port });
-    const event = await this.next();
-    if (event.event !== "connected") throw new Error(`wire peer: ${JSON.stringify(event)}`);
+    // What is still queued belongs to the previous connection (its "closed" may arrive late).
+    for (;;) {
+      const event = await this.next();
+      if (event.event === "connected") return;
+      if (event.event === "error") throw new Error(`wire peer: ${event.message}`);
+    }
   }
 
   send(bytes: Uint8Array | string): void {
