@@ -11,6 +11,7 @@ import { encodeAttribute, type PathAttribute } from "./codec/attributes";
 import { endOfRib } from "./codec/update";
 import { Afi, Safi } from "./constants";
 import type { Connection } from "./connection";
+import { concat } from "./codec/open";
 
 const MESSAGES_PER_TURN = 64;
 
@@ -107,14 +108,10 @@ export class AdjRibOut {
     };
     for (const bytes of packUpdates(new Uint8Array(0), withdrawals, maxLength, addPath, true)) await out(bytes);
     for (const [attributes, prefixes] of groups) {
-      const encoded = concatAll(attributes.map((attribute) => encodeAttribute(attribute, this.connection.context)));
+      const encoded = concat(attributes.map((attribute) => encodeAttribute(attribute, this.connection.context)));
       for (const bytes of packUpdates(encoded, prefixes, maxLength, addPath, false)) await out(bytes);
     }
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
 }
 
 /**

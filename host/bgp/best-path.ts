@@ -11,6 +11,7 @@
 //   8. lowest peer address
 //   9. lowest path identifier (ADD-PATH)
 
+import { ipv4ToNumber } from "../net/addresses";
 import { asPathLength, neighborAs, type Path } from "./route";
 
 /** Keeps the paths whose key is the smallest. */
@@ -25,10 +26,7 @@ function keepLowest(paths: Path[], key: (path: Path) => number | bigint): Path[]
 }
 
 function addressKey(address: string): bigint {
-  if (!address.includes(":")) {
-    const [a, b, c, d] = address.split(".").map(Number);
-    return BigInt(((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
-  }
+  if (!address.includes(":")) return BigInt(ipv4ToNumber(address));
   // IPv6 peers sort after every IPv4 one; among themselves by their text (rare, and still deterministic).
   let key = 1n << 40n;
   for (const char of address) key = key * 131n + BigInt(char.charCodeAt(0));

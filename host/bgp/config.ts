@@ -4,7 +4,6 @@
 
 export const DEFAULT_HOLD_TIME = 240;
 export const DEFAULT_CONNECT_RETRY = 5;
-export const ERROR_WAIT_MINIMUM = 5;
 export const ERROR_WAIT_MAXIMUM = 30;
 /** RFC 4271 §8: the large hold time used while waiting for the peer's OPEN. */
 export const OPEN_HOLD_TIME = 240;

@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { notificationName } from "./constants";
 import { BgpMessageError } from "./codec/error";
 import { decodeMessage, DEFAULT_CONTEXT, encodeMessage, messageLength, type BgpMessage, type MessageContext, type NotificationMessage } from "./codec/message";
-import type { OpenMessage } from "./codec/open";
+import { concat, type OpenMessage } from "./codec/open";
 import type { UpdateMessage } from "./codec/update";
 import type { RouteRefreshMessage } from "./codec/message";
 import { OPEN_HOLD_TIME } from "./config";
@@ -103,7 +103,7 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : concatBytes(this.buffer, chunk);
+    this.buffer = this.buffer.length === 0 ? chunk : concat([this.buffer, chunk]);
     let at = 0;
     try {
       while (this.state !== "Closed") {
@@ -221,12 +221,5 @@ function describeData(message: NotificationMessage): string {
     return ` "${Buffer.from(message.data.subarray(1)).toString("utf8")}"`;
   }
   return ` data ${Buffer.from(message.data).toString("hex")}`;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 

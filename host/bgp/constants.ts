@@ -49,23 +49,6 @@ export const AttributeCode = {
   as4Aggregator: 18,
 } as const;
 
-export const ATTRIBUTE_NAMES: Record<number, string> = {
-  1: "ORIGIN",
-  2: "AS_PATH",
-  3: "NEXT_HOP",
-  4: "MULTI_EXIT_DISC",
-  5: "LOCAL_PREF",
-  6: "ATOMIC_AGGREGATE",
-  7: "AGGREGATOR",
-  8: "COMMUNITIES",
-  9: "ORIGINATOR_ID",
-  10: "CLUSTER_LIST",
-  14: "MP_REACH_NLRI",
-  15: "MP_UNREACH_NLRI",
-  17: "AS4_PATH",
-  18: "AS4_AGGREGATOR",
-};
-
 export const CapabilityCode = {
   multiprotocol: 1,
   routeRefresh: 2,
@@ -93,7 +76,6 @@ export const CAPABILITY_NAMES: Record<number, string> = {
 export const Afi = { ipv4: 1, ipv6: 2 } as const;
 export const Safi = { unicast: 1 } as const;
 
-export const Origin = { igp: 0, egp: 1, incomplete: 2 } as const;
 export const ORIGIN_NAMES = ["IGP", "EGP", "INCOMPLETE"] as const;
 
 export const AsPathSegmentType = { set: 1, sequence: 2, confedSequence: 3, confedSet: 4 } as const;
@@ -102,16 +84,6 @@ export const WellKnownCommunity = {
   noExport: 0xffffff01,
   noAdvertise: 0xffffff02,
   noExportSubconfed: 0xffffff03,
-} as const;
-
-export const ErrorCode = {
-  header: 1,
-  open: 2,
-  update: 3,
-  holdTimerExpired: 4,
-  fsm: 5,
-  cease: 6,
-  routeRefresh: 7,
 } as const;
 
 export const ERROR_CODE_NAMES: Record<number, string> = {

@@ -20,7 +20,8 @@ export function parseAsNumber(text: string, what: string): number {
   return value;
 }
 
-function parseIpv4(text: string, what: string): string {
+/** Dotted-quad IPv4 text, or a SpecError naming `what`. */
+export function parseIpv4(text: string, what: string): string {
   if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new SpecError(`${what}: '${text}' is not an IPv4 address`);
   return text;
 }

@@ -7,6 +7,7 @@ import { Connection, type CloseReason, type ConnectionEvents } from "./connectio
 import { ERROR_WAIT_MAXIMUM, type PeerConfig, type SpeakerConfig } from "./config";
 import { negotiate, ourOpen, type Negotiated } from "./negotiate";
 import type { OpenMessage } from "./codec/open";
+import { ipv4ToNumber } from "../net/addresses";
 import type { Dialer } from "./dial";
 import type { NotificationMessage, RouteRefreshMessage } from "./codec/message";
 import type { UpdateMessage } from "./codec/update";
@@ -157,8 +158,8 @@ export class Peer {
       if (other.state === "OpenConfirm") {
         // RFC 4271 §6.8: keep the connection opened by the side with the higher identifier;
         // RFC 6286 §2.3: with equal identifiers, the side with the larger AS.
-        const ours = identifierKey(this.speaker.routerId);
-        const theirs = identifierKey(negotiated.peerId);
+        const ours = ipv4ToNumber(this.speaker.routerId);
+        const theirs = ipv4ToNumber(negotiated.peerId);
         const weWin = ours !== theirs ? ours > theirs : this.speaker.localAs > negotiated.peerAs;
         const keep = weWin ? "outbound" : "inbound";
         const loser = connection.direction === keep ? other : connection;
@@ -193,9 +194,4 @@ export class Peer {
       this.since = new Date();
     }
   }
-}
-
-function identifierKey(id: string): number {
-  const [a, b, c, d] = id.split(".").map(Number);
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }

@@ -8,7 +8,7 @@ import { createLogger, type LogFormat } from "../agent/log";
 import { serveMetrics } from "../agent/metrics";
 import { controlRequest, serveControl } from "../bgp/control";
 import { speakerCounters } from "../bgp/metrics";
-import { parseAnnounceSpec, parseAsNumber, parsePeerSpec, parsePrefix, SpecError } from "../bgp/peer-spec";
+import { parseAnnounceSpec, parseAsNumber, parseIpv4, parsePeerSpec, parsePrefix, SpecError } from "../bgp/peer-spec";
 import { Speaker } from "../bgp/speaker";
 import { socketTransport } from "../bgp/socket-options";
 import type { PeerStatus, RouteStatus } from "../bgp/status";
@@ -53,8 +53,9 @@ function serveCommand(): Command {
     .option("--log-level <level>", "pino level: debug, info, warn", "info")
     .action(async (flags: { as: string; routerId: string; listen: string; peer: string[]; announce: string[]; clusterId?: string; gracefulRestart?: string; restarting?: boolean; control: string; metricsAddress: string; logFormat: LogFormat; logLevel: string }) => {
       const localAs = usage(() => parseAsNumber(flags.as, "--as"));
-      if (!/^\d+\.\d+\.\d+\.\d+$/.test(flags.routerId) || flags.routerId === "0.0.0.0") throw new UsageError(`--router-id: '${flags.routerId}' is not a non-zero IPv4 address`);
-      if (flags.clusterId !== undefined && !/^\d+\.\d+\.\d+\.\d+$/.test(flags.clusterId)) throw new UsageError(`--cluster-id: '${flags.clusterId}' is not an IPv4 address`);
+      usage(() => parseIpv4(flags.routerId, "--router-id"));
+      if (flags.routerId === "0.0.0.0") throw new UsageError("--router-id: must not be 0.0.0.0 (RFC 6286)");
+      if (flags.clusterId !== undefined) usage(() => parseIpv4(flags.clusterId!, "--cluster-id"));
       const restartTime = flags.gracefulRestart === undefined ? undefined : Number(flags.gracefulRestart);
       if (restartTime !== undefined && !(Number.isInteger(restartTime) && restartTime >= 1 && restartTime <= 4095)) throw new UsageError(`--graceful-restart: must be 1–4095 seconds, got '${flags.gracefulRestart}'`);
       const peers = usage(() => flags.peer.map(parsePeerSpec));

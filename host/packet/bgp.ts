@@ -6,7 +6,7 @@
 
 import { BGP_PORT, CAPABILITY_NAMES, MESSAGE_TYPE_NAMES, notificationName } from "../bgp/constants";
 import { BgpMessageError } from "../bgp/codec/error";
-import { capabilitiesOf } from "../bgp/codec/open";
+import { capabilitiesOf, capabilityCode } from "../bgp/codec/open";
 import { decodeMessage, DEFAULT_CONTEXT, messageLength, type BgpMessage, type MessageContext } from "../bgp/codec/message";
 import { formatCommunity } from "../bgp/route";
 import type { Nlri } from "../bgp/codec/prefix";
@@ -130,11 +130,6 @@ function messageFields(message: BgpMessage, bytes: Uint8Array): LayerObject {
       break;
   }
   return fields;
-}
-
-function capabilityCode(capability: ReturnType<typeof capabilitiesOf>[number]): number {
-  const codes: Record<string, number> = { multiprotocol: 1, "route-refresh": 2, "extended-message": 6, "graceful-restart": 64, "4-octet-as": 65, "add-path": 69, "enhanced-route-refresh": 70 };
-  return capability.kind === "unknown" ? capability.code : codes[capability.kind];
 }
 
 /**

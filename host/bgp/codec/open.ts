@@ -179,6 +179,11 @@ function u16(value: number): Uint8Array {
   return Uint8Array.of(value >> 8, value & 0xff);
 }
 
+/** The capability's code (RFC 5492 registry). */
+export function capabilityCode(capability: Capability): number {
+  return capabilityValue(capability).code;
+}
+
 /** The capability's code and value octets. */
 function capabilityValue(capability: Capability): { code: number; value: Uint8Array } {
   switch (capability.kind) {

@@ -131,8 +131,3 @@ export function encodeNlri(nlri: Nlri, addPath: boolean): Uint8Array {
   if (length & 7) out[head + octets] &= (0xff << (8 - (length & 7))) & 0xff;
   return out;
 }
-
-/** "1.2.3.0/24" → AFI 1, "2001:db8::/32" → AFI 2. */
-export function afiOf(prefix: string): number {
-  return prefix.includes(":") ? Afi.ipv6 : Afi.ipv4;
-}
