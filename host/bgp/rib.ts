@@ -4,6 +4,7 @@
 // and tells its subscribers).
 
 import { selectBest } from "./best-path";
+import { formatIpv4PrefixKey, Ipv4PrefixTable, ipv4PrefixKey } from "./ipv4-prefix-table";
 import type { Path, RouteSource } from "./route";
 
 export type BestChange = (prefix: string, best: Path | undefined, previous: Path | undefined) => void;
@@ -12,8 +13,45 @@ function sameSlot(path: Path, source: RouteSource, pathId: number): boolean {
   return path.source === source && path.pathId === pathId;
 }
 
+/** Prefix → entry: IPv4 prefixes (the bulk of any table) in typed arrays, anything else in a Map. */
+class PrefixTable {
+  private readonly ipv4 = new Ipv4PrefixTable<Path | Path[]>();
+  private readonly other = new Map<string, Path | Path[]>();
+
+  get size(): number {
+    return this.ipv4.size + this.other.size;
+  }
+
+  get(prefix: string): Path | Path[] | undefined {
+    const key = ipv4PrefixKey(prefix);
+    return key >= 0 ? this.ipv4.get(key) : this.other.get(prefix);
+  }
+
+  set(prefix: string, entry: Path | Path[]): void {
+    const key = ipv4PrefixKey(prefix);
+    if (key >= 0) this.ipv4.set(key, entry);
+    else this.other.set(prefix, entry);
+  }
+
+  delete(prefix: string): void {
+    const key = ipv4PrefixKey(prefix);
+    if (key >= 0) this.ipv4.delete(key);
+    else this.other.delete(prefix);
+  }
+
+  *values(): IterableIterator<Path | Path[]> {
+    yield* this.ipv4.storedValues();
+    yield* this.other.values();
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, Path | Path[]]> {
+    for (const [key, entry] of this.ipv4.entries()) yield [formatIpv4PrefixKey(key), entry];
+    yield* this.other;
+  }
+}
+
 export class LocRib {
-  private readonly table = new Map<string, Path | Path[]>();
+  private readonly table = new PrefixTable();
 
   constructor(private readonly onBestChange: BestChange) {}
 
@@ -32,21 +70,21 @@ export class LocRib {
     return entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
   }
 
-  /** Adds `path`, replacing the one from the same source with the same path id; true when it is new. */
-  upsert(path: Path): boolean {
-    const entry = this.table.get(path.prefix);
+  /** Adds `path` to `prefix`, replacing the one from the same source with the same path id; true when it is new. */
+  upsert(prefix: string, path: Path): boolean {
+    const entry = this.table.get(prefix);
     if (entry === undefined) {
-      this.table.set(path.prefix, path);
-      this.onBestChange(path.prefix, path, undefined);
+      this.table.set(prefix, path);
+      this.onBestChange(prefix, path, undefined);
       return true;
     }
     if (!Array.isArray(entry)) {
       if (sameSlot(entry, path.source, path.pathId)) {
-        this.table.set(path.prefix, path);
-        this.onBestChange(path.prefix, path, entry);
+        this.table.set(prefix, path);
+        this.onBestChange(prefix, path, entry);
         return false;
       }
-      this.settle(path.prefix, [entry, path], entry);
+      this.settle(prefix, [entry, path], entry);
       return true;
     }
     const previous = entry[0];
@@ -54,7 +92,7 @@ export class LocRib {
     const paths = entry.slice();
     if (index >= 0) paths[index] = path;
     else paths.push(path);
-    this.settle(path.prefix, paths, previous);
+    this.settle(prefix, paths, previous);
     return index < 0;
   }
 
@@ -77,19 +115,20 @@ export class LocRib {
 
   /** Removes every path from `source` that `which` selects; returns how many. */
   removeWhere(source: RouteSource, which: (path: Path) => boolean = () => true): number {
-    const doomed: Path[] = [];
-    for (const entry of this.table.values()) {
-      for (const path of Array.isArray(entry) ? entry : [entry]) if (path.source === source && which(path)) doomed.push(path);
+    const doomed: Array<[string, number]> = [];
+    for (const [prefix, entry] of this.table) {
+      for (const path of Array.isArray(entry) ? entry : [entry]) if (path.source === source && which(path)) doomed.push([prefix, path.pathId]);
     }
-    for (const path of doomed) this.remove(path.prefix, source, path.pathId);
+    for (const [prefix, pathId] of doomed) this.remove(prefix, source, pathId);
     return doomed.length;
   }
 
-  /** Marks every path from `source` stale (RFC 4724 helper); returns how many. */
+  /** Marks every path from `source` stale (RFC 4724 helper); returns how many routes that made stale. */
   markStale(source: RouteSource): number {
     let count = 0;
     for (const entry of this.table.values()) {
       for (const path of Array.isArray(entry) ? entry : [entry]) {
+        // A Path shared by many prefixes is marked once; the count is of routes all the same.
         if (path.source === source) {
           path.stale = true;
           count++;
@@ -99,7 +138,7 @@ export class LocRib {
     return count;
   }
 
-  /** Every prefix with its paths, best first. */
+  /** Every prefix with its paths, best first, in no particular order. */
   *entries(): IterableIterator<[string, Path[]]> {
     for (const [prefix, entry] of this.table) yield [prefix, Array.isArray(entry) ? entry : [entry]];
   }

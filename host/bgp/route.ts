@@ -36,8 +36,11 @@ export interface RouteSource {
   local: boolean;
 }
 
+/**
+ * One path to a prefix; the prefix is the Loc-RIB's key, not a field, so the prefixes of one UPDATE
+ * with the same path id and attributes share a single Path (a million routes, a few thousand objects).
+ */
 export interface Path {
-  prefix: string;
   pathId: number;
   source: RouteSource;
   attributes: RouteAttributes;

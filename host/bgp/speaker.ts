@@ -136,7 +136,7 @@ export class Speaker {
       this.sharedLocalAttributes.set(key, attributes);
     }
     this.localAttributes.set(route.prefix, attributes);
-    this.rib.upsert({ prefix: route.prefix, pathId: 0, source: this.localSource, attributes, stale: false });
+    this.rib.upsert(route.prefix, { pathId: 0, source: this.localSource, attributes, stale: false });
   }
 
   /** Withdraws a route of our own. */
@@ -281,8 +281,10 @@ export class Speaker {
     if (announced.length === 0 || !routes.attributes) return;
     const refusal = this.refuse(slot, routes.attributes);
     if (refusal !== undefined) this.log.debug({ peer: peer.config.address, reason: refusal }, `routes from ${peer.config.address} refused: ${refusal}`);
+    // Prefixes that keep the UPDATE's own attributes with the same path id share one Path.
+    const shared = new Map<number, Path>();
     for (const nlri of announced) {
-      const accepted = refusal !== undefined ? null : this.importPolicy ? this.importPolicy(nlri.prefix, routes.attributes, peer.config) : routes.attributes;
+      const accepted: RouteAttributes | null = refusal !== undefined ? null : this.importPolicy ? this.importPolicy(nlri.prefix, routes.attributes, peer.config) : routes.attributes;
       if (accepted === null) {
         if (!slot.rejected.has(nlri.prefix)) {
           slot.rejected.add(nlri.prefix);
@@ -294,8 +296,13 @@ export class Speaker {
         }
         continue;
       }
-      if (slot.rejected.delete(nlri.prefix)) slot.received--;
-      if (this.rib.upsert({ prefix: nlri.prefix, pathId: nlri.pathId, source: slot.source, attributes: accepted, stale: false })) {
+      if (slot.rejected.size > 0 && slot.rejected.delete(nlri.prefix)) slot.received--;
+      let path = accepted === routes.attributes ? shared.get(nlri.pathId) : undefined;
+      if (path === undefined) {
+        path = { pathId: nlri.pathId, source: slot.source, attributes: accepted, stale: false };
+        if (accepted === routes.attributes) shared.set(nlri.pathId, path);
+      }
+      if (this.rib.upsert(nlri.prefix, path)) {
         slot.received++;
         slot.accepted++;
       }

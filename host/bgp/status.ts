@@ -1,5 +1,6 @@
 // What `podnet bgp show` prints and the agent's status will carry: one shape per peer and per path.
 
+import { ipv4PrefixKey } from "./ipv4-prefix-table";
 import { ORIGIN_NAMES } from "./constants";
 import { formatCommunity, type Path } from "./route";
 import type { Speaker } from "./speaker";
@@ -55,11 +56,11 @@ export function peerStatuses(speaker: Speaker): PeerStatus[] {
   });
 }
 
-export function routeStatus(path: Path, best: boolean): RouteStatus {
+export function routeStatus(prefix: string, path: Path, best: boolean): RouteStatus {
   const attributes = path.attributes;
   const asPath = attributes.asPath.map((segment) => (segment.type === 1 || segment.type === 4 ? `{${segment.asns.join(",")}}` : segment.asns.join(" "))).join(" ");
   return {
-    prefix: path.prefix,
+    prefix,
     nextHop: attributes.nextHop || "self",
     asPath,
     origin: ORIGIN_NAMES[attributes.origin] ?? String(attributes.origin),
@@ -75,13 +76,16 @@ export function routeStatus(path: Path, best: boolean): RouteStatus {
   };
 }
 
-/** Every path in the Loc-RIB, best first within each prefix; `prefix` narrows it to one. */
+/** Every path in the Loc-RIB, by prefix, best first within each prefix; `prefix` narrows it to one. */
 export function routeStatuses(speaker: Speaker, prefix?: string): RouteStatus[] {
   const out: RouteStatus[] = [];
   if (prefix !== undefined) {
-    speaker.rib.paths(prefix).forEach((path, i) => out.push(routeStatus(path, i === 0)));
+    speaker.rib.paths(prefix).forEach((path, i) => out.push(routeStatus(prefix, path, i === 0)));
     return out;
   }
-  for (const [, paths] of speaker.rib.entries()) paths.forEach((path, i) => out.push(routeStatus(path, i === 0)));
+  // Sorted, as BIRD and GoBGP show a table: IPv4 by address then length, anything else after, by text.
+  const entries = [...speaker.rib.entries()].map(([each, paths]) => ({ each, paths, key: ipv4PrefixKey(each) }));
+  entries.sort((a, b) => (a.key >= 0 && b.key >= 0 ? a.key - b.key : a.key >= 0 ? -1 : b.key >= 0 ? 1 : a.each < b.each ? -1 : a.each > b.each ? 1 : 0));
+  for (const { each, paths } of entries) paths.forEach((path, i) => out.push(routeStatus(each, path, i === 0)));
   return out;
 }

@@ -11,7 +11,7 @@ import { BgpMessageError } from "../../host/bgp/codec/error";
 
 const source = (address: string, routerId: string, asn: number, internal = true): RouteSource => ({ address, routerId, asn, internal, routeReflectorClient: false, local: false });
 const attributes = (overrides: Partial<RouteAttributes> = {}): RouteAttributes => ({ origin: 0, asPath: [], nextHop: "198.18.0.9", localPref: 100, communities: [], clusterList: [], atomicAggregate: false, unknownTransitive: [], ...overrides });
-const path = (from: RouteSource, overrides: Partial<RouteAttributes> = {}, pathId = 0): Path => ({ prefix: "10.244.1.0/26", pathId, source: from, attributes: attributes(overrides), stale: false });
+const path = (from: RouteSource, overrides: Partial<RouteAttributes> = {}, pathId = 0): Path => ({ pathId, source: from, attributes: attributes(overrides), stale: false });
 
 const A = source("198.18.0.2", "1.1.1.2", 64512);
 const B = source("198.18.0.3", "1.1.1.3", 64512);
@@ -40,9 +40,9 @@ test("best path: LOCAL_PREF, then AS_PATH length, ORIGIN, MED within one neighbo
 test("the Loc-RIB reports each change of a prefix's best path once: added, changed, withdrawn", () => {
   const events: string[] = [];
   const rib = new LocRib((prefix, best, previous) => events.push(`${prefix} ${previous?.source.address ?? "-"} → ${best?.source.address ?? "-"}`));
-  assert.equal(rib.upsert(path(B)), true);
-  assert.equal(rib.upsert(path(A, { localPref: 50 })), true); // worse: no event
-  assert.equal(rib.upsert(path(A, { localPref: 300 })), false); // replaces A's path, now best
+  assert.equal(rib.upsert("10.244.1.0/26", path(B)), true);
+  assert.equal(rib.upsert("10.244.1.0/26", path(A, { localPref: 50 })), true); // worse: no event
+  assert.equal(rib.upsert("10.244.1.0/26", path(A, { localPref: 300 })), false); // replaces A's path, now best
   assert.equal(rib.remove("10.244.1.0/26", A, 0)?.source, A);
   assert.equal(rib.remove("10.244.1.0/26", A, 0), undefined);
   assert.equal(rib.removeWhere(B), 1);
