@@ -14,7 +14,9 @@ export function connectSocket(socket: Socket, peer: PeerConfig): Promise<Socket>
     const timer = setTimeout(() => {
       socket.destroy();
       const hint = peer.password !== undefined ? " (a wrong or missing TCP MD5 password on either side looks like this)" : " (a firewall, or a TCP MD5 password the other side expects, looks like this)";
-      reject(new Error(`no answer from ${peer.address}:${peer.port} within ${peer.connectRetry} s${hint}`));
+      // With GTSM the kernel drops the peer's SYN-ACK unless it left the peer with TTL 255.
+      const gtsm = peer.ttlSecurity ? "; with ttl-security, so does a peer that does not send with TTL 255 (GTSM off on its side, or more than one hop away)" : "";
+      reject(new Error(`no answer from ${peer.address}:${peer.port} within ${peer.connectRetry} s${hint}${gtsm}`));
     }, Math.max(peer.connectRetry, 3) * 1000);
     socket.once("connect", () => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 // podnet's BGP speaker against BIRD 2, configured as Calico's template configures it (gateway
 // recursive, add paths on, graceful restart, connect retry time 5), each in its own namespace on one
 // segment: iBGP and eBGP, podnet dialing and BIRD dialing, routes both ways and withdrawn both ways,
-// TCP MD5 with the right and a wrong password. Root only; everything lives in namespaces made here.
+// TCP MD5 with the right and a wrong password, GTSM on both sides and on one. Root only; everything lives in namespaces made here.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cleanupNamespaces } from "../netns/namespaces";
@@ -132,6 +132,35 @@ test("TCP MD5: with BIRD's password the session comes up; with a wrong one there
     assert.equal(await wrong.routes(), []);
   } finally {
     await stopAll(lab, wrong, bird);
+  }
+});
+
+test("GTSM (RFC 5082): with ttl security on both sides the session comes up; against a BIRD that sends with TTL 64 there is none", async () => {
+  const lab = createLab("gtsm", 2);
+  const [podnetNode, birdNode] = lab.nodes;
+  const guarded = startBird(lab, birdNode, calicoBirdConfig({ routerId: birdNode.address, localAs: 64512, neighbors: [{ address: podnetNode.address, as: 64512, extra: "  ttl security on;\n" }], owned: ["10.244.2.0/26"], passive: true }));
+  const podnet = startPodnetSpeaker(lab, podnetNode, ["--as", "64512", "--peer", `${birdNode.address},as=64512,connect-retry=1,ttl-security`]);
+  try {
+    // BIRD's `ttl security on` takes only TTL 255: the session proves podnet sends with it.
+    await waitUntil(() => established(podnet), 15_000, "session with GTSM on both sides");
+    await waitUntil(async () => (await podnet.routes()).length === 1, 10_000, "route over the GTSM session");
+  } finally {
+    await podnet.stop();
+    await guarded.stop();
+  }
+  // BIRD's iBGP default is multihop with TTL 64: podnet's IP_MINTTL 254 drops every segment of its
+  // side of the session, so it never gets past OpenSent, and BIRD never hears podnet's OPEN answered.
+  const plain = startBird(lab, birdNode, calicoBirdConfig({ routerId: birdNode.address, localAs: 64512, neighbors: [{ address: podnetNode.address, as: 64512 }], owned: ["10.244.2.0/26"], passive: true }));
+  const refused = startPodnetSpeaker(lab, podnetNode, ["--as", "64512", "--peer", `${birdNode.address},as=64512,connect-retry=1,ttl-security`]);
+  try {
+    await waitUntil(async () => (await refused.peers()).length === 1, 10_000, "podnet's control socket");
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    const [peer] = await refused.peers();
+    assert.ok(peer.state !== "Established", `podnet's session is ${peer.state}`);
+    assert.equal(await refused.routes(), []);
+    assert.not.match(plain.birdc("show", "protocols", "peer1"), "Established");
+  } finally {
+    await stopAll(lab, refused, plain);
   }
 });
 

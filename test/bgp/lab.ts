@@ -174,7 +174,7 @@ export function birdRoute(bird: RunningBird, prefix: string): string {
   return result.stdout.includes(prefix) ? result.stdout : "";
 }
 
-type WireEvent = { event: "connected" } | { event: "message"; hex: string } | { event: "closed" } | { event: "error"; message: string };
+type WireEvent = { event: "connected" } | { event: "listening" } | { event: "accepted"; at: number } | { event: "message"; hex: string } | { event: "closed" } | { event: "error"; message: string };
 
 /** The test's end of wire-peer.ts: raw bytes out, whole BGP messages back. */
 export class WirePeer {
@@ -230,6 +230,13 @@ export class WirePeer {
       if (event.event === "connected") return;
       if (event.event === "error") throw new Error(`wire peer: ${event.message}`);
     }
+  }
+
+  /** Listens on host:port; connections are announced as "accepted" events. */
+  async listen(host: string, port = 179): Promise<void> {
+    this.command({ op: "listen", host, port });
+    const event = await this.next();
+    if (event.event !== "listening") throw new Error(`wire peer: could not listen: ${JSON.stringify(event)}`);
   }
 
   send(bytes: Uint8Array | string): void {

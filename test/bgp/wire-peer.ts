@@ -1,9 +1,11 @@
 // A raw BGP peer for tests, run inside a namespace (`node --import tsx test/bgp/wire-peer.ts`): it
 // knows nothing of BGP beyond the 19-octet header, so what it sends is exactly the bytes the test
-// wrote. Commands arrive as JSON lines on stdin ({"op":"connect","host","port"} | {"op":"send",
-// "hex"} | {"op":"close"}); events leave as JSON lines on stdout ({"event":"connected"} |
-// {"event":"message","hex"} | {"event":"closed"} | {"event":"error","message"}).
-import { connect, type Socket } from "node:net";
+// wrote. Commands arrive as JSON lines on stdin ({"op":"connect","host","port"} | {"op":"listen",
+// "host","port"} | {"op":"send","hex"} | {"op":"close"}); events leave as JSON lines on stdout
+// ({"event":"connected"} | {"event":"listening"} | {"event":"accepted","at"} (epoch ms) |
+// {"event":"message","hex"} | {"event":"closed"} | {"event":"error","message"}). A listening peer
+// talks on the connection it accepted last.
+import { connect, createServer, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 
 let socket: Socket | undefined;
@@ -20,18 +22,29 @@ function received(chunk: Buffer): void {
   }
 }
 
+function talkOn(current: Socket): void {
+  buffer = Buffer.alloc(0);
+  socket = current;
+  current.on("data", received);
+  current.on("error", (error) => emit({ event: "error", message: error.message }));
+  current.on("close", () => {
+    if (socket === current) emit({ event: "closed" });
+  });
+}
+
 createInterface({ input: process.stdin }).on("line", (line) => {
   const command = JSON.parse(line) as { op: string; host?: string; port?: number; hex?: string };
   if (command.op === "connect") {
-    buffer = Buffer.alloc(0);
     const current = connect({ host: command.host!, port: command.port! });
-    socket = current;
+    talkOn(current);
     current.on("connect", () => emit({ event: "connected" }));
-    current.on("data", received);
-    current.on("error", (error) => emit({ event: "error", message: error.message }));
-    current.on("close", () => {
-      if (socket === current) emit({ event: "closed" });
+  } else if (command.op === "listen") {
+    const server = createServer((accepted) => {
+      emit({ event: "accepted", at: Date.now() });
+      talkOn(accepted);
     });
+    server.on("error", (error) => emit({ event: "error", message: error.message }));
+    server.listen(command.port!, command.host!, () => emit({ event: "listening" }));
   } else if (command.op === "send") {
     socket?.write(Buffer.from(command.hex!, "hex"));
   } else if (command.op === "close") {
