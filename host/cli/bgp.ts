@@ -2,6 +2,7 @@
 // the control socket. Runs until SIGTERM or SIGINT, then closes every session with Cease
 // (Administrative Shutdown).
 
+import { table } from "./table";
 import { Command, Option } from "commander";
 import { Registry } from "prom-client";
 import { createLogger, type LogFormat } from "../agent/log";
@@ -83,12 +84,6 @@ function serveCommand(): Command {
         process.once("SIGINT", () => void shutdown("SIGINT"));
       });
     });
-}
-
-function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...all.map((line) => line[column].length)));
-  return all.map((line) => line.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n") + "\n";
 }
 
 function showCommand(): Command {

@@ -1,4 +1,5 @@
-// `podnet` command line: one binary, one subcommand per job (agent, cni, bgp, packet, route, status).
+// `podnet` command line: one binary, one subcommand per job (agent, cni, bgp, apply/get/delete,
+// packet, route, status).
 // Exit codes: 0 success, 1 the work failed, 2 podnet was called wrongly.
 
 import { Command, CommanderError } from "commander";
@@ -10,6 +11,7 @@ import { agentCommand } from "./agent";
 import { statusCommand } from "./status";
 import { cniCommand } from "./cni";
 import { bgpCommand } from "./bgp";
+import { resourceCommands } from "./resources";
 import { UsageError } from "./usage-error";
 
 /** Builds the full command tree. */
@@ -23,6 +25,7 @@ function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(cniCommand());
   program.addCommand(bgpCommand());
+  for (const command of resourceCommands()) program.addCommand(command);
   program.addCommand(versionCommand());
   forEachCommand(program, (command) => command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   return program;

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { LeaseRegistry } from "../store/leases";
 import { openStore, type StoreFlags } from "../store/open";
 import { withStoreFlags } from "./store-flags";
+import { table } from "./table";
 
 export function statusCommand(): Command {
   const command = new Command("status").description("show the peer and lease table from the store");
@@ -28,9 +29,7 @@ export function statusCommand(): Command {
           for (const row of rows) console.log(JSON.stringify(row));
         } else {
           const header = ["NODE", "SUBNET", "BACKEND", "VTEP MAC", "LEASE EXPIRES"];
-          const table = [header, ...rows.map((row) => [row.node, row.subnet, row.backend, row.vtepMac ?? "-", row.expires ?? "never"])];
-          const widths = header.map((_, column) => Math.max(...table.map((line) => line[column].length)));
-          for (const line of table) console.log(line.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
+          process.stdout.write(table(header, rows.map((row) => [row.node, row.subnet, row.backend, row.vtepMac ?? "-", row.expires ?? "never"])));
         }
         for (const entry of skipped) process.stderr.write(`podnet: skipped ${entry.key}: ${entry.reason}\n`);
       } finally {
