@@ -121,8 +121,12 @@ export class EtcdKv implements KvStore {
     return this.update(key, current.value, current.modRevision, ttlSeconds);
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, expectedModRevision?: number): Promise<boolean> {
     try {
+      if (expectedModRevision !== undefined) {
+        const result = await this.client.if(key, "Mod", "==", expectedModRevision).then(this.client.delete().key(key)).commit();
+        return result.succeeded;
+      }
       const response = await this.client.delete().key(key).exec();
       return Number(response.deleted) > 0;
     } catch (error) {

@@ -50,8 +50,8 @@ export interface KvStore {
   expiresAt(key: string): Promise<number | undefined>;
   /** Restarts the key's TTL; false when the key is gone. */
   refresh(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Deletes `key`; false when it was not there. */
-  delete(key: string): Promise<boolean>;
+  /** Deletes `key` (only if its modRevision is still `expectedModRevision`, when given); false when it was not deleted. */
+  delete(key: string, expectedModRevision?: number): Promise<boolean>;
   /** Calls `onEvent` for every change under `prefix` after `fromRevision`, in order. */
   watch(prefix: string, fromRevision: number, onEvent: (event: KvEvent) => void, onError: (error: Error) => void): Watch;
   close(): Promise<void>;

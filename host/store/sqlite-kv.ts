@@ -135,9 +135,11 @@ export class SqliteKv implements KvStore {
     return this.change(() => this.db.prepare("UPDATE kv SET expires_at = ? WHERE key = ?").run(this.expiry(ttlSeconds), key).changes === 1);
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, expectedModRevision?: number): Promise<boolean> {
     return this.change((revision) => {
-      if (this.db.prepare("DELETE FROM kv WHERE key = ?").run(key).changes === 0) return false;
+      const deleted =
+        expectedModRevision === undefined ? this.db.prepare("DELETE FROM kv WHERE key = ?").run(key) : this.db.prepare("DELETE FROM kv WHERE key = ? AND mod_revision = ?").run(key, expectedModRevision);
+      if (deleted.changes === 0) return false;
       this.db.prepare("INSERT INTO changes (revision, key, type) VALUES (?, ?, 'delete')").run(revision(), key);
       return true;
     });

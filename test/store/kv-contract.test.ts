@@ -94,6 +94,16 @@ for (const backend of backends) {
     assert.is(await store.get("/t/c"), undefined);
   });
 
+  test("delete with an expected revision deletes only that version of the key", async () => {
+    await store.create("/t/d", "1", 0);
+    const first = (await store.get("/t/d"))!;
+    assert.ok(await store.update("/t/d", "2", first.modRevision, 0));
+    assert.is(await store.delete("/t/d", first.modRevision), false);
+    assert.is((await store.get("/t/d"))?.value, "2");
+    assert.is(await store.delete("/t/d", (await store.get("/t/d"))!.modRevision), true);
+    assert.is(await store.get("/t/d"), undefined);
+  });
+
   test("a watch delivers every change after its revision, in order, and only under its prefix", async () => {
     const { revision } = await store.range("/w/");
     const { until, watch, errors } = collect(store, "/w/", revision);

@@ -1,0 +1,292 @@
+// Calico-style block IPAM on podnet's store. A node claims a free block of an enabled pool (trying
+// candidates in an order seeded by its name, so nodes starting together do not race for the same
+// blocks), allocates addresses in its blocks by handle, claims another block when they are full
+// (up to maxBlocksPerHost), and borrows single addresses from other nodes' blocks when the pools
+// have no free block (unless strictAffinity). Every write is a compare-and-swap, retried on
+// conflict: two nodes racing for one block never both own it, and no address is given twice.
+//
+// Keys, under the Calico prefix:
+//   ipam/blocks/<a.b.c.d>-<len>               the block (block.ts)
+//   ipam/affinities/<node>/<a.b.c.d>-<len>    {"state":"pending"|"confirmed"}: the node claims it
+//   ipam/handles/<handle>                     {"block":"<cidr>"}: where the handle's address is
+
+import type { KvStore } from "../store/kv";
+import { ipv4ToNumber, numberToIpv4, parsePrefix } from "../net/addresses";
+import type { IPAMConfiguration, IPPool } from "../resources/kinds";
+import type { ResourceStore } from "../resources/store";
+import { addressAt, blockKeyPart, inUse, newBlock, offsetOf, parseBlock, type AllocationAttributes, type Block } from "./block";
+
+const CAS_ATTEMPTS = 20;
+
+/** An assignment that cannot be made; `exhausted` when no pool has an address left for this node. */
+export class IpamError extends Error {
+  constructor(
+    message: string,
+    readonly exhausted = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface Assignment {
+  address: string;
+  block: string;
+  /** True when the address came from another node's block. */
+  borrowed: boolean;
+}
+
+export interface StoredBlock {
+  block: Block;
+  modRevision: number;
+}
+
+export interface CorruptEntry {
+  key: string;
+  reason: string;
+}
+
+/** A permutation of 0..count-1 (count a power of two) seeded by `seed`: a start and an odd stride. */
+function seededOrder(seed: string, count: number): number[] {
+  let hash = 2166136261;
+  for (let i = 0; i < seed.length; i++) hash = Math.imul(hash ^ seed.charCodeAt(i), 16777619) >>> 0;
+  const start = hash % count;
+  const stride = (Math.imul(hash, 2654435761) | 1) >>> 0;
+  return Array.from({ length: count }, (_, i) => (start + i * stride) % count);
+}
+
+export class BlockIpam {
+  private readonly blockQueues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly kv: KvStore,
+    private readonly resources: ResourceStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get prefix(): string {
+    return `${this.resources.prefix}/ipam`;
+  }
+
+  blockKey(cidr: string): string {
+    return `${this.prefix}/blocks/${blockKeyPart(cidr)}`;
+  }
+
+  private affinityKey(node: string, cidr: string): string {
+    return `${this.prefix}/affinities/${node}/${blockKeyPart(cidr)}`;
+  }
+
+  private handleKey(handle: string): string {
+    return `${this.prefix}/handles/${handle}`;
+  }
+
+  /** The IPAM settings (IPAMConfiguration default, or Calico's defaults). */
+  async settings(): Promise<IPAMConfiguration["spec"]> {
+    return (await this.resources.get<IPAMConfiguration>("IPAMConfiguration", "default"))?.spec ?? { strictAffinity: false, maxBlocksPerHost: 0 };
+  }
+
+  async enabledPools(): Promise<IPPool[]> {
+    return (await this.resources.list<IPPool>("IPPool")).resources.filter((pool) => !pool.spec.disabled);
+  }
+
+  /** Every stored block that parses, and those that do not (logged by the caller, never fatal). */
+  async blocks(): Promise<{ blocks: StoredBlock[]; corrupt: CorruptEntry[] }> {
+    const { items } = await this.kv.range(`${this.prefix}/blocks/`);
+    const blocks: StoredBlock[] = [];
+    const corrupt: CorruptEntry[] = [];
+    for (const item of items) {
+      const cidr = item.key.slice(`${this.prefix}/blocks/`.length).replace("-", "/");
+      try {
+        blocks.push({ block: parseBlock(item.value, cidr), modRevision: item.modRevision });
+      } catch (error) {
+        corrupt.push({ key: item.key, reason: (error as Error).message });
+      }
+    }
+    return { blocks, corrupt };
+  }
+
+  /** The blocks affine to `node` (confirmed claims), in claim order. */
+  async affineBlocks(node: string): Promise<string[]> {
+    const { items } = await this.kv.range(`${this.prefix}/affinities/${node}/`);
+    return items
+      .filter((item) => item.value.includes('"confirmed"'))
+      .sort((a, b) => a.createRevision - b.createRevision)
+      .map((item) => item.key.slice(`${this.prefix}/affinities/${node}/`.length).replace("-", "/"));
+  }
+
+  /**
+   * Changes a block with compare-and-swap; `change` returns undefined to leave it as it is. Changes
+   * from this process to one block go one at a time (a hundred parallel ADDs would otherwise mostly
+   * fail their swaps against each other); the swap guards against other nodes.
+   */
+  private mutate<T>(cidr: string, change: (block: Block) => T | undefined): Promise<T | undefined> {
+    const previous = this.blockQueues.get(cidr) ?? Promise.resolve();
+    const next = previous.then(() => this.swap(cidr, change));
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.blockQueues.set(cidr, settled);
+    void settled.then(() => {
+      if (this.blockQueues.get(cidr) === settled) this.blockQueues.delete(cidr);
+    });
+    return next;
+  }
+
+  private async swap<T>(cidr: string, change: (block: Block) => T | undefined): Promise<T | undefined> {
+    const key = this.blockKey(cidr);
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const stored = await this.kv.get(key);
+      if (!stored) return undefined;
+      const block = parseBlock(stored.value, cidr);
+      const result = change(block);
+      if (result === undefined) return undefined;
+      if (await this.kv.update(key, JSON.stringify(block), stored.modRevision, 0)) return result;
+      // Another node wrote it: wait a little, a random amount, so the two do not collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
+    }
+    throw new Error(`block ${cidr} kept changing under ${CAS_ATTEMPTS} attempts to update it`);
+  }
+
+  /** Takes the first free address of `cidr` for `handle`; undefined when the block is full. */
+  private allocateIn(cidr: string, handle: string, attributes: AllocationAttributes): Promise<string | undefined> {
+    return this.mutate(cidr, (block) => {
+      const offset = block.allocations.indexOf(null);
+      if (offset < 0) return undefined;
+      block.allocations[offset] = handle;
+      block.attributes[handle] = attributes;
+      block.emptySince = null;
+      return addressAt(block, offset);
+    });
+  }
+
+  /** Claims a free block of one of `pools` for `node`: pending affinity, the block, confirmed. */
+  private async claimBlock(node: string, pools: IPPool[]): Promise<string | undefined> {
+    for (const pool of pools) {
+      const { address, length } = parsePrefix(pool.spec.cidr);
+      const count = 2 ** (pool.spec.blockSize - length);
+      const blockAddresses = 2 ** (32 - pool.spec.blockSize);
+      const existing = new Set((await this.kv.range(`${this.prefix}/blocks/`)).items.map((item) => item.key));
+      for (const index of seededOrder(node, count)) {
+        const cidr = `${numberToIpv4((address + index * blockAddresses) >>> 0)}/${pool.spec.blockSize}`;
+        if (existing.has(this.blockKey(cidr))) continue;
+        const affinity = this.affinityKey(node, cidr);
+        if (!(await this.kv.create(affinity, JSON.stringify({ state: "pending" }), 0))) continue;
+        if (!(await this.kv.create(this.blockKey(cidr), JSON.stringify(newBlock(cidr, node)), 0))) {
+          // Another node created it between our list and now: not ours.
+          await this.kv.delete(affinity);
+          continue;
+        }
+        const pending = await this.kv.get(affinity);
+        if (pending) await this.kv.update(affinity, JSON.stringify({ state: "confirmed" }), pending.modRevision, 0);
+        return cidr;
+      }
+    }
+    return undefined;
+  }
+
+  /** The address `handle` holds already, if any (a repeated ADD gets the same address). */
+  async addressOf(handle: string): Promise<Assignment | undefined> {
+    const stored = await this.kv.get(this.handleKey(handle));
+    if (!stored) return undefined;
+    const cidr = (JSON.parse(stored.value) as { block: string }).block;
+    const block = (await this.kv.get(this.blockKey(cidr)))?.value;
+    if (!block) return undefined;
+    const parsed = parseBlock(block, cidr);
+    const offset = parsed.allocations.indexOf(handle);
+    return offset < 0 ? undefined : { address: addressAt(parsed, offset), block: cidr, borrowed: parsed.affinity !== parsed.attributes[handle]?.node };
+  }
+
+  /** Assigns one address to `handle` on `node`. */
+  async assign(node: string, handle: string, attributes: Omit<AllocationAttributes, "node"> = {}): Promise<Assignment> {
+    const held = await this.addressOf(handle);
+    if (held) return held;
+    const pools = await this.enabledPools();
+    if (pools.length === 0) throw new IpamError("no enabled IPPool: apply one (podnet apply -f pool.yaml)", true);
+    const inPools = (cidr: string) => pools.some((pool) => contains(pool.spec.cidr, cidr));
+    const settings = await this.settings();
+    const full = { ...attributes, node };
+    const record = async (cidr: string, address: string, borrowed: boolean): Promise<Assignment> => {
+      await this.kv.create(this.handleKey(handle), JSON.stringify({ block: cidr }), 0);
+      return { address, block: cidr, borrowed };
+    };
+
+    const affine = await this.affineBlocks(node);
+    for (const cidr of affine.filter(inPools)) {
+      const address = await this.allocateIn(cidr, handle, full);
+      if (address) return record(cidr, address, false);
+    }
+    if (settings.maxBlocksPerHost === 0 || affine.length < settings.maxBlocksPerHost) {
+      const claimed = await this.claimBlock(node, pools);
+      if (claimed) {
+        const address = await this.allocateIn(claimed, handle, full);
+        if (address) return record(claimed, address, false);
+      }
+    }
+    const names = pools.map((pool) => `${pool.metadata.name} (${pool.spec.cidr})`).join(", ");
+    if (settings.strictAffinity) throw new IpamError(`IP pool ${names} has no free block for node ${node}, and strictAffinity forbids borrowing`, true);
+    for (const { block } of (await this.blocks()).blocks) {
+      if (!inPools(block.cidr) || block.affinity === node || !block.allocations.includes(null)) continue;
+      const address = await this.allocateIn(block.cidr, handle, full);
+      if (address) return record(block.cidr, address, true);
+    }
+    throw new IpamError(`IP pool ${names} is exhausted: no free address for node ${node}`, true);
+  }
+
+  /** Frees what `handle` holds; returns the address, or undefined if it held none. */
+  async release(handle: string): Promise<string | undefined> {
+    const stored = await this.kv.get(this.handleKey(handle));
+    let released: string | undefined;
+    const cidrs = stored ? [(JSON.parse(stored.value) as { block: string }).block] : (await this.blocks()).blocks.filter(({ block }) => block.allocations.includes(handle)).map(({ block }) => block.cidr);
+    for (const cidr of cidrs) {
+      released =
+        (await this.mutate(cidr, (block) => {
+          const offset = block.allocations.indexOf(handle);
+          if (offset < 0) return undefined;
+          block.allocations[offset] = null;
+          delete block.attributes[handle];
+          if (inUse(block) === 0) block.emptySince = this.now();
+          return addressAt(block, offset);
+        })) ?? released;
+    }
+    if (stored) await this.kv.delete(this.handleKey(handle));
+    return released;
+  }
+
+  /** Frees one address, whoever holds it; returns the handle that held it. */
+  async releaseAddress(address: string): Promise<string | undefined> {
+    const value = ipv4ToNumber(address);
+    for (const { block } of (await this.blocks()).blocks) {
+      const { address: start, length } = parsePrefix(block.cidr);
+      if (value < start || value >= start + 2 ** (32 - length)) continue;
+      const handle = block.allocations[offsetOf(block, value)];
+      if (handle === null) return undefined;
+      return (await this.release(handle)) === undefined ? undefined : handle;
+    }
+    return undefined;
+  }
+
+  /** Releases `node`'s blocks that have been empty for `graceMs`: block and affinity gone. */
+  async releaseEmptyBlocks(node: string, graceMs: number): Promise<string[]> {
+    const released: string[] = [];
+    for (const cidr of await this.affineBlocks(node)) {
+      const key = this.blockKey(cidr);
+      const stored = await this.kv.get(key);
+      if (!stored) continue;
+      const block = parseBlock(stored.value, cidr);
+      if (inUse(block) > 0 || block.emptySince === null || this.now() - block.emptySince < graceMs) continue;
+      // Deleted only if nobody allocated in it since we read it; then the claim goes.
+      if (!(await this.kv.delete(key, stored.modRevision))) continue;
+      await this.kv.delete(this.affinityKey(node, cidr));
+      released.push(cidr);
+    }
+    return released;
+  }
+}
+
+function contains(outer: string, inner: string): boolean {
+  const a = parsePrefix(outer);
+  const b = parsePrefix(inner);
+  if (b.length < a.length) return false;
+  const mask = a.length === 0 ? 0 : (0xffffffff << (32 - a.length)) >>> 0;
+  return ((b.address & mask) >>> 0) === a.address;
+}
