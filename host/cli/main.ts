@@ -12,6 +12,7 @@ import { statusCommand } from "./status";
 import { cniCommand } from "./cni";
 import { bgpCommand } from "./bgp";
 import { resourceCommands } from "./resources";
+import { ipamCommand } from "./ipam";
 import { UsageError } from "./usage-error";
 
 /** Builds the full command tree. */
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   program.addCommand(cniCommand());
   program.addCommand(bgpCommand());
   for (const command of resourceCommands()) program.addCommand(command);
+  program.addCommand(ipamCommand());
   program.addCommand(versionCommand());
   forEachCommand(program, (command) => command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   return program;

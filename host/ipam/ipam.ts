@@ -11,7 +11,7 @@
 //   ipam/handles/<handle>                     {"block":"<cidr>"}: where the handle's address is
 
 import type { KvStore } from "../store/kv";
-import { ipv4ToNumber, numberToIpv4, parsePrefix } from "../net/addresses";
+import { ipv4ToNumber, numberToIpv4, parsePrefix, prefixContains } from "../net/addresses";
 import type { IPAMConfiguration, IPPool } from "../resources/kinds";
 import type { ResourceStore } from "../resources/store";
 import { addressAt, blockKeyPart, inUse, newBlock, offsetOf, parseBlock, type AllocationAttributes, type Block } from "./block";
@@ -59,7 +59,7 @@ export class BlockIpam {
 
   constructor(
     private readonly kv: KvStore,
-    private readonly resources: ResourceStore,
+    readonly resources: ResourceStore,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -202,7 +202,7 @@ export class BlockIpam {
     if (held) return held;
     const pools = await this.enabledPools();
     if (pools.length === 0) throw new IpamError("no enabled IPPool: apply one (podnet apply -f pool.yaml)", true);
-    const inPools = (cidr: string) => pools.some((pool) => contains(pool.spec.cidr, cidr));
+    const inPools = (cidr: string) => pools.some((pool) => prefixContains(pool.spec.cidr, cidr));
     const settings = await this.settings();
     const full = { ...attributes, node };
     const record = async (cidr: string, address: string, borrowed: boolean): Promise<Assignment> => {
@@ -283,10 +283,3 @@ export class BlockIpam {
   }
 }
 
-function contains(outer: string, inner: string): boolean {
-  const a = parsePrefix(outer);
-  const b = parsePrefix(inner);
-  if (b.length < a.length) return false;
-  const mask = a.length === 0 ? 0 : (0xffffffff << (32 - a.length)) >>> 0;
-  return ((b.address & mask) >>> 0) === a.address;
-}

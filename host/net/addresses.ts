@@ -60,6 +60,13 @@ export function parsePrefix(text: string): Prefix {
   return { address, length };
 }
 
+/** Whether prefix text `inner` lies inside prefix text `outer` (both as parsePrefix takes them). */
+export function prefixContains(outer: string, inner: string): boolean {
+  const a = parsePrefix(outer);
+  const b = parsePrefix(inner);
+  return b.length >= a.length && networkOf(b.address, a.length) === a.address;
+}
+
 /** Formats a prefix as "a.b.c.d/len". */
 export function formatPrefix(prefix: Prefix): string {
   return `${numberToIpv4(prefix.address)}/${prefix.length}`;

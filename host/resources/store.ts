@@ -4,7 +4,7 @@
 // write podnet makes to the store; an entry that no longer parses is skipped with the reason.
 
 import type { KvStore } from "../store/kv";
-import { parsePrefix } from "../net/addresses";
+import { prefixContains } from "../net/addresses";
 import { KINDS, parseResource, type IPPool, type Kind, type Resource } from "./kinds";
 import { ResourceError } from "./fields";
 
@@ -18,13 +18,7 @@ export interface SkippedResource {
 
 export type ApplyOutcome = { kind: Kind; name: string; action: "created" | "configured" | "unchanged" };
 
-function overlaps(a: string, b: string): boolean {
-  const x = parsePrefix(a);
-  const y = parsePrefix(b);
-  const length = Math.min(x.length, y.length);
-  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-  return ((x.address & mask) >>> 0) === ((y.address & mask) >>> 0);
-}
+const overlaps = (a: string, b: string) => prefixContains(a, b) || prefixContains(b, a);
 
 export class ResourceStore {
   constructor(

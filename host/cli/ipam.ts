@@ -1,0 +1,123 @@
+// `podnet ipam show [--show-blocks] [--show-borrowed]`, `podnet ipam check`, `podnet ipam release
+// --ip A`: Calico-mode block IPAM in the store, as `calicoctl ipam` shows and repairs it.
+
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { Command } from "commander";
+import { openStore, type StoreFlags } from "../store/open";
+import { CALICO_PREFIX, ResourceStore } from "../resources/store";
+import { BlockIpam } from "../ipam/ipam";
+import { addressAt, inUse, type Block } from "../ipam/block";
+import { parsePrefix, prefixContains } from "../net/addresses";
+import { withStoreFlags } from "./store-flags";
+import { UsageError } from "./usage-error";
+
+type Flags = StoreFlags & { calicoPrefix: string };
+
+async function withIpam<T>(flags: Flags, work: (ipam: BlockIpam) => Promise<T>): Promise<T> {
+  const kv = await openStore(flags);
+  try {
+    return await work(new BlockIpam(kv, new ResourceStore(kv, flags.calicoPrefix)));
+  } finally {
+    await kv.close();
+  }
+}
+
+function withFlags(command: Command): Command {
+  return withStoreFlags(command).option("--calico-prefix <prefix>", "key prefix of Calico-mode resources in the store", CALICO_PREFIX);
+}
+
+/** calicoctl's bordered table. */
+function bordered(header: string[], rows: string[][]): string {
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((line) => line[column].length)));
+  const rule = `+${widths.map((width) => "-".repeat(width + 2)).join("+")}+`;
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
+  return [rule, line(header), rule, ...rows.map(line), rule].join("\n") + "\n";
+}
+
+const share = (part: number, total: number) => `${part} (${total === 0 ? 0 : Math.round((100 * part) / total)}%)`;
+const sizeOf = (cidr: string) => 2 ** (32 - parsePrefix(cidr).length);
+
+function showCommand(): Command {
+  return withFlags(new Command("show").description("addresses in use per pool (and per block), as calicoctl ipam show"))
+    .option("--show-blocks", "a row per block too")
+    .option("--show-borrowed", "the addresses nodes borrowed from other nodes' blocks")
+    .action(async (flags: Flags & { showBlocks?: boolean; showBorrowed?: boolean }) => {
+      const { pools, blocks, corrupt } = await withIpam(flags, async (ipam) => ({ pools: (await ipam.resources.list("IPPool")).resources, ...(await ipam.blocks()) }));
+      for (const entry of corrupt) process.stderr.write(`podnet: skipped ${entry.key}: ${entry.reason}\n`);
+      const rows: string[][] = [];
+      for (const pool of pools) {
+        if (pool.kind !== "IPPool") continue;
+        const mine = blocks.map(({ block }) => block).filter((block) => prefixContains(pool.spec.cidr, block.cidr));
+        const total = sizeOf(pool.spec.cidr);
+        const used = mine.reduce((sum, block) => sum + inUse(block), 0);
+        rows.push(["IP Pool", pool.spec.cidr, String(total), share(used, total), share(total - used, total)]);
+        if (flags.showBlocks) {
+          for (const block of mine.sort((a, b) => parsePrefix(a.cidr).address - parsePrefix(b.cidr).address)) {
+            const size = sizeOf(block.cidr);
+            rows.push(["Block", block.cidr, String(size), share(inUse(block), size), share(size - inUse(block), size)]);
+          }
+        }
+      }
+      process.stdout.write(bordered(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows));
+      if (flags.showBorrowed) {
+        const borrowed = blocks.flatMap(({ block }) => borrowedIn(block));
+        process.stdout.write(bordered(["IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER"], borrowed));
+      }
+    });
+}
+
+function borrowedIn(block: Block): string[][] {
+  const rows: string[][] = [];
+  block.allocations.forEach((handle, offset) => {
+    const node = handle === null ? undefined : block.attributes[handle]?.node;
+    if (node !== undefined && node !== block.affinity) rows.push([addressAt(block, offset), node, block.cidr, block.affinity ?? "(none)"]);
+  });
+  return rows;
+}
+
+function checkCommand(): Command {
+  return withFlags(new Command("check").description("list this node's allocations whose container is gone (its network namespace no longer exists), and corrupt block entries"))
+    .option("--node <name>", "the node whose allocations to check (their namespaces are on it)", hostname())
+    .action(async (flags: Flags & { node: string }) => {
+      const { blocks, corrupt } = await withIpam(flags, (ipam) => ipam.blocks());
+      let problems = 0;
+      for (const entry of corrupt) {
+        problems++;
+        console.log(`corrupt block entry ${entry.key}: ${entry.reason}`);
+      }
+      for (const { block } of blocks) {
+        block.allocations.forEach((handle, offset) => {
+          const attributes = handle === null ? undefined : block.attributes[handle];
+          if (!attributes || attributes.node !== flags.node) return;
+          if (attributes.netns !== undefined && existsSync(attributes.netns)) return;
+          problems++;
+          const why = attributes.netns === undefined ? "no network namespace recorded" : `network namespace ${attributes.netns} is gone`;
+          console.log(`leaked ${addressAt(block, offset)} in ${block.cidr}: handle ${handle}, container ${attributes.containerId ?? "?"}: ${why}`);
+        });
+      }
+      console.log(problems === 0 ? "no problems found" : `${problems} problem(s) found; free leaked addresses with podnet ipam release --ip ADDRESS`);
+    });
+}
+
+function releaseCommand(): Command {
+  return withFlags(new Command("release").description("free addresses whatever holds them (after ipam check)"))
+    .option("--ip <address>", "an address to free (repeat)", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .action(async (flags: Flags & { ip: string[] }) => {
+      if (flags.ip.length === 0) throw new UsageError("release needs --ip ADDRESS");
+      const missing = await withIpam(flags, async (ipam) => {
+        const notHeld: string[] = [];
+        for (const address of flags.ip) {
+          const handle = await ipam.releaseAddress(address);
+          if (handle === undefined) notHeld.push(address);
+          else console.log(`released ${address} (handle ${handle})`);
+        }
+        return notHeld;
+      });
+      if (missing.length > 0) throw new Error(`not allocated: ${missing.join(", ")}`);
+    });
+}
+
+export function ipamCommand(): Command {
+  return new Command("ipam").description("Calico-mode block IPAM: show, check, release").addCommand(showCommand()).addCommand(checkCommand()).addCommand(releaseCommand());
+}
