@@ -6,7 +6,9 @@ import { Command, Option } from "commander";
 import { chmodSync, copyFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readAsset, isSingleExecutable } from "../assets";
-import { DEFAULTS } from "../cni/config";
+import { hostname } from "node:os";
+import { BLOCK_IPAM, DEFAULTS } from "../cni/config";
+import { DEFAULT_STORE_PATH } from "../store/open";
 import { runCniInProcess } from "../cni/in-process";
 import { SUPPORTED_VERSIONS } from "../cni/versions";
 import { UsageError } from "./usage-error";
@@ -30,7 +32,13 @@ interface InstallFlags {
   dataDir: string;
   chain: string;
   cniVersion: string;
+  nodeName: string;
+  store: "sqlite" | "etcd";
+  storePath: string;
+  etcdEndpoints: string;
 }
+
+const blockIpam = (ipam: string) => ipam === "blocks" || ipam === BLOCK_IPAM;
 
 /** The conflist `podnet cni install` writes. */
 export function conflist(flags: Omit<InstallFlags, "binDir" | "confDir" | "confName">): Record<string, unknown> {
@@ -45,7 +53,9 @@ export function conflist(flags: Omit<InstallFlags, "binDir" | "confDir" | "confN
         mode: flags.mode,
         agentSocket: flags.agentSocket,
         subnetFile: flags.subnetFile,
-        ipam: { type: flags.ipam, dataDir: flags.dataDir },
+        ipam: blockIpam(flags.ipam)
+          ? { type: BLOCK_IPAM, nodeName: flags.nodeName, store: flags.store, storePath: flags.storePath, etcdEndpoints: flags.etcdEndpoints }
+          : { type: flags.ipam, dataDir: flags.dataDir },
       },
       ...chain.map((name) => CHAINABLE[name]),
     ],
@@ -68,7 +78,11 @@ function installCommand(): Command {
     .option("--conf-name <file>", "the conflist's file name", "10-podnet.conflist")
     .option("--name <network>", "the network's name (also the IPAM directory's)", "podnet")
     .addOption(new Option("--mode <mode>", "bridge (cni0, Flannel style) or routed (Calico style)").choices(["bridge", "routed"]).default("bridge"))
-    .option("--ipam <type>", "podnet (built in) or an IPAM plugin such as host-local", "podnet")
+    .option("--ipam <type>", "podnet (built in, in the node's lease), blocks (Calico mode: the node's blocks in the store) or an IPAM plugin such as host-local", "podnet")
+    .option("--node-name <name>", "with --ipam blocks: this node's name, as the agent registers it", hostname())
+    .addOption(new Option("--store <kind>", "with --ipam blocks: the store the agent uses").choices(["sqlite", "etcd"]).default("sqlite"))
+    .option("--store-path <file>", "with --ipam blocks: the SQLite store's file", DEFAULT_STORE_PATH)
+    .option("--etcd-endpoints <urls>", "with --ipam blocks: comma-separated etcd endpoints", "http://127.0.0.1:2379")
     .option("--agent-socket <path>", "the agent's CNI socket", DEFAULTS.agentSocket)
     .option("--subnet-file <path>", "the agent's subnet file", DEFAULTS.subnetFile)
     .option("--data-dir <dir>", "where IPAM keeps reservations", DEFAULTS.dataDir)
@@ -76,6 +90,7 @@ function installCommand(): Command {
     .addOption(new Option("--cni-version <version>", "the conflist's cniVersion (1.0.0: what today's runtimes and plugins read)").choices([...SUPPORTED_VERSIONS]).default("1.0.0"))
     .action((flags: InstallFlags) => {
       if (!isSingleExecutable()) throw new UsageError("podnet cni install copies the single executable: run it as dist/podnet (npm run build)");
+      if (blockIpam(flags.ipam) && flags.mode !== "routed") throw new UsageError("--ipam blocks gives each pod a /32: use it with --mode routed");
       const list = conflist(flags);
       mkdirSync(flags.binDir, { recursive: true, mode: 0o755 });
       mkdirSync(flags.confDir, { recursive: true, mode: 0o755 });

@@ -1,10 +1,11 @@
 // Where a pod's address comes from; the plugin asks only this. Flannel mode: the node's subnet
 // lease, read from the agent's subnet file, with podnet's host-local-format allocator (or a
-// delegated IPAM plugin) inside it. Calico mode's blocks become a second implementation here.
+// delegated IPAM plugin) inside it. Calico mode: the node's blocks (block-source.ts).
 
 import { readFileSync } from "node:fs";
 import { parseSubnetFile } from "../shared/subnet-file";
-import type { NetworkConfig } from "./config";
+import { BLOCK_IPAM, type NetworkConfig } from "./config";
+import { BlockAddressSource, type NodeIpam } from "./block-source";
 import type { Environment } from "./environment";
 import { CniError, CniErrorCode } from "./errors";
 import { addressStore, allocateAddress, allocationRange, collectAddresses, holdsAddress, type NodeSubnet, releaseAddress } from "./ipam";
@@ -16,9 +17,9 @@ export interface AddressSource {
   /** Releases the attachment's address; nothing to release is fine (DEL is idempotent). */
   release(environment: Environment): Promise<void>;
   /** Whether the attachment still holds `address` (CHECK). */
-  holds(environment: Environment, address: string): boolean;
+  holds(environment: Environment, address: string): Promise<boolean>;
   /** STATUS: throws CNI code 50 while no address could be handed out. */
-  checkAvailable(): void;
+  checkAvailable(): Promise<void>;
   /** GC: frees what belongs to no attachment in `keep` (attachment keys). */
   collect(keep: Set<string>): Promise<void>;
 }
@@ -56,11 +57,11 @@ class SubnetLeaseSource implements AddressSource {
     await releaseAddress(this.config, environment, node);
   }
 
-  holds(environment: Environment, address: string): boolean {
+  async holds(environment: Environment, address: string): Promise<boolean> {
     return holdsAddress(this.config, environment, address);
   }
 
-  checkAvailable(): void {
+  async checkAvailable(): Promise<void> {
     let node: NodeSubnet;
     try {
       node = readNodeSubnet(this.config.subnetFile);
@@ -77,7 +78,7 @@ class SubnetLeaseSource implements AddressSource {
   }
 }
 
-/** The address source for a network config. */
-export function addressSourceFor(config: NetworkConfig): AddressSource {
-  return new SubnetLeaseSource(config);
+/** The address source for a network config; `served`: the agent's block IPAM, when it runs the plugin. */
+export function addressSourceFor(config: NetworkConfig, served?: NodeIpam): AddressSource {
+  return config.ipam.type === BLOCK_IPAM ? new BlockAddressSource(config, served) : new SubnetLeaseSource(config);
 }

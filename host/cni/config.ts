@@ -16,7 +16,23 @@ export interface IpamConfig {
   rangeEnd?: string;
   /** The whole ipam object, passed on to a delegated plugin. */
   raw: Record<string, unknown>;
+  /** type podnet-blocks (Calico mode): this node's name and the store the blocks are in. */
+  blocks?: BlockIpamConfig;
 }
+
+export interface BlockIpamConfig {
+  nodeName: string;
+  store: "sqlite" | "etcd";
+  storePath: string;
+  etcdEndpoints: string;
+  /** Key prefix of Calico-mode resources and blocks in the store. */
+  prefix: string;
+}
+
+/** ipam.type of Calico-mode block IPAM. */
+export const BLOCK_IPAM = "podnet-blocks";
+/** Pod MTU when neither the conflist nor a subnet file says (Calico mode without encapsulation). */
+export const DEFAULT_UNDERLAY_MTU = 1500;
 
 export interface NetworkConfig {
   cniVersion: string;
@@ -75,6 +91,20 @@ function optionalAddress(object: Record<string, unknown>, key: string): string |
     throw invalid(`ipam.${key} "${value}" is not an IPv4 address`);
   }
   return value;
+}
+
+function blockIpamConfig(ipam: Record<string, unknown>): BlockIpamConfig {
+  const nodeName = optionalString(ipam, "nodeName", "ipam.");
+  if (!nodeName) throw invalid(`ipam.nodeName is missing: ${BLOCK_IPAM} allocates from this node's blocks`);
+  const store = optionalString(ipam, "store", "ipam.") ?? "sqlite";
+  if (store !== "sqlite" && store !== "etcd") throw invalid(`ipam.store must be sqlite or etcd, got "${store}"`);
+  return {
+    nodeName,
+    store,
+    storePath: optionalString(ipam, "storePath", "ipam.") ?? "/var/lib/podnet/store.db",
+    etcdEndpoints: optionalString(ipam, "etcdEndpoints", "ipam.") ?? "http://127.0.0.1:2379",
+    prefix: optionalString(ipam, "prefix", "ipam.") ?? "/podnet.io/calico",
+  };
 }
 
 /** Decodes stdin (code 6 when it is not JSON) and checks the version (code 1). */
@@ -146,6 +176,7 @@ export function parseNetworkConfig(raw: Record<string, unknown>): NetworkConfig 
       rangeStart: optionalAddress(ipamObject, "rangeStart"),
       rangeEnd: optionalAddress(ipamObject, "rangeEnd"),
       raw: ipamObject,
+      blocks: ipamType === BLOCK_IPAM ? blockIpamConfig(ipamObject) : undefined,
     },
     prevResult: raw.prevResult,
     validAttachments: validAttachments as NetworkConfig["validAttachments"],

@@ -4,6 +4,7 @@
 
 import { createConnection } from "node:net";
 import { addressSourceFor } from "./address-source";
+import type { NodeIpam } from "./block-source";
 import { configVersion, decodeConfig, type NetworkConfig, parseNetworkConfig } from "./config";
 import { type Environment, parseEnvironment, requireNetns } from "./environment";
 import { asCniError, CniError, CniErrorCode, errorJson } from "./errors";
@@ -27,13 +28,15 @@ export interface PluginContext {
   kernel: Kernel;
   /** True inside the agent (STATUS then knows the agent is up). */
   servedByAgent: boolean;
+  /** Calico mode inside the agent: its block IPAM and node name (in-process, the plugin opens the store). */
+  nodeIpam?: NodeIpam;
   /** Told about each finished command (the agent logs it). */
   onFinished?: (event: { command: string; containerId: string; ifName: string; error?: CniError; milliseconds: number }) => void;
 }
 
-async function add(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<string> {
+async function add(kernel: Kernel, config: NetworkConfig, environment: Environment, nodeIpam?: NodeIpam): Promise<string> {
   requireNetns(environment.netns);
-  const addresses = addressSourceFor(config);
+  const addresses = addressSourceFor(config, nodeIpam);
   const addressing = await addresses.allocate(environment);
   const attachment = { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns };
   try {
@@ -45,19 +48,19 @@ async function add(kernel: Kernel, config: NetworkConfig, environment: Environme
   }
 }
 
-async function del(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
+async function del(kernel: Kernel, config: NetworkConfig, environment: Environment, nodeIpam?: NodeIpam): Promise<void> {
   await detachPod(kernel, config, environment);
-  await addressSourceFor(config).release(environment);
+  await addressSourceFor(config, nodeIpam).release(environment);
 }
 
-async function check(kernel: Kernel, config: NetworkConfig, environment: Environment): Promise<void> {
+async function check(kernel: Kernel, config: NetworkConfig, environment: Environment, nodeIpam?: NodeIpam): Promise<void> {
   requireNetns(environment.netns);
   const previous = parsePreviousResult(config.prevResult);
   if (!previous) throw new CniError(CniErrorCode.InvalidNetworkConfig, "prevResult is missing: CHECK compares against the ADD result");
   await checkPod(kernel, config, { containerId: environment.containerId, ifName: environment.ifName, netns: environment.netns }, previous);
   for (const ip of previous.ips) {
     const address = ip.address.split("/")[0];
-    if (!addressSourceFor(config).holds(environment, address)) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
+    if (!(await addressSourceFor(config, nodeIpam).holds(environment, address))) throw new CniError(CniErrorCode.CheckFailed, `${address} is not reserved for container ${environment.containerId} ${environment.ifName}`);
   }
 }
 
@@ -73,16 +76,16 @@ function socketAnswers(path: string): Promise<boolean> {
 }
 
 async function status(config: NetworkConfig, context: PluginContext): Promise<void> {
-  addressSourceFor(config).checkAvailable();
+  await addressSourceFor(config, context.nodeIpam).checkAvailable();
   if (!context.servedByAgent && !(await socketAnswers(config.agentSocket))) {
     throw new CniError(CniErrorCode.LimitedConnectivity, `the podnet agent is not answering on ${config.agentSocket}: pods can be added, but routes to new nodes are not being learned`);
   }
 }
 
-async function garbageCollect(kernel: Kernel, config: NetworkConfig): Promise<void> {
+async function garbageCollect(kernel: Kernel, config: NetworkConfig, nodeIpam?: NodeIpam): Promise<void> {
   if (!config.validAttachments) throw new CniError(CniErrorCode.InvalidNetworkConfig, "cni.dev/valid-attachments is missing: GC needs the list of attachments to keep");
   const keep = new Set(config.validAttachments.map((entry) => attachmentKey(entry.containerID, entry.ifname)));
-  await addressSourceFor(config).collect(keep);
+  await addressSourceFor(config, nodeIpam).collect(keep);
   await collectLinks(kernel, config, new Set(config.validAttachments.map((entry) => hostVethName(config.hostVethPrefix, { containerId: entry.containerID, ifName: entry.ifname }))));
 }
 
@@ -123,19 +126,19 @@ export async function runPlugin(input: PluginInput, context: PluginContext): Pro
     let stdout = "";
     switch (environment.command) {
       case "ADD":
-        stdout = await add(context.kernel, config, environment);
+        stdout = await add(context.kernel, config, environment, context.nodeIpam);
         break;
       case "DEL":
-        await del(context.kernel, config, environment);
+        await del(context.kernel, config, environment, context.nodeIpam);
         break;
       case "CHECK":
-        await check(context.kernel, config, environment);
+        await check(context.kernel, config, environment, context.nodeIpam);
         break;
       case "STATUS":
         await status(config, context);
         break;
       case "GC":
-        await garbageCollect(context.kernel, config);
+        await garbageCollect(context.kernel, config, context.nodeIpam);
         break;
     }
     context.onFinished?.({ command: environment.command, containerId: environment.containerId, ifName: environment.ifName, milliseconds: performance.now() - started });
