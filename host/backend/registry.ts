@@ -9,6 +9,7 @@ import { ConfigError } from "../store/network-config";
 import type { Backend, BackendMetrics, BackendSettings } from "./backend";
 import { BACKEND_KEYS } from "./flannel-wire";
 import { HostGatewayBackend } from "./host-gw";
+import { RoutedBackend } from "./routed";
 import { NoneBackend } from "./none";
 import { USERSPACE_UDP, USERSPACE_VXLAN, UserspaceBackend } from "./userspace";
 import { VxlanBackend } from "./vxlan";
@@ -53,6 +54,7 @@ const BACKENDS: Record<string, (context: BackendContext) => Backend> = {
     return new VxlanBackend(context.log, context.kernel, context.settings);
   },
   udp: (context) => userspace(USERSPACE_UDP, context),
+  bgp: ({ log, kernel }) => new RoutedBackend(log, kernel),
 };
 
 /** Names of the backends in this build. */

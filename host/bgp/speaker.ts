@@ -116,6 +116,21 @@ export class Speaker {
     if (start) peer.start();
   }
 
+  /** Ends the session with a peer (Cease 3, Peer De-configured) and forgets it and its routes. */
+  async removePeer(address: string): Promise<void> {
+    const slot = this.slots.get(address);
+    if (!slot) return;
+    clearTimeout(slot.staleTimer);
+    await slot.peer.stop(3);
+    this.rib.removeWhere(slot.source);
+    this.slots.delete(address);
+  }
+
+  /** The configured peers' addresses. */
+  peerAddresses(): string[] {
+    return [...this.slots.keys()];
+  }
+
   /** Announces a route of our own (replacing an earlier announcement of the same prefix). */
   announce(route: LocalRoute): void {
     // Routes announced alike share one attributes object, so they export together in full UPDATEs.

@@ -7,6 +7,11 @@ import { createLogger, type LogFormat } from "../agent/log";
 import { keepYoungGenerationSmall } from "../agent/heap";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
 import { FlannelControlPlane } from "../agent/flannel";
+import { CalicoControlPlane } from "../agent/calico";
+import type { ControlPlane } from "../agent/control-plane";
+import { socketTransport } from "../bgp/socket-options";
+import { CALICO_PREFIX } from "../resources/store";
+import { hostname } from "node:os";
 import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { serveCni } from "../cni/socket-server";
@@ -18,6 +23,12 @@ import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";
 
 interface AgentFlags extends StoreFlags {
+  mode: "flannel" | "calico";
+  nodeName: string;
+  calicoPrefix: string;
+  nodeTtl: string;
+  emptyBlockGrace: string;
+  gracefulRestart: string;
   etcdPrefix: string;
   publicIp?: string;
   iface?: string;
@@ -42,8 +53,14 @@ const positive = (text: string, flag: string) => {
 };
 
 export function agentCommand(): Command {
-  const command = new Command("agent").description("run the per-node agent: subnet lease, peer watch, routes and data path");
+  const command = new Command("agent").description("run the per-node agent: subnet lease (Flannel mode) or blocks and BGP (Calico mode), routes and data path");
   withStoreFlags(command)
+    .addOption(new Option("--mode <mode>", "flannel: a subnet lease per node, peers from the store; calico: address blocks, routes by BGP").choices(["flannel", "calico"]).default("flannel"))
+    .option("--node-name <name>", "calico: this node's name (its Node resource and block affinity)", hostname())
+    .option("--calico-prefix <prefix>", "calico: key prefix of resources and blocks in the store", CALICO_PREFIX)
+    .option("--node-ttl <seconds>", "calico: the Node entry expires this long after the agent stops refreshing it", "300")
+    .option("--empty-block-grace <seconds>", "calico: an empty block of this node's is given back after this long", "600")
+    .option("--graceful-restart <seconds>", "calico: BGP restart time announced to peers (they keep our routes that long)", "120")
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
     .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
@@ -68,10 +85,23 @@ export function agentCommand(): Command {
       const mtu = flags.mtu ? positive(flags.mtu, "--mtu") : detected.mtu;
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
-      const plane = new FlannelControlPlane({
-        store, prefix: flags.etcdPrefix, publicIp, subnetFile: flags.subnetFile, underlayMtu: mtu,
-        ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"), log, metrics,
-      });
+      let calico: CalicoControlPlane | undefined;
+      let plane: ControlPlane;
+      if (flags.mode === "calico") {
+        const prefixLength = detectInterface(interfaceName, false, publicIp).prefixLength;
+        if (prefixLength === undefined) throw new Error(`${publicIp} is not an address of ${interfaceName}: Calico mode needs the node's address with its prefix length`);
+        calico = new CalicoControlPlane({
+          kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address: `${publicIp}/${prefixLength}`,
+          nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"), emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"),
+          gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), log, transport: socketTransport(log),
+        });
+        plane = calico;
+      } else {
+        plane = new FlannelControlPlane({
+          store, prefix: flags.etcdPrefix, publicIp, subnetFile: flags.subnetFile, underlayMtu: mtu,
+          ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"), log, metrics,
+        });
+      }
       const backendFor = (configured: string, settings: Record<string, unknown>) => {
         const name = flags.backend ?? configured;
         // The config's Backend settings belong to its Type; an operator's other --backend runs on its defaults.
@@ -91,6 +121,7 @@ export function agentCommand(): Command {
           : await serveCni(flags.cniSocket, {
               servedByAgent: true,
               kernel: systemKernel,
+              nodeIpam: calico ? { ipam: calico.ipam, node: flags.nodeName } : undefined,
               onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
                 metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);
                 const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };

@@ -9,11 +9,14 @@ interface IpRoute {
 interface IpAddressInfo {
   ifname: string;
   mtu?: number;
-  addr_info?: Array<{ family: string; local: string }>;
+  addr_info?: Array<{ family: string; local: string; prefixlen?: number }>;
 }
 
-/** The interface to use, its IPv4 address (when `needAddress`) and MTU; throws naming what is missing. */
-export function detectInterface(name?: string, needAddress = true): { interfaceName: string; publicIp: string; mtu: number } {
+/**
+ * The interface to use, its IPv4 address (when `needAddress`), its MTU, and the prefix length of
+ * `address` (or of the detected one) on it; throws naming what is missing.
+ */
+export function detectInterface(name?: string, needAddress = true, address?: string): { interfaceName: string; publicIp: string; mtu: number; prefixLength?: number } {
   let interfaceName = name;
   if (!interfaceName) {
     const [route] = ipJsonAtStartup<IpRoute[]>(["route", "show", "default"]);
@@ -21,7 +24,9 @@ export function detectInterface(name?: string, needAddress = true): { interfaceN
     interfaceName = route.dev;
   }
   const [link] = ipJsonAtStartup<IpAddressInfo[]>(["addr", "show", "dev", interfaceName]);
-  const address = link?.addr_info?.find((info) => info.family === "inet")?.local ?? "";
-  if (!address && needAddress) throw new Error(`interface ${interfaceName} has no IPv4 address: give --public-ip`);
-  return { interfaceName, publicIp: address, mtu: link?.mtu ?? 1500 };
+  const inet = link?.addr_info?.filter((info) => info.family === "inet") ?? [];
+  const detected = inet[0]?.local ?? "";
+  if (!detected && needAddress) throw new Error(`interface ${interfaceName} has no IPv4 address: give --public-ip`);
+  const prefixLength = inet.find((info) => info.local === (address ?? detected))?.prefixlen;
+  return { interfaceName, publicIp: detected, mtu: link?.mtu ?? 1500, prefixLength };
 }

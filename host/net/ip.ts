@@ -15,6 +15,8 @@ export const ipCommands = {
   /** A route straight into a point-to-point device (a TUN device), no gateway. */
   routeReplaceOnDevice: (prefix: string, device: string) => `route replace ${prefix} dev ${device} proto ${PODNET_ROUTE_PROTOCOL}`,
   routeDelete: (prefix: string) => `route del ${prefix} proto ${PODNET_ROUTE_PROTOCOL}`,
+  /** A local block (Calico mode): addresses of it that no pod holds go nowhere. */
+  routeReplaceBlackhole: (prefix: string) => `route replace blackhole ${prefix} proto ${PODNET_ROUTE_PROTOCOL}`,
   /** A pod's /32 (or any on-link destination) through a device, the kernel's own protocol. */
   routeReplaceLink: (destination: string, device: string) => `route replace ${destination} dev ${device} scope link`,
   routeAddLink: (destination: string, device: string) => `route add ${destination} dev ${device} scope link`,

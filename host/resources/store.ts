@@ -82,17 +82,17 @@ export class ResourceStore {
     return outcomes;
   }
 
-  /** Writes one resource without the cross-checks of apply (the agent's own Node). */
-  async put(resource: Resource): Promise<ApplyOutcome["action"]> {
+  /** Writes one resource without the cross-checks of apply (the agent's own Node, with a TTL it refreshes). */
+  async put(resource: Resource, ttlSeconds = 0): Promise<ApplyOutcome["action"]> {
     const key = this.key(resource.kind, resource.metadata.name);
     const value = JSON.stringify(resource);
     for (let attempt = 0; attempt < PUT_ATTEMPTS; attempt++) {
       const stored = await this.kv.get(key);
       if (stored === undefined) {
-        if (await this.kv.create(key, value, 0)) return "created";
+        if (await this.kv.create(key, value, ttlSeconds)) return "created";
       } else {
-        if (stored.value === value) return "unchanged";
-        if (await this.kv.update(key, value, stored.modRevision, 0)) return "configured";
+        if (stored.value === value && ttlSeconds === 0) return "unchanged";
+        if (await this.kv.update(key, value, stored.modRevision, ttlSeconds)) return stored.value === value ? "unchanged" : "configured";
       }
     }
     throw new Error(`${key} kept changing under ${PUT_ATTEMPTS} attempts to write it`);

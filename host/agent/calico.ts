@@ -1,0 +1,323 @@
+// Calico's control plane: register this node's Node (name, address with its mask, AS) and keep it
+// current; run the BGP speaker with every other Node as an iBGP peer (the node-to-node mesh, unless
+// BGPConfiguration turns it off) and every global or node-specific BGPPeer; announce this node's
+// affine blocks and the /32 of each address it borrowed, nothing else; and turn the speaker's best
+// routes to pool prefixes into "block → node" routes, with a blackhole route for each local block.
+// Level-triggered: a timer re-reads Nodes, peers and blocks and the agent's reconcile asks for
+// every route again; watches make changes arrive at once.
+
+import type { Logger } from "pino";
+import type { Backend, PeerRoute } from "../backend/backend";
+import { LOCAL_BLOCK } from "../backend/routed";
+import { Speaker, type Transport } from "../bgp/speaker";
+import { peerDefaults, type PeerConfig } from "../bgp/config";
+import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
+import { ipv4ToNumber, prefixContains } from "../net/addresses";
+import { BlockIpam } from "../ipam/ipam";
+import { addressAt } from "../ipam/block";
+import { durationSeconds } from "../resources/fields";
+import { DEFAULT_AS, type BGPConfiguration, type BGPPeer, type CalicoNode, type IPPool } from "../resources/kinds";
+import { ResourceStore } from "../resources/store";
+import type { KvStore, Watch } from "../store/kv";
+import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
+
+export interface CalicoOptions {
+  kv: KvStore;
+  /** Key prefix of Calico-mode resources and blocks. */
+  prefix: string;
+  nodeName: string;
+  publicIp: string;
+  /** This node's address with its subnet's prefix length (the Node's spec.bgp.ipv4Address). */
+  ipv4Address: string;
+  /** The Node entry expires this long after the agent last refreshed it. */
+  nodeTtlSeconds: number;
+  /** An empty block of ours is given back after this long. */
+  emptyBlockGraceSeconds: number;
+  /** RFC 4724 restart time we announce (Calico's BIRD: 120 s). */
+  gracefulRestartSeconds: number;
+  log: Logger;
+  /** TCP MD5 and GTSM through the addon (socketTransport); plain sockets when absent. */
+  transport?: Transport;
+}
+
+interface WantedPeer {
+  config: PeerConfig;
+  kind: "node-to-node mesh" | "global" | "node specific";
+}
+
+export class CalicoControlPlane implements ControlPlane {
+  readonly resources: ResourceStore;
+  readonly ipam: BlockIpam;
+  speaker?: Speaker;
+  /** Peer address → how it came to be a peer (for `podnet status`). */
+  readonly peerKinds = new Map<string, WantedPeer["kind"]>();
+  private pools: IPPool[] = [];
+  /** What the speaker announces for us: our blocks, and the /32s we borrowed. */
+  private announced = new Set<string>();
+  private localBlocks = new Set<string>();
+  private hooks?: ControlPlaneHooks;
+  private watches: Watch[] = [];
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private registered = false;
+  private storeHealthy = false;
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: CalicoOptions) {
+    this.resources = new ResourceStore(options.kv, options.prefix);
+    this.ipam = new BlockIpam(options.kv, this.resources);
+  }
+
+  healthy(): boolean {
+    return this.registered && this.storeHealthy && !this.stopped;
+  }
+
+  async configure(choose: (backendType: string, settings: Record<string, unknown>) => Backend): Promise<Backend> {
+    return choose("bgp", {});
+  }
+
+  private async bgpConfiguration(): Promise<BGPConfiguration["spec"]> {
+    return (await this.resources.get<BGPConfiguration>("BGPConfiguration", "default"))?.spec ?? { asNumber: DEFAULT_AS, nodeToNodeMeshEnabled: true, listenPort: 179, logSeverityScreen: "Info" };
+  }
+
+  /** Writes this node's Node entry (with its TTL); keeps an AS or reflector cluster ID an operator set on it. */
+  private async register(): Promise<CalicoNode> {
+    const { nodeName, ipv4Address, nodeTtlSeconds } = this.options;
+    const existing = await this.resources.get<CalicoNode>("Node", nodeName).catch(() => undefined);
+    const bgp = { ...existing?.spec.bgp, ipv4Address };
+    const node: CalicoNode = { apiVersion: "projectcalico.org/v3", kind: "Node", metadata: { name: nodeName }, spec: { bgp } };
+    await this.resources.put(node, nodeTtlSeconds);
+    this.registered = true;
+    return node;
+  }
+
+  async join(): Promise<{ tunnelAddress: string }> {
+    const node = await this.register();
+    const config = await this.bgpConfiguration();
+    const affine = await this.ipam.affineBlocks(this.options.nodeName);
+    const speaker = new Speaker(
+      {
+        localAs: node.spec.bgp?.asNumber ?? config.asNumber,
+        routerId: this.options.publicIp,
+        listen: { address: "0.0.0.0", port: config.listenPort },
+        gracefulRestartTime: this.options.gracefulRestartSeconds,
+        clusterId: node.spec.bgp?.routeReflectorClusterID,
+        // Blocks from an earlier run mean their routes are still in the kernel: say we kept them.
+        restarting: affine.length > 0,
+      },
+      this.options.log.child({ component: "bgp" }),
+      undefined,
+      this.options.transport,
+    );
+    // What leaves this node: its own blocks and borrowed /32s, or reflected routes when it is a reflector.
+    speaker.exportPolicy = (path) => path.source.local || node.spec.bgp?.routeReflectorClusterID !== undefined;
+    this.speaker = speaker;
+    await this.syncPeers();
+    await speaker.start();
+    await this.syncAnnouncements();
+    this.storeHealthy = true;
+    this.options.log.info({ node: this.options.nodeName, as: speaker.config.localAs, blocks: affine }, `Calico mode: node ${this.options.nodeName} registered, BGP speaker up`);
+    return { tunnelAddress: this.options.publicIp };
+  }
+
+  /** The peers this node should have: the mesh (every other Node) and the BGPPeers that apply to it. */
+  private async wantedPeers(): Promise<WantedPeer[]> {
+    const config = await this.bgpConfiguration();
+    const me = this.options.publicIp;
+    const myNumber = ipv4ToNumber(me);
+    const wanted: WantedPeer[] = [];
+    const self = await this.resources.get<CalicoNode>("Node", this.options.nodeName);
+    const reflector = self?.spec.bgp?.routeReflectorClusterID;
+    const { resources: nodes, skipped } = await this.resources.list<CalicoNode>("Node");
+    for (const entry of skipped) this.options.log.warn({ key: entry.key }, `Node entry skipped: ${entry.reason}`);
+    for (const node of nodes) {
+      if (node.metadata.name === this.options.nodeName || !node.spec.bgp) continue;
+      const address = node.spec.bgp.ipv4Address.split("/")[0];
+      if (address === me) {
+        this.options.log.warn({ node: node.metadata.name }, `Node ${node.metadata.name} claims this node's address ${me}: not peering with it`);
+        continue;
+      }
+      const otherReflector = node.spec.bgp.routeReflectorClusterID;
+      // With the mesh off, reflectors peer with every node, clients only with reflectors.
+      if (!config.nodeToNodeMeshEnabled && reflector === undefined && otherReflector === undefined) continue;
+      // Calico: the node with the lower address waits for the one with the higher to dial.
+      wanted.push({
+        kind: "node-to-node mesh",
+        config: peerDefaults(address, node.spec.bgp.asNumber ?? config.asNumber, {
+          passive: ipv4ToNumber(address) > myNumber,
+          routeReflectorClient: !config.nodeToNodeMeshEnabled && reflector !== undefined && otherReflector === undefined,
+          importPolicy: "all",
+          exportPolicy: "all",
+        }),
+      });
+    }
+    for (const peer of (await this.resources.list<BGPPeer>("BGPPeer")).resources) {
+      if (peer.spec.node !== undefined && peer.spec.node !== this.options.nodeName) continue;
+      const [address, port] = peer.spec.peerIP.split(":");
+      if (wanted.some((entry) => entry.config.address === address)) continue;
+      const keepalive = peer.spec.keepaliveTime ? durationSeconds(peer.spec.keepaliveTime) : undefined;
+      wanted.push({
+        kind: peer.spec.node === undefined ? "global" : "node specific",
+        config: peerDefaults(address, peer.spec.asNumber, {
+          port: port === undefined ? 179 : Number(port),
+          password: peer.spec.password,
+          // BIRD's: a hold time of three keepalives.
+          ...(keepalive === undefined ? {} : { holdTime: Math.max(3, keepalive * 3) }),
+          importPolicy: "all",
+          exportPolicy: "all",
+        }),
+      });
+    }
+    return wanted;
+  }
+
+  /** Adds the peers that are wanted and missing, removes those no longer wanted. */
+  private syncPeers(): Promise<void> {
+    const run = async () => {
+      const speaker = this.speaker;
+      if (!speaker || this.stopped) return;
+      const wanted = await this.wantedPeers();
+      const addresses = new Set(wanted.map((entry) => entry.config.address));
+      for (const address of speaker.peerAddresses()) {
+        if (addresses.has(address)) continue;
+        this.options.log.info({ peer: address }, `BGP peer ${address} removed (its Node or BGPPeer is gone)`);
+        this.peerKinds.delete(address);
+        await speaker.removePeer(address);
+      }
+      const existing = new Set(speaker.peerAddresses());
+      for (const entry of wanted) {
+        this.peerKinds.set(entry.config.address, entry.kind);
+        if (existing.has(entry.config.address)) continue;
+        this.options.log.info({ peer: entry.config.address, as: entry.config.remoteAs, kind: entry.kind }, `BGP peer ${entry.config.address} added (${entry.kind})`);
+        speaker.addPeer(entry.config, speaker.listener !== undefined);
+      }
+    };
+    // One sync at a time: a watch event during a sync waits for it.
+    this.syncing = this.syncing.then(run, run);
+    return this.syncing;
+  }
+
+  /** What this node announces: its affine blocks and the addresses it borrowed. */
+  private async wantedAnnouncements(): Promise<{ blocks: string[]; borrowed: string[] }> {
+    this.pools = (await this.resources.list<IPPool>("IPPool")).resources;
+    const blocks = await this.ipam.affineBlocks(this.options.nodeName);
+    const borrowed: string[] = [];
+    for (const { block } of (await this.ipam.blocks()).blocks) {
+      if (block.affinity === this.options.nodeName) continue;
+      block.allocations.forEach((handle, offset) => {
+        if (handle !== null && block.attributes[handle]?.node === this.options.nodeName) borrowed.push(`${addressAt(block, offset)}/32`);
+      });
+    }
+    return { blocks, borrowed };
+  }
+
+  private async syncAnnouncements(): Promise<void> {
+    const speaker = this.speaker;
+    if (!speaker) return;
+    const { blocks, borrowed } = await this.wantedAnnouncements();
+    const wanted = new Set([...blocks, ...borrowed]);
+    for (const prefix of this.announced) {
+      if (wanted.has(prefix)) continue;
+      speaker.withdraw(prefix);
+      if (this.localBlocks.has(prefix)) this.hooks?.routeChanged({ type: "removed", prefix });
+    }
+    for (const prefix of wanted) {
+      if (this.announced.has(prefix)) continue;
+      speaker.announce({ prefix, nextHop: this.options.publicIp });
+      if (blocks.includes(prefix)) this.hooks?.routeChanged({ type: "added", route: this.blackhole(prefix) });
+    }
+    this.announced = wanted;
+    this.localBlocks = new Set(blocks);
+  }
+
+  private inPool(prefix: string): boolean {
+    return ipv4PrefixKey(prefix) >= 0 && this.pools.some((pool) => prefixContains(pool.spec.cidr, prefix));
+  }
+
+  /** A best route learned by BGP as a route for the backend, or undefined when it is not one to program. */
+  private routeOf(prefix: string, nextHop: string | undefined, local: boolean): PeerRoute | undefined {
+    if (local || !nextHop || nextHop === this.options.publicIp || !this.inPool(prefix)) return undefined;
+    return { prefix, nodeIp: nextHop, backendData: null };
+  }
+
+  async routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[] }> {
+    try {
+      await this.register();
+      await this.syncPeers();
+      await this.syncAnnouncements();
+      this.storeHealthy = true;
+    } catch (error) {
+      this.storeHealthy = false;
+      throw error;
+    }
+    // Our blocks get a blackhole; a borrowed /32 has the pod's own route (the CNI plugin's).
+    const routes: PeerRoute[] = [...this.localBlocks].map((prefix) => this.blackhole(prefix));
+    for (const [prefix, paths] of this.speaker!.rib.entries()) {
+      const route = this.routeOf(prefix, paths[0].attributes.nextHop, paths[0].source.local);
+      if (route) routes.push(route);
+    }
+    return { routes, skipped: [] };
+  }
+
+  private blackhole(prefix: string): PeerRoute {
+    return { prefix, nodeIp: this.options.publicIp, backendData: { ...LOCAL_BLOCK } };
+  }
+
+  follow(hooks: ControlPlaneHooks): void {
+    this.hooks = hooks;
+    const speaker = this.speaker!;
+    speaker.onRoute((event) => {
+      const best = event.best;
+      const route = best ? this.routeOf(event.prefix, best.attributes.nextHop, best.source.local) : undefined;
+      if (route) hooks.routeChanged({ type: "added", route });
+      else if (!this.announced.has(event.prefix)) hooks.routeChanged({ type: "removed", prefix: event.prefix });
+    });
+    const { kv, prefix, nodeName } = this.options;
+    const onError = (error: Error) => {
+      this.storeHealthy = false;
+      this.options.log.warn({ error: error.message }, "store watch failed; the next reconcile reads everything again");
+    };
+    void kv.range(`${prefix}/`).then(({ revision }) => {
+      if (this.stopped) return;
+      this.watches.push(kv.watch(`${prefix}/nodes/`, revision, () => void this.syncPeers().catch(onError), onError));
+      this.watches.push(kv.watch(`${prefix}/bgppeers/`, revision, () => void this.syncPeers().catch(onError), onError));
+      this.watches.push(kv.watch(`${prefix}/ipam/affinities/${nodeName}/`, revision, () => void this.syncAnnouncements().catch(onError), onError));
+    });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(
+      () => {
+        void this.housekeeping().finally(() => this.schedule());
+      },
+      Math.max(1, this.options.nodeTtlSeconds / 3) * 1000,
+    );
+  }
+
+  /** Keeps the Node entry alive, gives back empty blocks, re-reads peers and announcements. */
+  private async housekeeping(): Promise<void> {
+    try {
+      await this.register();
+      const released = await this.ipam.releaseEmptyBlocks(this.options.nodeName, this.options.emptyBlockGraceSeconds * 1000);
+      if (released.length > 0) this.options.log.info({ blocks: released }, `released empty blocks ${released.join(", ")}`);
+      await this.syncPeers();
+      await this.syncAnnouncements();
+      this.storeHealthy = true;
+    } catch (error) {
+      this.storeHealthy = false;
+      this.options.log.warn({ error: (error as Error).message }, "Calico housekeeping failed; retrying");
+    }
+  }
+
+  /** Stops the speaker (peers drop our routes at once: a clean stop) and the watches; blocks stay ours. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const watch of this.watches) await watch.stop().catch(() => undefined);
+    await this.syncing.catch(() => undefined);
+    await this.speaker?.stop();
+  }
+}
+
