@@ -15,10 +15,10 @@ export type ControlRequest =
 
 export type ControlReply = { ok: true; result: unknown } | { ok: false; error: string };
 
-function answer(speaker: Speaker, request: ControlRequest): unknown {
+function answer(speaker: Speaker, request: ControlRequest, kindOf?: (address: string) => string | undefined): unknown {
   switch (request.command) {
     case "peers":
-      return peerStatuses(speaker);
+      return peerStatuses(speaker, kindOf);
     case "routes":
       return routeStatuses(speaker, request.prefix);
     case "announce": {
@@ -38,8 +38,8 @@ function answer(speaker: Speaker, request: ControlRequest): unknown {
   }
 }
 
-/** Serves the control socket at `path` (replacing a stale socket file). */
-export async function serveControl(speaker: Speaker, path: string): Promise<Server> {
+/** Serves the control socket at `path` (replacing a stale socket file); `kindOf` labels peers in Calico mode. */
+export async function serveControl(speaker: Speaker, path: string, kindOf?: (address: string) => string | undefined): Promise<Server> {
   rmSync(path, { force: true });
   const server = createServer((socket) => {
     let text = "";
@@ -50,7 +50,7 @@ export async function serveControl(speaker: Speaker, path: string): Promise<Serv
       if (newline < 0) return;
       let reply: ControlReply;
       try {
-        reply = { ok: true, result: answer(speaker, JSON.parse(text.slice(0, newline)) as ControlRequest) };
+        reply = { ok: true, result: answer(speaker, JSON.parse(text.slice(0, newline)) as ControlRequest, kindOf) };
       } catch (error) {
         reply = { ok: false, error: error instanceof Error ? error.message : String(error) };
       }

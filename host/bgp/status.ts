@@ -18,6 +18,8 @@ export interface PeerStatus {
   capabilities: string[];
   routeReflectorClient: boolean;
   passive: boolean;
+  /** Calico mode: how the peer came to be one ("node-to-node mesh", "global", "node specific"). */
+  kind?: string;
 }
 
 export interface RouteStatus {
@@ -36,7 +38,7 @@ export interface RouteStatus {
   stale: boolean;
 }
 
-export function peerStatuses(speaker: Speaker): PeerStatus[] {
+export function peerStatuses(speaker: Speaker, kindOf?: (address: string) => string | undefined): PeerStatus[] {
   return speaker.peers().map(({ peer, received, accepted, sent, routerId }) => {
     const negotiated = peer.established?.negotiated;
     return {
@@ -52,6 +54,7 @@ export function peerStatuses(speaker: Speaker): PeerStatus[] {
       capabilities: negotiated?.capabilities ?? [],
       routeReflectorClient: peer.config.routeReflectorClient,
       passive: peer.config.passive,
+      ...(kindOf?.(peer.config.address) === undefined ? {} : { kind: kindOf(peer.config.address) }),
     };
   });
 }

@@ -12,6 +12,11 @@ import type { ControlPlane } from "../agent/control-plane";
 import { socketTransport } from "../bgp/socket-options";
 import { CALICO_PREFIX } from "../resources/store";
 import { hostname } from "node:os";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Server } from "node:net";
+import { serveControl } from "../bgp/control";
+import { DEFAULT_CONTROL_SOCKET } from "./bgp";
 import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { serveCni } from "../cni/socket-server";
@@ -29,6 +34,7 @@ interface AgentFlags extends StoreFlags {
   nodeTtl: string;
   emptyBlockGrace: string;
   gracefulRestart: string;
+  bgpControl: string;
   etcdPrefix: string;
   publicIp?: string;
   iface?: string;
@@ -61,6 +67,7 @@ export function agentCommand(): Command {
     .option("--node-ttl <seconds>", "calico: the Node entry expires this long after the agent stops refreshing it", "300")
     .option("--empty-block-grace <seconds>", "calico: an empty block of this node's is given back after this long", "600")
     .option("--graceful-restart <seconds>", "calico: BGP restart time announced to peers (they keep our routes that long)", "120")
+    .option("--bgp-control <path>", "calico: the BGP control socket `podnet status` and `podnet bgp show` ask (0600)", DEFAULT_CONTROL_SOCKET)
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
     .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
@@ -140,7 +147,14 @@ export function agentCommand(): Command {
       });
       // A signal while still waiting for the config or a lease ends the wait too.
       await Promise.race([agent.start(), stopping]);
+      let control: Server | undefined;
+      if (calico?.speaker) {
+        mkdirSync(dirname(flags.bgpControl), { recursive: true, mode: 0o755 });
+        control = await serveControl(calico.speaker, flags.bgpControl, (address) => calico!.peerKinds.get(address));
+        log.info({ control: flags.bgpControl }, "serving the BGP control socket");
+      }
       await stopping;
+      control?.close();
       await agent.stop();
       cniServer?.close();
       await new Promise((resolve) => server.close(resolve));

@@ -9,6 +9,7 @@ import { CALICO_PREFIX, ResourceStore } from "../resources/store";
 import { BlockIpam } from "../ipam/ipam";
 import { addressAt, inUse, type Block } from "../ipam/block";
 import { parsePrefix, prefixContains } from "../net/addresses";
+import { bordered } from "./table";
 import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";
 
@@ -25,14 +26,6 @@ async function withIpam<T>(flags: Flags, work: (ipam: BlockIpam) => Promise<T>):
 
 function withFlags(command: Command): Command {
   return withStoreFlags(command).option("--calico-prefix <prefix>", "key prefix of Calico-mode resources in the store", CALICO_PREFIX);
-}
-
-/** calicoctl's bordered table. */
-function bordered(header: string[], rows: string[][]): string {
-  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((line) => line[column].length)));
-  const rule = `+${widths.map((width) => "-".repeat(width + 2)).join("+")}+`;
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
-  return [rule, line(header), rule, ...rows.map(line), rule].join("\n") + "\n";
 }
 
 const share = (part: number, total: number) => `${part} (${total === 0 ? 0 : Math.round((100 * part) / total)}%)`;

@@ -23,6 +23,7 @@ interface CalicoNode {
   namespace: string;
   address: string;
   cniSocket: string;
+  bgpControl: string;
   agent?: ChildProcess;
   output: string;
   pods: Array<{ namespace: string; containerId: string; address: string }>;
@@ -43,7 +44,7 @@ function startAgent(node: CalicoNode, storePath: string): void {
   node.output = "";
   const agent = spawnIn(node.namespace, distPath("podnet"), [
     "agent", "--mode", "calico", "--node-name", node.name, "--public-ip", node.address, "--iface", "eth0",
-    "--store-path", storePath, "--cni-socket", node.cniSocket, "--metrics-address", "127.0.0.1:9808",
+    "--store-path", storePath, "--cni-socket", node.cniSocket, "--bgp-control", node.bgpControl, "--metrics-address", "127.0.0.1:9808",
     "--reconcile-interval", "2", "--log-format", "json",
   ]);
   agent.stdout!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));
@@ -81,7 +82,7 @@ test("three Calico-mode nodes: mesh, block routes and blackholes as data, pod ma
   writeFileSync(pool, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
   const applied = runPodnet(["apply", "-f", pool, "--store-path", storePath]);
   assert.equal(applied.status, 0, applied.stderr);
-  const nodes: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), output: "", pods: [] }));
+  const nodes: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), bgpControl: join(lab.directory, `bgp${i + 1}.ctl`), output: "", pods: [] }));
   try {
     for (const node of nodes) startAgent(node, storePath);
     await waitUntil(() => nodes.every((node) => node.output.includes("BGP speaker up")), 20_000, "every agent registered with its speaker up").catch((error: Error) => {
@@ -118,6 +119,17 @@ test("three Calico-mode nodes: mesh, block routes and blackholes as data, pod ma
     const failed: string[] = [];
     for (const from of pods) for (const to of pods) if (from !== to && !ping(from.namespace, to.address)) failed.push(`${from.containerId} → ${to.containerId} (${to.address})`);
     assert.equal(failed, []);
+
+    // podnet status: calicoctl node status's shape, from node1's agent.
+    const status = runPodnet(["status", "--bgp-control", nodes[0].bgpControl]);
+    assert.equal(status.status, 0, status.stderr);
+    const statusLines = status.stdout.split("\n");
+    assert.equal(statusLines.slice(0, 5), ["podnet process is running.", "", "IPv4 BGP status", "+--------------+-------------------+-------+----------+-------------+", "| PEER ADDRESS | PEER TYPE         | STATE | SINCE    | INFO        |"]);
+    assert.match(status.stdout, /\| 198\.18\.0\.2   \| node-to-node mesh \| up    \| \d\d:\d\d:\d\d \| Established \|/);
+    assert.match(status.stdout, /\| 198\.18\.0\.3   \| node-to-node mesh \| up    \| \d\d:\d\d:\d\d \| Established \|/);
+    assert.match(status.stdout, "IPv6 BGP status\nNo IPv6 peers found.");
+    const blocks = runPodnet(["ipam", "show", "--show-blocks", "--store-path", storePath]).stdout;
+    for (const node of nodes) assert.match(blocks, new RegExp(`\\| Block +\\| ${blockOf(node).replace(/\./g, "\\.")} +\\| 64 +\\| 2 \\(3%\\) +\\| 62 \\(97%\\) +\\|`));
 
     // node3 stops cleanly: its BGP sessions end with a Cease, the others drop its block at once.
     const stoppedAt = Date.now();
