@@ -10,6 +10,12 @@
 # core (the pods' packets inside VXLAN or Flannel UDP), every checksum verified.
 #
 #   npm run demo -- [--backend vxlan|host-gw|udp] [--userspace] [--cni-mode bridge|routed] [--keep]
+#   npm run demo -- --mode calico [--keep]
+#
+# --mode calico runs the agents in Calico mode instead: an IPPool applied with `podnet apply`, /26
+# blocks per node from the store, routes exchanged by the BGP node-to-node mesh, routed pods (cali
+# veths) with addresses from the node's block; it prints node1's routes, `podnet status` and
+# `podnet ipam show --show-blocks`, and the captured ping is plain IPv4 (no encapsulation).
 #
 # --userspace runs vxlan through TUN and the Wasm core instead of the kernel VTEP; --keep leaves the
 # cluster up to explore and prints how to remove it. Everything lives in namespaces named
@@ -18,23 +24,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=vxlan
+plane=flannel
 userspace=()
 keep=false
 cni_modes=(bridge bridge routed)
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=${2:-}; shift 2 ;;
+    --mode)
+      case "${2:-}" in flannel | calico) plane=$2 ;; *) echo "demo: --mode must be flannel or calico" >&2; exit 2 ;; esac
+      shift 2 ;;
     --cni-mode)
       case "${2:-}" in bridge | routed) cni_modes=("$2" "$2" "$2") ;; *) echo "demo: --cni-mode must be bridge or routed" >&2; exit 2 ;; esac
       shift 2 ;;
     --userspace) userspace=(--userspace); shift ;;
     --keep) keep=true; shift ;;
     vxlan | host-gw | udp) backend=$1; shift ;;
-    *) echo "demo: unknown argument '$1' (use --backend vxlan|host-gw|udp, --userspace, --cni-mode bridge|routed, --keep)" >&2; exit 2 ;;
+    *) echo "demo: unknown argument '$1' (use --mode flannel|calico, --backend vxlan|host-gw|udp, --userspace, --cni-mode bridge|routed, --keep)" >&2; exit 2 ;;
   esac
 done
 case "$backend" in vxlan | host-gw | udp) ;; *) echo "demo: backend must be vxlan, host-gw or udp, not '$backend'" >&2; exit 2 ;; esac
 mode="$backend${userspace:+ (userspace)}"
+if [ "$plane" = calico ]; then mode="Calico mode, BGP mesh, no encapsulation"; cni_modes=(routed routed routed); fi
 bash scripts/setup.sh
 npm run build
 
@@ -65,34 +76,64 @@ for node in 1 2 3; do
   ip netns exec "$namespace" ethtool -K eth0 tx off >/dev/null
 done
 
+if [ "$plane" = calico ]; then
+  echo "demo: podnet apply -f pool.yaml (a Calico v3 IPPool, as Calico's docs write it)"
+  printf 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 10.244.0.0/16\n  ipipMode: Never\n  natOutgoing: false\n' >"$work/pool.yaml"
+  dist/podnet apply -f "$work/pool.yaml" --store-path "$work/store.db" | sed 's/^/  /'
+fi
+
 echo "demo: starting podnet agent ($mode) on three nodes (embedded store $work/store.db)"
 for node in 1 2 3; do
-  ip netns exec "${prefix}node$node" dist/podnet agent "${userspace[@]}" --store sqlite --store-path "$work/store.db" \
-    --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" --cni-socket "$work/node$node/cni.sock" \
-    --network-config "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}" \
-    --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
+  mkdir -p "$work/node$node"
+  if [ "$plane" = calico ]; then
+    ip netns exec "${prefix}node$node" dist/podnet agent --mode calico --node-name "node$node" --store sqlite --store-path "$work/store.db" \
+      --iface eth0 --public-ip "198.18.0.$node" --cni-socket "$work/node$node/cni.sock" --bgp-control "$work/node$node/bgp.ctl" \
+      --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
+  else
+    ip netns exec "${prefix}node$node" dist/podnet agent "${userspace[@]}" --store sqlite --store-path "$work/store.db" \
+      --iface eth0 --public-ip "198.18.0.$node" --subnet-file "$work/node$node/subnet.env" --cni-socket "$work/node$node/cni.sock" \
+      --network-config "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"$backend\"}}" \
+      --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
+  fi
   pids+=($!)
 done
 
+if [ "$plane" = calico ]; then
+  established() { dist/podnet status --bgp-control "$work/node$1/bgp.ctl" 2>/dev/null | grep -c Established || true; }
+  for _ in $(seq 150); do
+    [ "$(established 1)" -eq 2 ] && [ "$(established 2)" -eq 2 ] && [ "$(established 3)" -eq 2 ] && break
+    sleep 0.1
+  done
+  for node in 1 2 3; do
+    [ "$(established "$node")" -eq 2 ] || { echo "demo: node$node has $(established "$node") of 2 BGP sessions up" >&2; tail -5 "$work/node$node.log" >&2; exit 1; }
+  done
+  echo "demo: the BGP mesh is up: every node has both others as Established peers"
+fi
+
 for _ in $(seq 100); do
+  [ "$plane" = calico ] && break
   [ "$(grep -c "peer added" "$work"/node*.log 2>/dev/null | awk -F: '{s += $2} END {print s + 0}')" -ge 6 ] && break
   sleep 0.1
 done
-echo "demo: the lease table every agent sees (podnet status):"
-dist/podnet status --store sqlite --store-path "$work/store.db" | sed 's/^/  /'
-for node in 1 2 3; do
-  echo "demo: node$node $(tr '\n' ' ' <"$work/node$node/subnet.env")"
-  echo "      peers learned: $(grep -o 'peer added.*' "$work/node$node.log" | wc -l)"
-done
-added=$(grep -c "peer added" "$work"/node*.log | awk -F: '{s += $2} END {print s + 0}')
-[ "$added" -eq 6 ] || { echo "demo: expected every node to learn both others (6 peer additions), saw $added" >&2; exit 1; }
+if [ "$plane" = flannel ]; then
+  echo "demo: the lease table every agent sees (podnet status):"
+  dist/podnet status --store sqlite --store-path "$work/store.db" | sed 's/^/  /'
+  for node in 1 2 3; do
+    echo "demo: node$node $(tr '\n' ' ' <"$work/node$node/subnet.env")"
+    echo "      peers learned: $(grep -o 'peer added.*' "$work/node$node.log" | wc -l)"
+  done
+  added=$(grep -c "peer added" "$work"/node*.log | awk -F: '{s += $2} END {print s + 0}')
+  [ "$added" -eq 6 ] || { echo "demo: expected every node to learn both others (6 peer additions), saw $added" >&2; exit 1; }
+fi
 
 # The CNI plugin, installed as Flannel's and Calico's installers do, but into the demo's own dirs:
 # one client binary (bin/podnet) and podnet-standalone, and per node a conflist that names that
 # node's agent socket, subnet file and IPAM directory.
 echo "demo: installing the CNI plugin (podnet cni install) and adding two pods per node through it"
 for node in 1 2 3; do
-  dist/podnet cni install --bin-dir "$work/cni/bin" --conf-dir "$work/node$node/net.d" --mode "${cni_modes[$((node - 1))]}" \
+  ipam=()
+  [ "$plane" = calico ] && ipam=(--ipam blocks --node-name "node$node" --store-path "$work/store.db")
+  dist/podnet cni install --bin-dir "$work/cni/bin" --conf-dir "$work/node$node/net.d" --mode "${cni_modes[$((node - 1))]}" "${ipam[@]}" \
     --agent-socket "$work/node$node/cni.sock" --subnet-file "$work/node$node/subnet.env" --data-dir "$work/node$node/ipam" >/dev/null
 done
 # A runtime hands each plugin of the list its own object plus the list's name and cniVersion.
@@ -115,6 +156,23 @@ for node in 1 2 3; do
     pods+=("$node:$pod:$address")
   done
 done
+
+if [ "$plane" = calico ]; then
+  # Each node: a blackhole for its block and a route to each other node's block (proto 107).
+  for _ in $(seq 100); do
+    ready=0
+    for node in 1 2 3; do [ "$(ip -n "${prefix}node$node" route show proto 107 | wc -l)" -eq 3 ] && ready=$((ready + 1)); done
+    [ "$ready" -eq 3 ] && break
+    sleep 0.1
+  done
+  [ "$ready" -eq 3 ] || { echo "demo: not every node has its blackhole and both remote block routes" >&2; exit 1; }
+  echo "demo: node1's routing table (ip route): remote /26 blocks via their nodes, a blackhole for its own block, a /32 per pod's cali veth"
+  ip -n "${prefix}node1" route show | sed 's/^/  /'
+  echo "demo: podnet status on node1 (calicoctl node status's shape):"
+  dist/podnet status --bgp-control "$work/node1/bgp.ctl" | sed 's/^/  /'
+  echo "demo: podnet ipam show --show-blocks:"
+  dist/podnet ipam show --show-blocks --store-path "$work/store.db" | sed 's/^/  /'
+fi
 
 # A TCP echo server in every pod (scripts/demo-tcp.mjs), for the TCP half of the check.
 for entry in "${pods[@]}"; do
@@ -169,8 +227,12 @@ if ! $keep; then
     pod=${entry#*:}; pod=${pod%%:*}
     cni DEL "${entry%%:*}" "$pod" >/dev/null || { echo "demo: CNI DEL for $pod failed" >&2; exit 1; }
   done
-  left=$(find "$work"/node*/ipam/podnet -name '10.*' | wc -l)
-  [ "$left" -eq 0 ] || { echo "demo: $left address reservations left after DEL" >&2; exit 1; }
+  if [ "$plane" = calico ]; then
+    dist/podnet ipam show --store-path "$work/store.db" | grep -q '| 0 (0%) ' || { echo "demo: addresses left in the pool after DEL:" >&2; dist/podnet ipam show --store-path "$work/store.db" >&2; exit 1; }
+  else
+    left=$(find "$work"/node*/ipam/podnet -name '10.*' | wc -l)
+    [ "$left" -eq 0 ] || { echo "demo: $left address reservations left after DEL" >&2; exit 1; }
+  fi
   echo "demo: every pod removed, every address released"
 fi
 
