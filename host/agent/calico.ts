@@ -9,7 +9,7 @@
 import type { Logger } from "pino";
 import type { Backend, PeerRoute } from "../backend/backend";
 import { LOCAL_BLOCK } from "../backend/routed";
-import { Speaker, type Transport } from "../bgp/speaker";
+import { Speaker, type RouteEvent, type Transport } from "../bgp/speaker";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
 import { ipv4ToNumber, prefixContains } from "../net/addresses";
@@ -62,6 +62,7 @@ export class CalicoControlPlane implements ControlPlane {
   private registered = false;
   private storeHealthy = false;
   private syncing: Promise<void> = Promise.resolve();
+  private missedRouteEvents = false;
 
   constructor(private readonly options: CalicoOptions) {
     this.resources = new ResourceStore(options.kv, options.prefix);
@@ -112,6 +113,7 @@ export class CalicoControlPlane implements ControlPlane {
     // What leaves this node: its own blocks and borrowed /32s, or reflected routes when it is a reflector.
     speaker.exportPolicy = (path) => path.source.local || node.spec.bgp?.routeReflectorClusterID !== undefined;
     this.speaker = speaker;
+    speaker.onRoute((event) => this.routeEvent(event));
     await this.syncPeers();
     await speaker.start();
     await this.syncAnnouncements();
@@ -263,15 +265,23 @@ export class CalicoControlPlane implements ControlPlane {
     return { prefix, nodeIp: this.options.publicIp, backendData: { ...LOCAL_BLOCK } };
   }
 
+  /** A best-route change from the speaker, handed to the agent once it follows; before that, remembered. */
+  private routeEvent(event: RouteEvent): void {
+    const hooks = this.hooks;
+    if (!hooks) {
+      this.missedRouteEvents = true;
+      return;
+    }
+    const best = event.best;
+    const route = best ? this.routeOf(event.prefix, best.attributes.nextHop, best.source.local) : undefined;
+    if (route) hooks.routeChanged({ type: "added", route });
+    else if (!this.announced.has(event.prefix)) hooks.routeChanged({ type: "removed", prefix: event.prefix });
+  }
+
   follow(hooks: ControlPlaneHooks): void {
     this.hooks = hooks;
-    const speaker = this.speaker!;
-    speaker.onRoute((event) => {
-      const best = event.best;
-      const route = best ? this.routeOf(event.prefix, best.attributes.nextHop, best.source.local) : undefined;
-      if (route) hooks.routeChanged({ type: "added", route });
-      else if (!this.announced.has(event.prefix)) hooks.routeChanged({ type: "removed", prefix: event.prefix });
-    });
+    // Sessions that came up between join and now brought routes the agent has not seen.
+    if (this.missedRouteEvents) void hooks.resync().catch(() => undefined);
     const { kv, prefix, nodeName } = this.options;
     const onError = (error: Error) => {
       this.storeHealthy = false;

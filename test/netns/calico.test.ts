@@ -15,6 +15,8 @@ import { installPlugin, invoke, type Installed } from "./cni-runtime";
 import { createLab, waitUntil } from "../bgp/lab";
 import { distPath } from "../helpers/paths";
 import { runPodnet } from "../helpers/run-binary";
+import { controlRequest } from "../../host/bgp/control";
+import type { PeerStatus, RouteStatus } from "../../host/bgp/status";
 
 test.after(cleanupNamespaces);
 
@@ -74,15 +76,17 @@ function addPod(installed: Installed, node: CalicoNode, storePath: string, index
   node.pods.push({ namespace, containerId, address: (outcome.json!.ips[0].address as string).replace("/32", "") });
 }
 
-test("three Calico-mode nodes: mesh, block routes and blackholes as data, pod matrix, clean stop, DEL releases everything", async () => {
-  const lab = createLab("calico", 3);
+test("Calico mode: three-node mesh, block routes and blackholes as data, pod matrix, status; a fourth node joins; SIGKILL keeps routes (graceful restart); a clean stop removes them; DEL releases everything", async () => {
+  const lab = createLab("calico", 4);
   const storePath = join(lab.directory, "store.db");
   const installed = installPlugin(["--mode", "routed", "--ipam", "blocks"]);
   const pool = join(lab.directory, "pool.yaml");
   writeFileSync(pool, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
   const applied = runPodnet(["apply", "-f", pool, "--store-path", storePath]);
   assert.equal(applied.status, 0, applied.stderr);
-  const nodes: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), bgpControl: join(lab.directory, `bgp${i + 1}.ctl`), output: "", pods: [] }));
+  const all: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), bgpControl: join(lab.directory, `bgp${i + 1}.ctl`), output: "", pods: [] }));
+  // node4 joins later; `nodes` are those running.
+  const nodes = all.slice(0, 3);
   try {
     for (const node of nodes) startAgent(node, storePath);
     await waitUntil(() => nodes.every((node) => node.output.includes("BGP speaker up")), 20_000, "every agent registered with its speaker up").catch((error: Error) => {
@@ -131,12 +135,48 @@ test("three Calico-mode nodes: mesh, block routes and blackholes as data, pod ma
     const blocks = runPodnet(["ipam", "show", "--show-blocks", "--store-path", storePath]).stdout;
     for (const node of nodes) assert.match(blocks, new RegExp(`\\| Block +\\| ${blockOf(node).replace(/\./g, "\\.")} +\\| 64 +\\| 2 \\(3%\\) +\\| 62 \\(97%\\) +\\|`));
 
+    // node4 joins: once its first pod claims a block, every node routes it.
+    const node4 = all[3];
+    startAgent(node4, storePath);
+    await waitUntil(() => node4.output.includes("BGP speaker up"), 20_000, "node4's agent up");
+    await waitUntil(async () => ((await controlRequest(node4.bgpControl, { command: "peers" })) as PeerStatus[]).filter((peer) => peer.state === "Established").length === 3, 15_000, "node4 peers with the three others");
+    nodes.push(node4);
+    addPod(installed, node4, storePath, 1);
+    const joined = Date.now();
+    const matched = new Map<string, number>();
+    await waitUntil(() => {
+      for (const node of nodes) if (!matched.has(node.name) && JSON.stringify(podnetRoutes(node)) === JSON.stringify(expected(node))) matched.set(node.name, Date.now() - joined);
+      return matched.size === nodes.length;
+    }, 5000, "node4's block routed everywhere").catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify([...matched])}; ${nodes.map((node) => `${node.name}: ${JSON.stringify(podnetRoutes(node))} want ${JSON.stringify(expected(node))}`).join("\n")}`);
+    });
+    const joinMs = Math.max(...matched.values());
+    assert.ok(joinMs < 1000, `node4's block took ${joinMs} ms to reach every node: ${JSON.stringify([...matched])}`);
+    assert.ok(ping(nodes[0].pods[0].namespace, node4.pods[0].address));
+
+    // node2 killed (SIGKILL): the others keep its block, stale, for the restart time, and traffic to
+    // its pods keeps flowing (its kernel routes outlive its agent); back, it re-announces and nothing stale is left.
+    const node2 = nodes[1];
+    node2.agent!.kill("SIGKILL");
+    await new Promise((resolve) => node2.agent!.once("exit", resolve));
+    await waitUntil(async () => ((await controlRequest(nodes[0].bgpControl, { command: "routes", prefix: blockOf(node2) })) as RouteStatus[]).some((route) => route.stale), 10_000, "node1 marks node2's block stale");
+    assert.ok(podnetRoutes(nodes[0]).some((route) => route.dst === blockOf(node2)), "node1 still routes node2's block");
+    assert.ok(ping(nodes[0].pods[0].namespace, node2.pods[0].address), "a pod on node1 still reaches a pod on node2");
+    startAgent(node2, storePath);
+    await waitUntil(async () => {
+      const seen = (await controlRequest(nodes[0].bgpControl, { command: "routes" })) as RouteStatus[];
+      return seen.some((route) => route.prefix === blockOf(node2) && route.best) && seen.every((route) => !route.stale);
+    }, 20_000, "node2 back: its block fresh on node1, nothing stale");
+    await waitUntil(() => nodes.every((node) => JSON.stringify(podnetRoutes(node)) === JSON.stringify(expected(node))), 10_000, "every route as before");
+
     // node3 stops cleanly: its BGP sessions end with a Cease, the others drop its block at once.
+    const node3 = nodes[2];
     const stoppedAt = Date.now();
-    await stopAgent(nodes[2]);
-    await waitUntil(() => nodes.slice(0, 2).every((node) => !podnetRoutes(node).some((route) => route.dst === blockOf(nodes[2]))), 5000, "node3's block gone from node1 and node2");
+    await stopAgent(node3);
+    await waitUntil(() => nodes.filter((node) => node !== node3).every((node) => !podnetRoutes(node).some((route) => route.dst === blockOf(node3))), 5000, "node3's block gone from the others");
     const gone = Date.now() - stoppedAt;
-    assert.ok(gone < 3000, `node3's routes took ${gone} ms to go`);
+    assert.ok(gone < 1000, `node3's routes took ${gone} ms to go`);
+    console.log(`calico: node4's block on every node ${joinMs} ms after its first pod's ADD; node3's routes gone from the others ${gone} ms after SIGTERM`);
 
     // DEL of every pod (node3's through the in-process path: its agent is down) frees every address.
     for (const node of nodes) {
@@ -148,7 +188,7 @@ test("three Calico-mode nodes: mesh, block routes and blackholes as data, pod ma
     const shown = runPodnet(["ipam", "show", "--store-path", storePath]);
     assert.match(shown.stdout, "| IP Pool  | 10.244.0.0/16 | 65536     | 0 (0%)     | 65536 (100%) |");
   } finally {
-    for (const node of nodes) await stopAgent(node);
+    for (const node of all) await stopAgent(node);
     lab.remove();
   }
 });
