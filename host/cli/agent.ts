@@ -83,6 +83,9 @@ export function agentCommand(): Command {
     .option("--cni-socket <path>", "where the CNI plugin's requests are served (root only); 'none' to serve none", CNI_DEFAULTS.agentSocket)
     .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
     .action(async (flags: AgentFlags) => {
+      if (flags.backend !== undefined && (flags.backend === "bgp") !== (flags.mode === "calico")) {
+        throw new UsageError(flags.mode === "calico" ? `--backend ${flags.backend}: Calico mode routes by BGP (backend bgp); IPIP comes with the IPPool's ipipMode` : "--backend bgp is Calico mode's: run the agent with --mode calico");
+      }
       keepYoungGenerationSmall();
       const log = createLogger(flags.logFormat);
       if (flags.publicIp) ipv4ToNumber(flags.publicIp);
