@@ -35,6 +35,8 @@ export interface CalicoOptions {
   emptyBlockGraceSeconds: number;
   /** RFC 4724 restart time we announce (Calico's BIRD: 120 s). */
   gracefulRestartSeconds: number;
+  /** Blocks of a node whose Node entry is gone are released this long after it was first seen gone (Calico: 15 min). */
+  leakGraceSeconds: number;
   log: Logger;
   /** TCP MD5 and GTSM through the addon (socketTransport); plain sockets when absent. */
   transport?: Transport;
@@ -63,6 +65,8 @@ export class CalicoControlPlane implements ControlPlane {
   private storeHealthy = false;
   private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
+  /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(private readonly options: CalicoOptions) {
     this.resources = new ResourceStore(options.kv, options.prefix);
@@ -312,12 +316,30 @@ export class CalicoControlPlane implements ControlPlane {
       await this.register();
       const released = await this.ipam.releaseEmptyBlocks(this.options.nodeName, this.options.emptyBlockGraceSeconds * 1000);
       if (released.length > 0) this.options.log.info({ blocks: released }, `released empty blocks ${released.join(", ")}`);
+      await this.releaseLeakedBlocks();
       await this.syncPeers();
       await this.syncAnnouncements();
       this.storeHealthy = true;
     } catch (error) {
       this.storeHealthy = false;
       this.options.log.warn({ error: (error as Error).message }, "Calico housekeeping failed; retrying");
+    }
+  }
+
+  /** Blocks of nodes whose Node entry expired, given back once it has been gone for the leak grace period. */
+  private async releaseLeakedBlocks(): Promise<void> {
+    const present = new Set((await this.resources.list<CalicoNode>("Node")).resources.map((node) => node.metadata.name));
+    const now = Date.now();
+    const holders = await this.ipam.nodesWithBlocks();
+    for (const node of [...this.missingSince.keys()]) if (present.has(node) || !holders.includes(node)) this.missingSince.delete(node);
+    for (const node of holders) {
+      if (present.has(node)) continue;
+      const since = this.missingSince.get(node) ?? now;
+      this.missingSince.set(node, since);
+      if (now - since < this.options.leakGraceSeconds * 1000) continue;
+      const blocks = await this.ipam.releaseNodeBlocks(node);
+      this.missingSince.delete(node);
+      this.options.log.warn({ node, blocks }, `node ${node} has had no Node entry for ${this.options.leakGraceSeconds} s: released its blocks ${blocks.join(", ")}`);
     }
   }
 

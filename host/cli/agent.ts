@@ -34,6 +34,7 @@ interface AgentFlags extends StoreFlags {
   nodeTtl: string;
   emptyBlockGrace: string;
   gracefulRestart: string;
+  leakGrace: string;
   bgpControl: string;
   etcdPrefix: string;
   publicIp?: string;
@@ -67,6 +68,7 @@ export function agentCommand(): Command {
     .option("--node-ttl <seconds>", "calico: the Node entry expires this long after the agent stops refreshing it", "300")
     .option("--empty-block-grace <seconds>", "calico: an empty block of this node's is given back after this long", "600")
     .option("--graceful-restart <seconds>", "calico: BGP restart time announced to peers (they keep our routes that long)", "120")
+    .option("--leak-grace <seconds>", "calico: blocks of a node whose Node entry expired are released after this long", "900")
     .option("--bgp-control <path>", "calico: the BGP control socket `podnet status` and `podnet bgp show` ask (0600)", DEFAULT_CONTROL_SOCKET)
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
@@ -103,7 +105,8 @@ export function agentCommand(): Command {
         calico = new CalicoControlPlane({
           kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address: `${publicIp}/${prefixLength}`,
           nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"), emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"),
-          gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), log, transport: socketTransport(log),
+          gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), leakGraceSeconds: positive(flags.leakGrace, "--leak-grace"),
+          log, transport: socketTransport(log),
         });
         plane = calico;
       } else {

@@ -265,6 +265,36 @@ export class BlockIpam {
     return undefined;
   }
 
+  /** Nodes that hold block claims (affinities), whether or not their Node entry still exists. */
+  async nodesWithBlocks(): Promise<string[]> {
+    const { items } = await this.kv.range(`${this.prefix}/affinities/`);
+    return [...new Set(items.map((item) => item.key.slice(`${this.prefix}/affinities/`.length).split("/")[0]))].sort();
+  }
+
+  /**
+   * Gives back every block of a node that is gone: an empty block is deleted, one still holding
+   * addresses loses its affinity (the addresses stay until released); the claims are deleted.
+   */
+  async releaseNodeBlocks(node: string): Promise<string[]> {
+    const { items } = await this.kv.range(`${this.prefix}/affinities/${node}/`);
+    const released: string[] = [];
+    for (const item of items) {
+      const cidr = item.key.slice(`${this.prefix}/affinities/${node}/`.length).replace("-", "/");
+      const key = this.blockKey(cidr);
+      for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+        const stored = await this.kv.get(key);
+        if (!stored) break;
+        const block = parseBlock(stored.value, cidr);
+        if (block.affinity !== node) break;
+        const done = inUse(block) === 0 ? await this.kv.delete(key, stored.modRevision) : await this.kv.update(key, JSON.stringify({ ...block, affinity: null }), stored.modRevision, 0);
+        if (done) break;
+      }
+      await this.kv.delete(item.key);
+      released.push(cidr);
+    }
+    return released;
+  }
+
   /** Releases `node`'s blocks that have been empty for `graceMs`: block and affinity gone. */
   async releaseEmptyBlocks(node: string, graceMs: number): Promise<string[]> {
     const released: string[] = [];

@@ -19,6 +19,8 @@ export interface LabNode {
 
 export interface Lab {
   nodes: LabNode[];
+  /** The namespace holding the segment's bridge (br0). */
+  hub: string;
   directory: string;
   remove(): void;
 }
@@ -43,7 +45,7 @@ export function createLab(name: string, count: number): Lab {
     nodes.push({ namespace, address });
   }
   const directory = mkdtempSync(join(tmpdir(), "podnet-bgp-"));
-  return { nodes, directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
+  return { nodes, hub, directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
 export interface RunningSpeaker {

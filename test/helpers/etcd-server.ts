@@ -1,6 +1,6 @@
 // A real etcd (Debian's etcd-server) for tests: loopback only, free ports, a temporary data
 // directory, stopped by PID afterwards (also when the test process exits early).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,11 @@ async function healthy(endpoint: string): Promise<boolean> {
   } catch {
     return false; // not listening yet
   }
+}
+
+/** etcd's health as seen from inside `namespace`. */
+function healthyIn(namespace: string, endpoint: string): boolean {
+  return spawnSync("ip", ["netns", "exec", namespace, "curl", "-sf", "-m", "1", `${endpoint}/health`]).status === 0;
 }
 
 /** True once something accepts TCP connections on the port (etcd with client-cert auth answers no plain health check). */
@@ -60,28 +65,37 @@ export interface EtcdTls {
   serverKeyFile: string;
 }
 
-/** Starts etcd on 127.0.0.1 and waits until it answers. Fails loudly when etcd is missing. */
-export async function startEtcd(tls?: EtcdTls): Promise<EtcdServer> {
+/** Where etcd runs when not on the test's loopback: a namespace the test made, on one of its addresses. */
+export interface EtcdPlace {
+  namespace: string;
+  address: string;
+}
+
+/** Starts etcd on 127.0.0.1 (or in `place`) and waits until it answers. Fails loudly when etcd is missing. */
+export async function startEtcd(tls?: EtcdTls, place?: EtcdPlace): Promise<EtcdServer> {
   if (!existsSync(ETCD)) throw new Error(`${ETCD} is missing: run scripts/setup.sh (Debian package etcd-server)`);
   const dataDirectory = mkdtempSync(join(tmpdir(), "podnet-etcd-"));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const endpoint = `${tls ? "https" : "http"}://127.0.0.1:${clientPort}`;
+  // In a namespace of the test's own, fixed ports are free.
+  const clientPort = place ? 2379 : await freePort();
+  const peerPort = place ? 2380 : await freePort();
+  const host = place?.address ?? "127.0.0.1";
+  const endpoint = `${tls ? "https" : "http"}://${host}:${clientPort}`;
   const tlsFlags = tls ? ["--cert-file", tls.serverCertFile, "--key-file", tls.serverKeyFile, "--trusted-ca-file", tls.caFile, "--client-cert-auth"] : [];
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(ETCD, [
+    const args = [
       "--name", "podnet-test", "--data-dir", dataDirectory,
       "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-      "--listen-peer-urls", `http://127.0.0.1:${peerPort}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${peerPort}`,
-      "--initial-cluster", `podnet-test=http://127.0.0.1:${peerPort}`, "--log-level", "error", ...tlsFlags,
-    ], { stdio: ["ignore", "ignore", "pipe"] });
+      "--listen-peer-urls", `http://${host}:${peerPort}`, "--initial-advertise-peer-urls", `http://${host}:${peerPort}`,
+      "--initial-cluster", `podnet-test=http://${host}:${peerPort}`, "--log-level", "error", ...tlsFlags,
+    ];
+    child = place ? spawn("ip", ["netns", "exec", place.namespace, ETCD, ...args], { stdio: ["ignore", "ignore", "pipe"] }) : spawn(ETCD, args, { stdio: ["ignore", "ignore", "pipe"] });
     running.add(child);
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk));
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`etcd exited ${child.exitCode}: ${stderr}`);
-      if (tls ? await listening(clientPort) : await healthy(endpoint)) return;
+      if (place ? healthyIn(place.namespace, endpoint) : tls ? await listening(clientPort) : await healthy(endpoint)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`etcd did not become healthy at ${endpoint}: ${stderr}`);

@@ -117,6 +117,25 @@ test("100 parallel ADDs and DELs on two nodes: no address twice, nothing left be
   await kv.close();
 });
 
+test("a gone node's blocks are given back: an empty one deleted, one with addresses left unaffine; its claims deleted", async () => {
+  const { kv, ipam } = await setup("10.244.0.0/24");
+  const kept = await ipam.assign("gone", "still-running");
+  await ipam.assign("gone", "h2");
+  await ipam.release("h2");
+  // A second, empty block of the gone node, as a node claims when its first fills.
+  await kv.create("/podnet.io/calico/ipam/affinities/gone/10.244.0.192-26", JSON.stringify({ state: "confirmed" }), 0);
+  await kv.create("/podnet.io/calico/ipam/blocks/10.244.0.192-26", JSON.stringify({ cidr: "10.244.0.192/26", affinity: "gone", allocations: new Array(64).fill(null), attributes: {}, emptySince: 1 }), 0);
+  await ipam.assign("alive", "theirs");
+  assert.equal(await ipam.nodesWithBlocks(), ["alive", "gone"]);
+  assert.equal((await ipam.releaseNodeBlocks("gone")).sort(), [kept.block, "10.244.0.192/26"].sort());
+  assert.equal(await ipam.nodesWithBlocks(), ["alive"]);
+  const blocks = (await ipam.blocks()).blocks.map(({ block }) => [block.cidr, block.affinity]);
+  assert.ok(blocks.some(([cidr, affinity]) => cidr === kept.block && affinity === null), JSON.stringify(blocks));
+  assert.not.ok(blocks.some(([cidr]) => cidr === "10.244.0.192/26"));
+  assert.is((await ipam.addressOf("still-running"))?.address, kept.address);
+  await kv.close();
+});
+
 test("a corrupt block entry is reported and skipped; assignment carries on", async () => {
   const { kv, ipam } = await setup("10.244.0.0/16");
   await kv.create("/podnet.io/calico/ipam/blocks/10.244.9.0-26", "{not json", 0);

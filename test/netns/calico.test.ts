@@ -6,7 +6,7 @@
 // released by DEL. Root only; namespaces only.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupNamespaces, createNamespace, spawnIn } from "./namespaces";
@@ -15,6 +15,7 @@ import { installPlugin, invoke, type Installed } from "./cni-runtime";
 import { createLab, waitUntil } from "../bgp/lab";
 import { distPath } from "../helpers/paths";
 import { runPodnet } from "../helpers/run-binary";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
 import { controlRequest } from "../../host/bgp/control";
 import type { PeerStatus, RouteStatus } from "../../host/bgp/status";
 
@@ -42,11 +43,26 @@ interface KernelRoute {
 
 const routes = (namespace: string): KernelRoute[] => JSON.parse(execFileSync("ip", ["-n", namespace, "-json", "route", "show"], { encoding: "utf8" }));
 
-function startAgent(node: CalicoNode, storePath: string): void {
+/** The store every agent, plugin and command here uses: the embedded file, or etcd on the segment. */
+interface StoreChoice {
+  flags: string[];
+  /** The conflist's ipam keys for it. */
+  ipam: Record<string, string>;
+  /** Where podnet commands of the test run (etcd is reachable from the segment only). */
+  namespace?: string;
+}
+
+function podnet(store: StoreChoice, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  if (!store.namespace) return runPodnet([...args, ...store.flags]);
+  const result = spawnSync("ip", ["netns", "exec", store.namespace, distPath("podnet"), ...args, ...store.flags], { encoding: "utf8", timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function startAgent(node: CalicoNode, store: StoreChoice): void {
   node.output = "";
   const agent = spawnIn(node.namespace, distPath("podnet"), [
     "agent", "--mode", "calico", "--node-name", node.name, "--public-ip", node.address, "--iface", "eth0",
-    "--store-path", storePath, "--cni-socket", node.cniSocket, "--bgp-control", node.bgpControl, "--metrics-address", "127.0.0.1:9808",
+    ...store.flags, "--cni-socket", node.cniSocket, "--bgp-control", node.bgpControl, "--metrics-address", "127.0.0.1:9808",
     "--reconcile-interval", "2", "--log-format", "json",
   ]);
   agent.stdout!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));
@@ -61,38 +77,50 @@ const stopAgent = (node: CalicoNode) =>
     node.agent.kill("SIGTERM");
   });
 
-function podConfig(node: CalicoNode, storePath: string): Record<string, unknown> {
-  return { cniVersion: "1.0.0", name: "podnet", type: "podnet", mode: "routed", agentSocket: node.cniSocket, mtu: 1500, ipam: { type: "podnet-blocks", nodeName: node.name, storePath } };
+function podConfig(node: CalicoNode, store: StoreChoice): Record<string, unknown> {
+  return { cniVersion: "1.0.0", name: "podnet", type: "podnet", mode: "routed", agentSocket: node.cniSocket, mtu: 1500, ipam: { type: "podnet-blocks", nodeName: node.name, ...store.ipam } };
 }
 
 /** The plugin runs in the node's namespace; cni-runtime wants a cluster node, of which it reads these. */
 const asClusterNode = (node: CalicoNode) => ({ namespace: node.namespace, cniSocket: node.cniSocket }) as unknown as ClusterNode;
 
-function addPod(installed: Installed, node: CalicoNode, storePath: string, index: number): void {
+let podNamespaces = 0;
+
+function addPod(installed: Installed, node: CalicoNode, store: StoreChoice, index: number): void {
   const containerId = `${node.name}-pod${index}`;
-  const namespace = createNamespace(`c-${node.name}-${index}`);
-  const outcome = invoke(installed, asClusterNode(node), { command: "ADD", containerId, netns: namespace, config: podConfig(node, storePath) });
+  const namespace = createNamespace(`c${podNamespaces++}-${node.name}-${index}`);
+  const outcome = invoke(installed, asClusterNode(node), { command: "ADD", containerId, netns: namespace, config: podConfig(node, store) });
   assert.equal(outcome.status, 0, `ADD ${containerId}: ${outcome.stdout}`);
   node.pods.push({ namespace, containerId, address: (outcome.json!.ips[0].address as string).replace("/32", "") });
 }
 
-test("Calico mode: three-node mesh, block routes and blackholes as data, pod matrix, status; a fourth node joins; SIGKILL keeps routes (graceful restart); a clean stop removes them; DEL releases everything", async () => {
-  const lab = createLab("calico", 4);
-  const storePath = join(lab.directory, "store.db");
+async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
+  const lab = createLab(`calico-${storeKind}`, 4);
+  let etcd: EtcdServer | undefined;
+  let store: StoreChoice;
+  if (storeKind === "etcd") {
+    // etcd on the segment (198.18.0.250 on the hub's bridge), where every node reaches it.
+    execFileSync("ip", ["-n", lab.hub, "addr", "add", "198.18.0.250/24", "dev", "br0"]);
+    etcd = await startEtcd(undefined, { namespace: lab.hub, address: "198.18.0.250" });
+    store = { flags: ["--store", "etcd", "--etcd-endpoints", etcd.endpoint], ipam: { store: "etcd", etcdEndpoints: etcd.endpoint }, namespace: lab.hub };
+  } else {
+    const storePath = join(lab.directory, "store.db");
+    store = { flags: ["--store-path", storePath], ipam: { storePath } };
+  }
   const installed = installPlugin(["--mode", "routed", "--ipam", "blocks"]);
   const pool = join(lab.directory, "pool.yaml");
   writeFileSync(pool, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
-  const applied = runPodnet(["apply", "-f", pool, "--store-path", storePath]);
+  const applied = podnet(store, "apply", "-f", pool);
   assert.equal(applied.status, 0, applied.stderr);
   const all: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), bgpControl: join(lab.directory, `bgp${i + 1}.ctl`), output: "", pods: [] }));
   // node4 joins later; `nodes` are those running.
   const nodes = all.slice(0, 3);
   try {
-    for (const node of nodes) startAgent(node, storePath);
+    for (const node of nodes) startAgent(node, store);
     await waitUntil(() => nodes.every((node) => node.output.includes("BGP speaker up")), 20_000, "every agent registered with its speaker up").catch((error: Error) => {
       throw new Error(`${error.message}\n${nodes.map((node) => `${node.name}: ${node.output}`).join("\n")}`);
     });
-    for (const node of nodes) for (const index of [1, 2]) addPod(installed, node, storePath, index);
+    for (const node of nodes) for (const index of [1, 2]) addPod(installed, node, store, index);
 
     const blockOf = (node: CalicoNode) => `${node.pods[0].address}/26`;
     // Every node: its blackhole, a route per remote block via the node that owns it.
@@ -132,16 +160,16 @@ test("Calico mode: three-node mesh, block routes and blackholes as data, pod mat
     assert.match(status.stdout, /\| 198\.18\.0\.2   \| node-to-node mesh \| up    \| \d\d:\d\d:\d\d \| Established \|/);
     assert.match(status.stdout, /\| 198\.18\.0\.3   \| node-to-node mesh \| up    \| \d\d:\d\d:\d\d \| Established \|/);
     assert.match(status.stdout, "IPv6 BGP status\nNo IPv6 peers found.");
-    const blocks = runPodnet(["ipam", "show", "--show-blocks", "--store-path", storePath]).stdout;
+    const blocks = podnet(store, "ipam", "show", "--show-blocks").stdout;
     for (const node of nodes) assert.match(blocks, new RegExp(`\\| Block +\\| ${blockOf(node).replace(/\./g, "\\.")} +\\| 64 +\\| 2 \\(3%\\) +\\| 62 \\(97%\\) +\\|`));
 
     // node4 joins: once its first pod claims a block, every node routes it.
     const node4 = all[3];
-    startAgent(node4, storePath);
+    startAgent(node4, store);
     await waitUntil(() => node4.output.includes("BGP speaker up"), 20_000, "node4's agent up");
     await waitUntil(async () => ((await controlRequest(node4.bgpControl, { command: "peers" })) as PeerStatus[]).filter((peer) => peer.state === "Established").length === 3, 15_000, "node4 peers with the three others");
     nodes.push(node4);
-    addPod(installed, node4, storePath, 1);
+    addPod(installed, node4, store, 1);
     const joined = Date.now();
     const matched = new Map<string, number>();
     await waitUntil(() => {
@@ -162,7 +190,7 @@ test("Calico mode: three-node mesh, block routes and blackholes as data, pod mat
     await waitUntil(async () => ((await controlRequest(nodes[0].bgpControl, { command: "routes", prefix: blockOf(node2) })) as RouteStatus[]).some((route) => route.stale), 10_000, "node1 marks node2's block stale");
     assert.ok(podnetRoutes(nodes[0]).some((route) => route.dst === blockOf(node2)), "node1 still routes node2's block");
     assert.ok(ping(nodes[0].pods[0].namespace, node2.pods[0].address), "a pod on node1 still reaches a pod on node2");
-    startAgent(node2, storePath);
+    startAgent(node2, store);
     await waitUntil(async () => {
       const seen = (await controlRequest(nodes[0].bgpControl, { command: "routes" })) as RouteStatus[];
       return seen.some((route) => route.prefix === blockOf(node2) && route.best) && seen.every((route) => !route.stale);
@@ -176,21 +204,26 @@ test("Calico mode: three-node mesh, block routes and blackholes as data, pod mat
     await waitUntil(() => nodes.filter((node) => node !== node3).every((node) => !podnetRoutes(node).some((route) => route.dst === blockOf(node3))), 5000, "node3's block gone from the others");
     const gone = Date.now() - stoppedAt;
     assert.ok(gone < 1000, `node3's routes took ${gone} ms to go`);
-    console.log(`calico: node4's block on every node ${joinMs} ms after its first pod's ADD; node3's routes gone from the others ${gone} ms after SIGTERM`);
+    console.log(`calico (${storeKind}): node4's block on every node ${joinMs} ms after its first pod's ADD; node3's routes gone from the others ${gone} ms after SIGTERM`);
 
     // DEL of every pod (node3's through the in-process path: its agent is down) frees every address.
     for (const node of nodes) {
       for (const pod of node.pods) {
-        const deleted = invoke(installed, asClusterNode(node), { command: "DEL", containerId: pod.containerId, netns: pod.namespace, config: podConfig(node, storePath) });
+        const deleted = invoke(installed, asClusterNode(node), { command: "DEL", containerId: pod.containerId, netns: pod.namespace, config: podConfig(node, store) });
         assert.equal(deleted.status, 0, `DEL ${pod.containerId}: ${deleted.stdout}`);
       }
     }
-    const shown = runPodnet(["ipam", "show", "--store-path", storePath]);
+    const shown = podnet(store, "ipam", "show");
     assert.match(shown.stdout, "| IP Pool  | 10.244.0.0/16 | 65536     | 0 (0%)     | 65536 (100%) |");
   } finally {
     for (const node of all) await stopAgent(node);
+    await etcd?.stop();
     lab.remove();
   }
-});
+}
+
+const TITLE = "three-node mesh, block routes and blackholes as data, pod matrix, status; a fourth node joins; SIGKILL keeps routes (graceful restart); a clean stop removes them; DEL releases everything";
+test(`Calico mode on the embedded store: ${TITLE}`, () => scenario("sqlite"));
+test(`Calico mode on etcd: ${TITLE}`, () => scenario("etcd"));
 
 test.run();
