@@ -42,6 +42,8 @@ export interface CalicoOptions {
   transport?: Transport;
 }
 
+const MESH_CONNECT_RETRY = 1;
+
 interface WantedPeer {
   config: PeerConfig;
   kind: "node-to-node mesh" | "global" | "node specific";
@@ -97,7 +99,8 @@ export class CalicoControlPlane implements ControlPlane {
   }
 
   async join(): Promise<{ tunnelAddress: string }> {
-    const node = await this.register();
+    // An AS or reflector cluster ID an operator set on this node's Node is kept.
+    const node = (await this.resources.get<CalicoNode>("Node", this.options.nodeName).catch(() => undefined)) ?? { spec: {} as CalicoNode["spec"] };
     const config = await this.bgpConfiguration();
     const affine = await this.ipam.affineBlocks(this.options.nodeName);
     const speaker = new Speaker(
@@ -118,8 +121,13 @@ export class CalicoControlPlane implements ControlPlane {
     speaker.exportPolicy = (path) => path.source.local || node.spec.bgp?.routeReflectorClusterID !== undefined;
     this.speaker = speaker;
     speaker.onRoute((event) => this.routeEvent(event));
+    // A node that just registered may dial before our watch has told us of it.
+    speaker.unknownPeer = () => this.syncPeers();
     await this.syncPeers();
     await speaker.start();
+    // Registered only once listening: the others dial as soon as they see the Node, and a refused
+    // connection would cost them a connect-retry time (5 s).
+    await this.register();
     await this.syncAnnouncements();
     this.storeHealthy = true;
     this.options.log.info({ node: this.options.nodeName, as: speaker.config.localAs, blocks: affine }, `Calico mode: node ${this.options.nodeName} registered, BGP speaker up`);
@@ -151,6 +159,9 @@ export class CalicoControlPlane implements ControlPlane {
         kind: "node-to-node mesh",
         config: peerDefaults(address, node.spec.bgp.asNumber ?? config.asNumber, {
           passive: ipv4ToNumber(address) > myNumber,
+          // Nodes starting together dial peers that are not listening, or do not know them, yet:
+          // retry after 1 s (doubling to 30 s after errors) rather than BIRD's 5 s.
+          connectRetry: MESH_CONNECT_RETRY,
           routeReflectorClient: !config.nodeToNodeMeshEnabled && reflector !== undefined && otherReflector === undefined,
           importPolicy: "all",
           exportPolicy: "all",

@@ -61,6 +61,8 @@ export class Speaker {
   private server?: Server;
   importPolicy?: ImportPolicy;
   exportPolicy?: ExportPolicy;
+  /** Asked when a connection comes from an address that is not a peer: may add it (with addPeer) before it is refused. */
+  unknownPeer?: (address: string) => Promise<void>;
 
   constructor(
     readonly config: SpeakerConfig,
@@ -182,12 +184,27 @@ export class Speaker {
 
   private accept(socket: Socket): void {
     const address = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (!this.slots.has(address) && this.unknownPeer) {
+      // The configuration may be about to learn this peer (a node that just joined): ask, then look again.
+      socket.pause();
+      socket.on("error", () => socket.destroy());
+      void this.unknownPeer(address).then(
+        () => this.adopt(socket, address),
+        () => this.adopt(socket, address),
+      );
+      return;
+    }
+    this.adopt(socket, address);
+  }
+
+  private adopt(socket: Socket, address: string): void {
     const slot = this.slots.get(address);
     if (!slot) {
       this.log.warn({ peer: address }, `connection from ${address}, which is not a configured peer: closed`);
       socket.destroy();
       return;
     }
+    socket.resume();
     try {
       this.transport.accepted?.(socket, slot.peer.config);
     } catch (error) {
