@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Backend, PeerRoute } from "../backend/backend";
 import { LOCAL_BLOCK } from "../backend/routed";
 import { Speaker, type RouteEvent, type Transport } from "../bgp/speaker";
+import type { Path } from "../bgp/route";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
 import { ipv4ToNumber, prefixContains } from "../net/addresses";
@@ -248,12 +249,18 @@ export class CalicoControlPlane implements ControlPlane {
   }
 
   private inPool(prefix: string): boolean {
-    return ipv4PrefixKey(prefix) >= 0 && this.pools.some((pool) => prefixContains(pool.spec.cidr, prefix));
+    return this.pools.some((pool) => prefixContains(pool.spec.cidr, prefix));
   }
 
-  /** A best route learned by BGP as a route for the backend, or undefined when it is not one to program. */
-  private routeOf(prefix: string, nextHop: string | undefined, local: boolean): PeerRoute | undefined {
-    if (local || !nextHop || nextHop === this.options.publicIp || !this.inPool(prefix)) return undefined;
+  /**
+   * A best route learned by BGP as a route for the backend, or undefined when it is not one to
+   * program: pool prefixes from any peer; anything else only from an external peer (a top-of-rack
+   * router's networks, as Calico's BIRD programs them), never from the mesh.
+   */
+  private routeOf(prefix: string, path: Path): PeerRoute | undefined {
+    const nextHop = path.attributes.nextHop;
+    if (path.source.local || !nextHop || nextHop === this.options.publicIp || ipv4PrefixKey(prefix) < 0) return undefined;
+    if (!this.inPool(prefix) && this.peerKinds.get(path.source.address) === "node-to-node mesh") return undefined;
     return { prefix, nodeIp: nextHop, backendData: null };
   }
 
@@ -270,7 +277,7 @@ export class CalicoControlPlane implements ControlPlane {
     // Our blocks get a blackhole; a borrowed /32 has the pod's own route (the CNI plugin's).
     const routes: PeerRoute[] = [...this.localBlocks].map((prefix) => this.blackhole(prefix));
     for (const [prefix, paths] of this.speaker!.rib.entries()) {
-      const route = this.routeOf(prefix, paths[0].attributes.nextHop, paths[0].source.local);
+      const route = this.routeOf(prefix, paths[0]);
       if (route) routes.push(route);
     }
     return { routes, skipped: [] };
@@ -288,7 +295,7 @@ export class CalicoControlPlane implements ControlPlane {
       return;
     }
     const best = event.best;
-    const route = best ? this.routeOf(event.prefix, best.attributes.nextHop, best.source.local) : undefined;
+    const route = best ? this.routeOf(event.prefix, best) : undefined;
     if (route) hooks.routeChanged({ type: "added", route });
     else if (!this.announced.has(event.prefix)) hooks.routeChanged({ type: "removed", prefix: event.prefix });
   }

@@ -6,93 +6,20 @@
 // released by DEL. Root only; namespaces only.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupNamespaces, createNamespace, spawnIn } from "./namespaces";
-import { ping, type ClusterNode } from "./cluster";
-import { installPlugin, invoke, type Installed } from "./cni-runtime";
+import { cleanupNamespaces } from "./namespaces";
+import { ping } from "./cluster";
+import { installPlugin, invoke } from "./cni-runtime";
+import { addPod, asClusterNode, calicoNodes, podConfig, podnet, routes, startAgent, stopAgent, type CalicoNode, type StoreChoice } from "./calico-cluster";
 import { createLab, waitUntil } from "../bgp/lab";
-import { distPath } from "../helpers/paths";
 import { runPodnet } from "../helpers/run-binary";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
 import { controlRequest } from "../../host/bgp/control";
 import type { PeerStatus, RouteStatus } from "../../host/bgp/status";
 
 test.after(cleanupNamespaces);
-
-interface CalicoNode {
-  name: string;
-  namespace: string;
-  address: string;
-  cniSocket: string;
-  bgpControl: string;
-  agent?: ChildProcess;
-  output: string;
-  pods: Array<{ namespace: string; containerId: string; address: string }>;
-}
-
-interface KernelRoute {
-  dst: string;
-  type?: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  scope?: string;
-}
-
-const routes = (namespace: string): KernelRoute[] => JSON.parse(execFileSync("ip", ["-n", namespace, "-json", "route", "show"], { encoding: "utf8" }));
-
-/** The store every agent, plugin and command here uses: the embedded file, or etcd on the segment. */
-interface StoreChoice {
-  flags: string[];
-  /** The conflist's ipam keys for it. */
-  ipam: Record<string, string>;
-  /** Where podnet commands of the test run (etcd is reachable from the segment only). */
-  namespace?: string;
-}
-
-function podnet(store: StoreChoice, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  if (!store.namespace) return runPodnet([...args, ...store.flags]);
-  const result = spawnSync("ip", ["netns", "exec", store.namespace, distPath("podnet"), ...args, ...store.flags], { encoding: "utf8", timeout: 30_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function startAgent(node: CalicoNode, store: StoreChoice): void {
-  node.output = "";
-  const agent = spawnIn(node.namespace, distPath("podnet"), [
-    "agent", "--mode", "calico", "--node-name", node.name, "--public-ip", node.address, "--iface", "eth0",
-    ...store.flags, "--cni-socket", node.cniSocket, "--bgp-control", node.bgpControl, "--metrics-address", "127.0.0.1:9808",
-    "--reconcile-interval", "2", "--log-format", "json",
-  ]);
-  agent.stdout!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));
-  agent.stderr!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));
-  node.agent = agent;
-}
-
-const stopAgent = (node: CalicoNode) =>
-  new Promise<void>((resolve) => {
-    if (!node.agent || node.agent.exitCode !== null) return resolve();
-    node.agent.once("exit", () => resolve());
-    node.agent.kill("SIGTERM");
-  });
-
-function podConfig(node: CalicoNode, store: StoreChoice): Record<string, unknown> {
-  return { cniVersion: "1.0.0", name: "podnet", type: "podnet", mode: "routed", agentSocket: node.cniSocket, mtu: 1500, ipam: { type: "podnet-blocks", nodeName: node.name, ...store.ipam } };
-}
-
-/** The plugin runs in the node's namespace; cni-runtime wants a cluster node, of which it reads these. */
-const asClusterNode = (node: CalicoNode) => ({ namespace: node.namespace, cniSocket: node.cniSocket }) as unknown as ClusterNode;
-
-let podNamespaces = 0;
-
-function addPod(installed: Installed, node: CalicoNode, store: StoreChoice, index: number): void {
-  const containerId = `${node.name}-pod${index}`;
-  const namespace = createNamespace(`c${podNamespaces++}-${node.name}-${index}`);
-  const outcome = invoke(installed, asClusterNode(node), { command: "ADD", containerId, netns: namespace, config: podConfig(node, store) });
-  assert.equal(outcome.status, 0, `ADD ${containerId}: ${outcome.stdout}`);
-  node.pods.push({ namespace, containerId, address: (outcome.json!.ips[0].address as string).replace("/32", "") });
-}
 
 async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
   const lab = createLab(`calico-${storeKind}`, 4);
@@ -112,7 +39,7 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
   writeFileSync(pool, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
   const applied = podnet(store, "apply", "-f", pool);
   assert.equal(applied.status, 0, applied.stderr);
-  const all: CalicoNode[] = lab.nodes.map((labNode, i) => ({ name: `node${i + 1}`, namespace: labNode.namespace, address: labNode.address, cniSocket: join(lab.directory, `cni${i + 1}.sock`), bgpControl: join(lab.directory, `bgp${i + 1}.ctl`), output: "", pods: [] }));
+  const all = calicoNodes(lab);
   // node4 joins later; `nodes` are those running.
   const nodes = all.slice(0, 3);
   try {
