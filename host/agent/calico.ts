@@ -48,6 +48,8 @@ const MESH_CONNECT_RETRY = 1;
 interface WantedPeer {
   config: PeerConfig;
   kind: "node-to-node mesh" | "global" | "node specific";
+  /** Another node (mesh or reflector session), not an external router. */
+  node: boolean;
 }
 
 export class CalicoControlPlane implements ControlPlane {
@@ -56,6 +58,8 @@ export class CalicoControlPlane implements ControlPlane {
   speaker?: Speaker;
   /** Peer address → how it came to be a peer (for `podnet status`). */
   readonly peerKinds = new Map<string, WantedPeer["kind"]>();
+  /** Peers that are other nodes (mesh or reflector sessions), not external routers. */
+  private meshPeers = new Set<string>();
   private pools: IPPool[] = [];
   /** What the speaker announces for us: our blocks, and the /32s we borrowed. */
   private announced = new Set<string>();
@@ -68,12 +72,15 @@ export class CalicoControlPlane implements ControlPlane {
   private storeHealthy = false;
   private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
+  private announcing: Promise<void> = Promise.resolve();
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
   private readonly missingSince = new Map<string, number>();
 
   constructor(private readonly options: CalicoOptions) {
     this.resources = new ResourceStore(options.kv, options.prefix);
     this.ipam = new BlockIpam(options.kv, this.resources);
+    // A borrowed address (no claim of ours changes) is announced as soon as the CNI plugin takes it.
+    this.ipam.onChange = () => void this.syncAnnouncements().catch(() => undefined);
   }
 
   healthy(): boolean {
@@ -157,7 +164,8 @@ export class CalicoControlPlane implements ControlPlane {
       if (!config.nodeToNodeMeshEnabled && reflector === undefined && otherReflector === undefined) continue;
       // Calico: the node with the lower address waits for the one with the higher to dial.
       wanted.push({
-        kind: "node-to-node mesh",
+        // With the mesh off these are the route-reflector sessions; calicoctl calls such peers node specific.
+        kind: config.nodeToNodeMeshEnabled ? "node-to-node mesh" : "node specific",
         config: peerDefaults(address, node.spec.bgp.asNumber ?? config.asNumber, {
           passive: ipv4ToNumber(address) > myNumber,
           // Nodes starting together dial peers that are not listening, or do not know them, yet:
@@ -167,6 +175,7 @@ export class CalicoControlPlane implements ControlPlane {
           importPolicy: "all",
           exportPolicy: "all",
         }),
+        node: true,
       });
     }
     for (const peer of (await this.resources.list<BGPPeer>("BGPPeer")).resources) {
@@ -184,6 +193,7 @@ export class CalicoControlPlane implements ControlPlane {
           importPolicy: "all",
           exportPolicy: "all",
         }),
+        node: false,
       });
     }
     return wanted;
@@ -196,6 +206,7 @@ export class CalicoControlPlane implements ControlPlane {
       if (!speaker || this.stopped) return;
       const wanted = await this.wantedPeers();
       const addresses = new Set(wanted.map((entry) => entry.config.address));
+      this.meshPeers = new Set(wanted.filter((entry) => entry.node).map((entry) => entry.config.address));
       for (const address of speaker.peerAddresses()) {
         if (addresses.has(address)) continue;
         this.options.log.info({ peer: address }, `BGP peer ${address} removed (its Node or BGPPeer is gone)`);
@@ -229,7 +240,14 @@ export class CalicoControlPlane implements ControlPlane {
     return { blocks, borrowed };
   }
 
-  private async syncAnnouncements(): Promise<void> {
+  /** One at a time, each reading the store afresh: an older read never undoes a newer one. */
+  private syncAnnouncements(): Promise<void> {
+    const run = () => this.announceWanted();
+    this.announcing = this.announcing.then(run, run);
+    return this.announcing;
+  }
+
+  private async announceWanted(): Promise<void> {
     const speaker = this.speaker;
     if (!speaker) return;
     const { blocks, borrowed } = await this.wantedAnnouncements();
@@ -260,13 +278,13 @@ export class CalicoControlPlane implements ControlPlane {
   private routeOf(prefix: string, path: Path): PeerRoute | undefined {
     const nextHop = path.attributes.nextHop;
     if (path.source.local || !nextHop || nextHop === this.options.publicIp || ipv4PrefixKey(prefix) < 0) return undefined;
-    if (!this.inPool(prefix) && this.peerKinds.get(path.source.address) === "node-to-node mesh") return undefined;
+    if (!this.inPool(prefix) && this.meshPeers.has(path.source.address)) return undefined;
     return { prefix, nodeIp: nextHop, backendData: null };
   }
 
-  async routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[] }> {
+  /** Re-reads peers and what to announce; notes whether the store answered. */
+  private async reread(): Promise<void> {
     try {
-      await this.register();
       await this.syncPeers();
       await this.syncAnnouncements();
       this.storeHealthy = true;
@@ -274,6 +292,10 @@ export class CalicoControlPlane implements ControlPlane {
       this.storeHealthy = false;
       throw error;
     }
+  }
+
+  async routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[] }> {
+    await this.reread();
     // Our blocks get a blackhole; a borrowed /32 has the pod's own route (the CNI plugin's).
     const routes: PeerRoute[] = [...this.localBlocks].map((prefix) => this.blackhole(prefix));
     for (const [prefix, paths] of this.speaker!.rib.entries()) {
@@ -335,9 +357,7 @@ export class CalicoControlPlane implements ControlPlane {
       const released = await this.ipam.releaseEmptyBlocks(this.options.nodeName, this.options.emptyBlockGraceSeconds * 1000);
       if (released.length > 0) this.options.log.info({ blocks: released }, `released empty blocks ${released.join(", ")}`);
       await this.releaseLeakedBlocks();
-      await this.syncPeers();
-      await this.syncAnnouncements();
-      this.storeHealthy = true;
+      await this.reread();
     } catch (error) {
       this.storeHealthy = false;
       this.options.log.warn({ error: (error as Error).message }, "Calico housekeeping failed; retrying");

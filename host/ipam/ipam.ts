@@ -56,6 +56,8 @@ function seededOrder(seed: string, count: number): number[] {
 
 export class BlockIpam {
   private readonly blockQueues = new Map<string, Promise<unknown>>();
+  /** Told after this instance assigned or released an address (the agent re-reads what it announces). */
+  onChange?: () => void;
 
   constructor(
     private readonly kv: KvStore,
@@ -207,6 +209,7 @@ export class BlockIpam {
     const full = { ...attributes, node };
     const record = async (cidr: string, address: string, borrowed: boolean): Promise<Assignment> => {
       await this.kv.create(this.handleKey(handle), JSON.stringify({ block: cidr }), 0);
+      this.onChange?.();
       return { address, block: cidr, borrowed };
     };
 
@@ -249,6 +252,7 @@ export class BlockIpam {
         })) ?? released;
     }
     if (stored) await this.kv.delete(this.handleKey(handle));
+    if (released !== undefined) this.onChange?.();
     return released;
   }
 
