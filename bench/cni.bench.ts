@@ -2,16 +2,18 @@
 // timed from inside the node's namespace by bench/cni-driver.mjs): podnet in bridge and routed
 // mode through the agent, and podnet bridge in-process (no agent answering: the client execs
 // podnet-standalone), each next to Debian's Go `bridge` + `host-local` plugins measured the same
-// way in the same run. 100 pods, so the p99 is the second slowest call and not just the first ADD,
+// way in the same run; and routed pods with block IPAM through a Calico-mode agent. 100 pods, so the p99 is the second slowest call and not just the first ADD,
 // which also creates the bridge. Root only: everything runs in namespaces made (and removed) here.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanupNamespaces, createNamespace } from "../test/netns/namespaces";
 import { startCluster, type ClusterNode } from "../test/netns/cluster";
 import { installPlugin, nodeConfig, type Installed } from "../test/netns/cni-runtime";
+import { calicoNodes, podConfig, podnet, startAgent, stopAgent, type StoreChoice } from "../test/netns/calico-cluster";
+import { createLab } from "../test/bgp/lab";
 import { report, type BenchRow } from "./measure";
 
 const PODS = 100;
@@ -60,6 +62,28 @@ function rows(name: string, podnet: Latencies, baseline: Latencies): BenchRow[] 
   ];
 }
 
+/** The same through a Calico-mode agent: routed pods, addresses from its blocks in the store. */
+async function calicoRun(client: string): Promise<Latencies> {
+  const lab = createLab("cnibench-calico", 1);
+  const storePath = join(lab.directory, "store.db");
+  const store: StoreChoice = { flags: ["--store-path", storePath], ipam: { storePath } };
+  const pool = join(lab.directory, "pool.yaml");
+  writeFileSync(pool, "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
+  if (podnet(store, "apply", "-f", pool).status !== 0) throw new Error("cannot apply the IPPool");
+  const [node] = calicoNodes(lab);
+  startAgent(node, store, ["--reconcile-interval", "30"]);
+  try {
+    for (let waited = 0; !node.output.includes("BGP speaker up"); waited += 100) {
+      if (waited > 20_000) throw new Error(`the Calico-mode agent did not start: ${node.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return run(node.namespace, client, { ...podConfig(node, store), cniVersion: "1.0.0" }, "pc");
+  } finally {
+    await stopAgent(node);
+    lab.remove();
+  }
+}
+
 try {
   // The agent reconciles at its 30-s default, not the tests' 1 s: each reconcile's `ip` runs would
   // land among the timed calls (on two cores).
@@ -81,11 +105,14 @@ try {
   const goSecond = go();
   const inProcess = run(node.namespace, client, nodeConfig(installed, node, { cniVersion: "1.0.0", agentSocket: join(installed.directory, "no-agent.sock") }), "pi");
   const goThird = go();
+  const blocks = await calicoRun(client);
+  const goFourth = go();
   if (!readFileSync(node.subnetFile, "utf8").includes("FLANNEL_SUBNET")) throw new Error("agent lost its subnet file");
   report("cni", [
     ...rows("bridge via agent", bridgeAgent, goFirst),
     ...rows("routed via agent", routedAgent, goSecond),
     ...rows("bridge in-process (agent down)", inProcess, goThird),
+    ...rows("routed with block IPAM via a Calico-mode agent", blocks, goFourth),
   ]);
 } finally {
   cleanupNamespaces();
