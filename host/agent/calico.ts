@@ -73,6 +73,8 @@ export class CalicoControlPlane implements ControlPlane {
   private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
   private announcing: Promise<void> = Promise.resolve();
+  /** Corrupt block entries already logged (each once, not at every re-read). */
+  private readonly reportedCorrupt = new Set<string>();
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
   private readonly missingSince = new Map<string, number>();
 
@@ -231,7 +233,13 @@ export class CalicoControlPlane implements ControlPlane {
     this.pools = (await this.resources.list<IPPool>("IPPool")).resources;
     const blocks = await this.ipam.affineBlocks(this.options.nodeName);
     const borrowed: string[] = [];
-    for (const { block } of (await this.ipam.blocks()).blocks) {
+    const { blocks: stored, corrupt } = await this.ipam.blocks();
+    for (const entry of corrupt) {
+      if (this.reportedCorrupt.has(entry.key)) continue;
+      this.reportedCorrupt.add(entry.key);
+      this.options.log.warn({ key: entry.key }, `block entry ${entry.key} skipped: ${entry.reason} (podnet ipam check lists it)`);
+    }
+    for (const { block } of stored) {
       if (block.affinity === this.options.nodeName) continue;
       block.allocations.forEach((handle, offset) => {
         if (handle !== null && block.attributes[handle]?.node === this.options.nodeName) borrowed.push(`${addressAt(block, offset)}/32`);

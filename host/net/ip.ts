@@ -118,7 +118,8 @@ async function podnetRouteDestinations(kernel: Kernel, device?: string): Promise
 
 /** Deletes podnet's routes to destinations not in `keep`, in one batch; returns the ones it deleted. */
 export async function deleteRoutesExcept(kernel: Kernel, keep: Set<string>, device?: string): Promise<string[]> {
-  const stale = (await podnetRouteDestinations(kernel, device)).filter((destination) => !keep.has(destination));
+  // `ip -json` prints a host route without its /32 ("10.244.7.1"); `keep` holds prefixes.
+  const stale = (await podnetRouteDestinations(kernel, device)).filter((destination) => !keep.has(destination.includes("/") ? destination : `${destination}/32`));
   const failures = (await kernel.apply(stale.map(ipCommands.routeDelete))).filter((failure) => !isAlreadyGone(failure));
   if (failures.length > 0) throw new KernelError(failures);
   return stale;

@@ -1,6 +1,7 @@
 // Calico mode with a pool of one block: node1 claims it, node2's pod borrows an address from it;
 // node2 announces that /32, the others route it via node2 (inside node1's block and past its
-// blackhole), and the borrowed pod is reachable from both other nodes. With strictAffinity the
+// blackhole), and the borrowed pod is reachable from both other nodes; a corrupt block entry is
+// logged and skipped. With strictAffinity the
 // same ADD fails with CNI code 11 naming the pool. Root only; namespaces only.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -11,6 +12,7 @@ import { ping } from "./cluster";
 import { installPlugin, invoke } from "./cni-runtime";
 import { addPod, asClusterNode, calicoNodes, podConfig, podnet, routes, startAgent, stopAgent, type StoreChoice } from "./calico-cluster";
 import { createLab, waitUntil } from "../bgp/lab";
+import { SqliteKv } from "../../host/store/sqlite-kv";
 
 test.after(cleanupNamespaces);
 
@@ -37,6 +39,14 @@ test("an exhausted pool: node2 borrows from node1's block, announces the /32, an
     assert.ok(ping(nodes[0].pods[0].namespace, borrowed), "node1's pod reaches node2's borrowed pod");
     assert.ok(ping(nodes[2].pods[0].namespace, borrowed), "node3's pod (itself borrowing) reaches node2's borrowed pod");
     assert.match(podnet(store, "ipam", "show", "--show-borrowed").stdout, /\| 10\.244\.7\.2 +\| node2 +\| 10\.244\.7\.0\/26 \| node1 +\|/);
+
+    // A corrupt block entry written by someone else: logged once, skipped, the agents carry on.
+    const kv = new SqliteKv(join(lab.directory, "store.db"));
+    await kv.create("/podnet.io/calico/ipam/blocks/10.244.9.0-26", "{garbage", 0);
+    await kv.close();
+    await waitUntil(() => nodes.every((node) => node.output.includes("block entry /podnet.io/calico/ipam/blocks/10.244.9.0-26 skipped")), 10_000, "every agent logs the corrupt block");
+    assert.ok(nodes.every((node) => node.agent!.exitCode === null));
+    assert.ok(ping(nodes[0].pods[0].namespace, borrowed), `after the corrupt entry: ${JSON.stringify(routes(nodes[0].namespace))} / ${JSON.stringify(routes(nodes[1].namespace))}\n${nodes[1].output.split("\n").slice(-15).join("\n")}`);
 
     // strictAffinity: no borrowing, ADD refused with code 11.
     const strict = join(lab.directory, "strict.yaml");
