@@ -185,6 +185,7 @@ export class CalicoControlPlane implements ControlPlane {
       const [address, port] = peer.spec.peerIP.split(":");
       if (wanted.some((entry) => entry.config.address === address)) continue;
       const keepalive = peer.spec.keepaliveTime ? durationSeconds(peer.spec.keepaliveTime) : undefined;
+      const restart = peer.spec.maxRestartTime ? durationSeconds(peer.spec.maxRestartTime) : undefined;
       wanted.push({
         kind: peer.spec.node === undefined ? "global" : "node specific",
         config: peerDefaults(address, peer.spec.asNumber, {
@@ -192,6 +193,9 @@ export class CalicoControlPlane implements ControlPlane {
           password: peer.spec.password,
           // BIRD's: a hold time of three keepalives.
           ...(keepalive === undefined ? {} : { holdTime: Math.max(3, keepalive * 3) }),
+          ...(restart === undefined ? {} : { gracefulRestartTime: restart }),
+          // UseNodeIP (Calico's default): connect from the node's address; None: let the kernel choose.
+          ...(peer.spec.sourceAddress === "UseNodeIP" ? { localAddress: this.options.publicIp } : {}),
           importPolicy: "all",
           exportPolicy: "all",
         }),

@@ -33,6 +33,8 @@ export interface PeerConfig {
   exportPolicy?: PolicyChoice;
   /** Source address for the outgoing connection. */
   localAddress?: string;
+  /** RFC 4724 restart time announced to this peer, instead of the speaker's (Calico's BGPPeer maxRestartTime). */
+  gracefulRestartTime?: number;
 }
 
 export interface SpeakerConfig {

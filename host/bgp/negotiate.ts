@@ -48,11 +48,12 @@ export function ourOpen(speaker: SpeakerConfig, peer: PeerConfig): OpenMessage {
     { kind: "4-octet-as", asn: speaker.localAs },
     { kind: "add-path", families: OFFERED_FAMILIES.map((family) => ({ ...family, sendReceive: ADD_PATH_RECEIVE })) },
   ];
-  if (speaker.gracefulRestartTime !== undefined) {
+  const restartTime = peer.gracefulRestartTime ?? speaker.gracefulRestartTime;
+  if (restartTime !== undefined) {
     capabilities.push({
       kind: "graceful-restart",
       flags: speaker.restarting ? RESTART_STATE : 0,
-      restartTime: Math.min(speaker.gracefulRestartTime, 4095),
+      restartTime: Math.min(restartTime, 4095),
       // The forwarding state we keep across a restart is the IPv4 routes the agent programmed.
       families: [{ afi: Afi.ipv4, safi: Safi.unicast, flags: speaker.restarting ? FORWARDING_STATE : 0 }],
     });

@@ -81,4 +81,15 @@ test("OPEN negotiation: the smaller hold time, keepalive a third of it; hold 1 a
   assert.equal(refusal({ ...theirs, version: 3 }), "2/1");
 });
 
+test("graceful restart time: the speaker's, unless the peer has its own (Calico's BGPPeer maxRestartTime)", () => {
+  const restartTimeOf = (open: ReturnType<typeof ourOpen>) => {
+    const capabilities = (open.parameters[0] as { capabilities: Array<{ kind: string; restartTime?: number }> }).capabilities;
+    return capabilities.find((capability) => capability.kind === "graceful-restart")?.restartTime;
+  };
+  const speaker = { localAs: 64512, routerId: "198.18.0.1", gracefulRestartTime: 120 };
+  assert.is(restartTimeOf(ourOpen(speaker, peerDefaults("198.18.0.2", 64512))), 120);
+  assert.is(restartTimeOf(ourOpen(speaker, peerDefaults("198.18.0.2", 64512, { gracefulRestartTime: 90 }))), 90);
+  assert.is(restartTimeOf(ourOpen({ localAs: 64512, routerId: "198.18.0.1" }, peerDefaults("198.18.0.2", 64512))), undefined);
+});
+
 test.run();

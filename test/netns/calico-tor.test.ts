@@ -12,6 +12,8 @@ import { ping } from "./cluster";
 import { installPlugin } from "./cni-runtime";
 import { addPod, calicoNodes, podnet, routes, startAgent, stopAgent, type StoreChoice } from "./calico-cluster";
 import { birdRoute, createLab, startBird, waitUntil } from "../bgp/lab";
+import { controlRequest } from "../../host/bgp/control";
+import type { PeerStatus } from "../../host/bgp/status";
 
 test.after(cleanupNamespaces);
 
@@ -54,7 +56,7 @@ test("a BIRD top-of-rack router as a global BGPPeer: it learns every block, the 
   writeFileSync(
     resources,
     "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n---\n" +
-      "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: rack1-tor\nspec:\n  peerIP: 198.18.0.4\n  asNumber: 64513\n",
+      "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: rack1-tor\nspec:\n  peerIP: 198.18.0.4\n  asNumber: 64513\n  keepaliveTime: 10s\n  maxRestartTime: 90s\n",
   );
   assert.equal(podnet(store, "apply", "-f", resources).status, 0);
   const bird = startBird(lab, tor, torConfig(nodes.map((node) => node.address)));
@@ -79,6 +81,9 @@ test("a BIRD top-of-rack router as a global BGPPeer: it learns every block, the 
     // The client reaches every node's pod through BIRD.
     const unreachable = nodes.filter((node) => !ping(client, node.pods[0].address)).map((node) => node.pods[0].address);
     assert.equal(unreachable, []);
+    // keepaliveTime 10s: hold time 30 s proposed and agreed (BIRD offers 240).
+    const [torPeer] = ((await controlRequest(nodes[0].bgpControl, { command: "peers" })) as PeerStatus[]).filter((peer) => peer.address === "198.18.0.4");
+    assert.equal([torPeer.kind, torPeer.holdTime, torPeer.type], ["global", 30, "eBGP"]);
     const status = podnet(store, "status", "--bgp-control", nodes[0].bgpControl);
     assert.match(status.stdout, /\| 198\.18\.0\.4 +\| global +\| up +\| \d\d:\d\d:\d\d \| Established \|/);
   } finally {
