@@ -14,6 +14,7 @@ import type { Path } from "../bgp/route";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
 import { ipv4ToNumber, prefixContains } from "../net/addresses";
+import { hasMasquerade, installNatOutgoing, removeMasquerade } from "../net/masquerade";
 import { BlockIpam } from "../ipam/ipam";
 import { addressAt } from "../ipam/block";
 import { durationSeconds } from "../resources/fields";
@@ -73,6 +74,8 @@ export class CalicoControlPlane implements ControlPlane {
   private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
   private announcing: Promise<void> = Promise.resolve();
+  /** The natOutgoing rules last installed ("" for none), so they are rewritten only on a change. */
+  private natOutgoing?: string;
   /** Corrupt block entries already logged (each once, not at every re-read). */
   private readonly reportedCorrupt = new Set<string>();
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
@@ -294,11 +297,33 @@ export class CalicoControlPlane implements ControlPlane {
     return { prefix, nodeIp: nextHop, backendData: null };
   }
 
+  /** natOutgoing: masquerade rules for the pools that ask for it, removed when none does. */
+  private async syncNatOutgoing(): Promise<void> {
+    const enabled = this.pools.filter((pool) => !pool.spec.disabled);
+    const natPools = enabled.filter((pool) => pool.spec.natOutgoing).map((pool) => pool.spec.cidr);
+    const wanted = natPools.length === 0 ? "" : JSON.stringify([natPools, enabled.map((pool) => pool.spec.cidr)]);
+    if (wanted === this.natOutgoing) return;
+    try {
+      if (natPools.length > 0) {
+        await installNatOutgoing(natPools, enabled.map((pool) => pool.spec.cidr));
+        this.options.log.info({ pools: natPools }, `natOutgoing: traffic from ${natPools.join(", ")} to outside the pools is masqueraded`);
+      } else if (await hasMasquerade()) {
+        await removeMasquerade();
+        this.options.log.info("natOutgoing: no pool asks for it; removed the masquerade rules");
+      }
+      this.natOutgoing = wanted;
+    } catch (error) {
+      // Not the store's fault: logged, and tried again at the next re-read.
+      this.options.log.warn({ error: (error as Error).message }, "natOutgoing rules could not be written");
+    }
+  }
+
   /** Re-reads peers and what to announce; notes whether the store answered. */
   private async reread(): Promise<void> {
     try {
       await this.syncPeers();
       await this.syncAnnouncements();
+      await this.syncNatOutgoing();
       this.storeHealthy = true;
     } catch (error) {
       this.storeHealthy = false;

@@ -26,6 +26,31 @@ export function masqueradeScript(network: string, subnet: string): string {
   ].join("\n");
 }
 
+/**
+ * Calico mode's natOutgoing in the same table: traffic from a pool with natOutgoing to anywhere
+ * outside every pool (and not multicast) leaves with the node's address; pod-to-pod traffic never.
+ */
+export function natOutgoingScript(natPools: string[], allPools: string[]): string {
+  return [
+    `table ip ${MASQUERADE_TABLE}`,
+    `delete table ip ${MASQUERADE_TABLE}`,
+    `table ip ${MASQUERADE_TABLE} {`,
+    `  set pools { type ipv4_addr; flags interval; elements = { ${allPools.join(", ")} } }`,
+    `  set nat_pools { type ipv4_addr; flags interval; elements = { ${natPools.join(", ")} } }`,
+    "  chain postrouting {",
+    "    type nat hook postrouting priority srcnat; policy accept;",
+    "    ip saddr @nat_pools ip daddr != @pools ip daddr != 224.0.0.0/4 masquerade fully-random",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Installs (or replaces) Calico mode's natOutgoing rules. */
+export async function installNatOutgoing(natPools: string[], allPools: string[]): Promise<void> {
+  await nft(["-f", "-"], natOutgoingScript(natPools, allPools));
+}
+
 /** nft failed; the message carries its stderr. */
 export class NftError extends Error {
   readonly code = "NFT";

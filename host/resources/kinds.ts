@@ -99,6 +99,9 @@ function ipPool(metadata: Metadata, spec: Record<string, unknown>): IPPool {
   const blockSize = field(spec, "blockSize", "spec", integer(20, 32), DEFAULT_BLOCK_SIZE);
   const poolLength = parsePrefix(cidr).length;
   if (blockSize < poolLength) fail("spec.blockSize", `a /${blockSize} block does not fit in the /${poolLength} pool ${cidr}`);
+  const ipipMode = field(spec, "ipipMode", "spec", oneOf("Never", "Always", "CrossSubnet"), "Never");
+  // Refused rather than stored and not done: a pool that says IPIP must not quietly route without it.
+  if (ipipMode !== "Never") fail("spec.ipipMode", `${ipipMode}: IPIP is not implemented yet (it comes with podnet's IPIP support): use Never, or leave it out`);
   const selector = field(spec, "nodeSelector", "spec", text, "all()");
   if (selector.replace(/\s/g, "") !== "all()") fail("spec.nodeSelector", `podnet implements only all(), not ${JSON.stringify(selector)}`);
   return {
@@ -108,7 +111,7 @@ function ipPool(metadata: Metadata, spec: Record<string, unknown>): IPPool {
     spec: {
       cidr,
       blockSize,
-      ipipMode: field(spec, "ipipMode", "spec", oneOf("Never", "Always", "CrossSubnet"), "Never"),
+      ipipMode,
       vxlanMode: field(spec, "vxlanMode", "spec", oneOf("Never"), "Never"),
       natOutgoing: field(spec, "natOutgoing", "spec", boolean, false),
       disabled: field(spec, "disabled", "spec", boolean, false),

@@ -24,7 +24,7 @@ metadata:
   name: default-ipv4-ippool
 spec:
   cidr: 10.244.0.0/16
-  ipipMode: CrossSubnet
+  ipipMode: Never
   natOutgoing: true
 ---
 apiVersion: projectcalico.org/v3
@@ -66,12 +66,12 @@ test("apply: Calico's documented YAML; get: calicoctl's columns, wide, yaml (def
   assert.equal(podnet("apply", "-f", file(CALICO_DOCS)).stdout, "IPPool default-ipv4-ippool unchanged\nBGPConfiguration default unchanged\nBGPPeer rack1-tor unchanged\nBGPPeer node1-peer unchanged\n");
 
   assert.equal(podnet("get", "ippools").stdout, "NAME                 CIDR           SELECTOR\ndefault-ipv4-ippool  10.244.0.0/16  all()\n");
-  assert.equal(podnet("get", "ippool", "-o", "wide").stdout, "NAME                 CIDR           NAT   IPIPMODE     VXLANMODE  DISABLED  BLOCKSIZE  SELECTOR\ndefault-ipv4-ippool  10.244.0.0/16  true  CrossSubnet  Never      false     26         all()\n");
+  assert.equal(podnet("get", "ippool", "-o", "wide").stdout, "NAME                 CIDR           NAT   IPIPMODE  VXLANMODE  DISABLED  BLOCKSIZE  SELECTOR\ndefault-ipv4-ippool  10.244.0.0/16  true  Never     Never      false     26         all()\n");
   assert.equal(podnet("get", "bgppeers").stdout, "NAME        PEERIP             NODE      ASN\nnode1-peer  198.18.0.254:1179  node1     64568\nrack1-tor   192.20.30.40       (global)  64567\n");
   assert.equal(podnet("get", "bgpconfig").stdout, "NAME     LOGSEVERITY  MESHENABLED  ASNUMBER\ndefault  Info         true         63400\n");
   assert.equal(
     podnet("get", "ippools", "default-ipv4-ippool", "-o", "yaml").stdout,
-    "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 10.244.0.0/16\n  blockSize: 26\n  ipipMode: CrossSubnet\n  vxlanMode: Never\n  natOutgoing: true\n  disabled: false\n  nodeSelector: all()\n",
+    "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 10.244.0.0/16\n  blockSize: 26\n  ipipMode: Never\n  vxlanMode: Never\n  natOutgoing: true\n  disabled: false\n  nodeSelector: all()\n",
   );
   const peer = JSON.parse(podnet("get", "bgppeer", "node1-peer", "-o", "json").stdout);
   assert.equal(peer.spec, { peerIP: "198.18.0.254:1179", asNumber: 64568, sourceAddress: "UseNodeIP", node: "node1", password: "s3cret", keepaliveTime: "20s", maxRestartTime: "2m" });
@@ -85,6 +85,7 @@ test("refused by name, exit 1, nothing written", () => {
   const pool = (spec: string, name = "second") => `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
   const cases: Array<[string, string]> = [
     [`apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: x\n`, 'kind: "GlobalNetworkPolicy" is not a kind podnet implements'],
+    [pool("  cidr: 10.96.0.0/16\n  ipipMode: Always\n"), "IPPool second: spec.ipipMode: Always: IPIP is not implemented yet"],
     [pool("  cidr: 10.96.0.0/16\n  vxlanMode: Always\n"), 'IPPool second: spec.vxlanMode: must be one of Never, not "Always"'],
     [pool("  cidr: 10.96.0.0/16\n  allowedUses: [Workload]\n"), "IPPool second: spec.allowedUses: unknown field, or one podnet does not implement"],
     [pool("  cidr: 10.244.128.0/17\n"), "IPPool second: 10.244.128.0/17 overlaps IPPool default-ipv4-ippool (10.244.0.0/16)"],

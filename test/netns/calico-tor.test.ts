@@ -1,14 +1,15 @@
 // Calico mode with a top-of-rack router: BIRD 2 on the segment (AS 64513) as a global BGPPeer of
 // three Calico-mode nodes (AS 64512, mesh on), and a client network behind BIRD (198.19.1.0/24).
 // BIRD learns every node's block (and nothing else of theirs); the nodes learn the client network
-// from BIRD; the client reaches a pod on every node through BIRD's routes. Root only; namespaces only.
+// from BIRD; the client reaches a pod on every node through BIRD's routes; with the pool's
+// natOutgoing a pod's traffic to the client leaves with its node's address. Root only; namespaces only.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { cleanupNamespaces, createNamespace } from "./namespaces";
-import { ping } from "./cluster";
+import { ping, startWhoamiServer, whoami } from "./cluster";
 import { installPlugin } from "./cni-runtime";
 import { addPod, calicoNodes, podnet, routes, startAgent, stopAgent, type StoreChoice } from "./calico-cluster";
 import { birdRoute, createLab, startBird, waitUntil } from "../bgp/lab";
@@ -55,7 +56,7 @@ test("a BIRD top-of-rack router as a global BGPPeer: it learns every block, the 
   const resources = join(lab.directory, "resources.yaml");
   writeFileSync(
     resources,
-    "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n---\n" +
+    "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n  natOutgoing: true\n---\n" +
       "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: rack1-tor\nspec:\n  peerIP: 198.18.0.4\n  asNumber: 64513\n  keepaliveTime: 10s\n  maxRestartTime: 90s\n",
   );
   assert.equal(podnet(store, "apply", "-f", resources).status, 0);
@@ -84,6 +85,11 @@ test("a BIRD top-of-rack router as a global BGPPeer: it learns every block, the 
     // keepaliveTime 10s: hold time 30 s proposed and agreed (BIRD offers 240).
     const [torPeer] = ((await controlRequest(nodes[0].bgpControl, { command: "peers" })) as PeerStatus[]).filter((peer) => peer.address === "198.18.0.4");
     assert.equal([torPeer.kind, torPeer.holdTime, torPeer.type], ["global", 30, "eBGP"]);
+    // natOutgoing: a pod's connection to the client leaves with its node's address; pod to pod keeps the pod's.
+    await startWhoamiServer(client);
+    await startWhoamiServer(nodes[1].pods[0].namespace);
+    assert.is(whoami(nodes[0].pods[0].namespace, "198.19.1.2"), nodes[0].address);
+    assert.is(whoami(nodes[0].pods[0].namespace, nodes[1].pods[0].address), nodes[0].pods[0].address);
     const status = podnet(store, "status", "--bgp-control", nodes[0].bgpControl);
     assert.match(status.stdout, /\| 198\.18\.0\.4 +\| global +\| up +\| \d\d:\d\d:\d\d \| Established \|/);
   } finally {
