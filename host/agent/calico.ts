@@ -29,8 +29,8 @@ export interface CalicoOptions {
   prefix: string;
   nodeName: string;
   publicIp: string;
-  /** This node's address with its subnet's prefix length (the Node's spec.bgp.ipv4Address). */
-  ipv4Address: string;
+  /** This node's address with its subnet's prefix length (the Node's spec.bgp.ipv4Address); throws saying why when it cannot be found. */
+  ipv4Address: () => string;
   /** The Node entry expires this long after the agent last refreshed it. */
   nodeTtlSeconds: number;
   /** An empty block of ours is given back after this long. */
@@ -45,6 +45,7 @@ export interface CalicoOptions {
 }
 
 const MESH_CONNECT_RETRY = 1;
+const ADDRESS_RETRY_MILLISECONDS = 2000;
 
 interface WantedPeer {
   config: PeerConfig;
@@ -73,6 +74,8 @@ export class CalicoControlPlane implements ControlPlane {
   private storeHealthy = false;
   private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
+  /** This node's address with its mask, once found. */
+  private address?: string;
   private announcing: Promise<void> = Promise.resolve();
   /** The natOutgoing rules last installed ("" for none), so they are rewritten only on a change. */
   private natOutgoing?: string;
@@ -102,7 +105,8 @@ export class CalicoControlPlane implements ControlPlane {
 
   /** Writes this node's Node entry (with its TTL); keeps an AS or reflector cluster ID an operator set on it. */
   private async register(): Promise<CalicoNode> {
-    const { nodeName, ipv4Address, nodeTtlSeconds } = this.options;
+    const { nodeName, nodeTtlSeconds } = this.options;
+    const ipv4Address = this.address!;
     const existing = await this.resources.get<CalicoNode>("Node", nodeName).catch(() => undefined);
     const bgp = { ...existing?.spec.bgp, ipv4Address };
     const node: CalicoNode = { apiVersion: "projectcalico.org/v3", kind: "Node", metadata: { name: nodeName }, spec: { bgp } };
@@ -111,7 +115,24 @@ export class CalicoControlPlane implements ControlPlane {
     return node;
   }
 
+  /** Until this node's address with its mask is known: logs why it waits (healthz is 503 meanwhile). */
+  private async findAddress(): Promise<void> {
+    let said = "";
+    while (!this.stopped) {
+      try {
+        this.address = this.options.ipv4Address();
+        return;
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (reason !== said) this.options.log.warn({ reason }, `waiting for this node's address in CIDR form: ${reason}`);
+        said = reason;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ADDRESS_RETRY_MILLISECONDS));
+    }
+  }
+
   async join(): Promise<{ tunnelAddress: string }> {
+    await this.findAddress();
     // An AS or reflector cluster ID an operator set on this node's Node is kept.
     const node = (await this.resources.get<CalicoNode>("Node", this.options.nodeName).catch(() => undefined)) ?? { spec: {} as CalicoNode["spec"] };
     const config = await this.bgpConfiguration();

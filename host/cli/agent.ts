@@ -100,10 +100,14 @@ export function agentCommand(): Command {
       let calico: CalicoControlPlane | undefined;
       let plane: ControlPlane;
       if (flags.mode === "calico") {
-        const prefixLength = detectInterface(interfaceName, false, publicIp).prefixLength;
-        if (prefixLength === undefined) throw new Error(`${publicIp} is not an address of ${interfaceName}: Calico mode needs the node's address with its prefix length`);
+        // Asked again until it answers: an address not (yet) on the interface makes the agent wait, not exit.
+        const ipv4Address = () => {
+          const prefixLength = detectInterface(interfaceName, false, publicIp).prefixLength;
+          if (prefixLength === undefined) throw new Error(`${publicIp} is not an address of ${interfaceName}, so its prefix length is unknown`);
+          return `${publicIp}/${prefixLength}`;
+        };
         calico = new CalicoControlPlane({
-          kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address: `${publicIp}/${prefixLength}`,
+          kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address,
           nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"), emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"),
           gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), leakGraceSeconds: positive(flags.leakGrace, "--leak-grace"),
           log, transport: socketTransport(log),
