@@ -54,8 +54,24 @@ function seededOrder(seed: string, count: number): number[] {
   return Array.from({ length: count }, (_, i) => (start + i * stride) % count);
 }
 
+/** Runs `work` once every earlier work queued under `key` has settled (one at a time per key, in order). */
+function inTurn<T>(queues: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return next;
+}
+
 export class BlockIpam {
   private readonly blockQueues = new Map<string, Promise<unknown>>();
+  private readonly claimQueues = new Map<string, Promise<unknown>>();
   /** Told after this instance assigned or released an address (the agent re-reads what it announces). */
   onChange?: () => void;
 
@@ -121,17 +137,7 @@ export class BlockIpam {
    * fail their swaps against each other); the swap guards against other nodes.
    */
   private mutate<T>(cidr: string, change: (block: Block) => T | undefined): Promise<T | undefined> {
-    const previous = this.blockQueues.get(cidr) ?? Promise.resolve();
-    const next = previous.then(() => this.swap(cidr, change));
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.blockQueues.set(cidr, settled);
-    void settled.then(() => {
-      if (this.blockQueues.get(cidr) === settled) this.blockQueues.delete(cidr);
-    });
-    return next;
+    return inTurn(this.blockQueues, cidr, () => this.swap(cidr, change));
   }
 
   private async swap<T>(cidr: string, change: (block: Block) => T | undefined): Promise<T | undefined> {
@@ -213,18 +219,27 @@ export class BlockIpam {
       return { address, block: cidr, borrowed };
     };
 
-    const affine = await this.affineBlocks(node);
-    for (const cidr of affine.filter(inPools)) {
-      const address = await this.allocateIn(cidr, handle, full);
-      if (address) return record(cidr, address, false);
-    }
-    if (settings.maxBlocksPerHost === 0 || affine.length < settings.maxBlocksPerHost) {
-      const claimed = await this.claimBlock(node, pools);
-      if (claimed) {
-        const address = await this.allocateIn(claimed, handle, full);
-        if (address) return record(claimed, address, false);
+    const fromAffine = async (): Promise<Assignment | undefined> => {
+      for (const cidr of (await this.affineBlocks(node)).filter(inPools)) {
+        const address = await this.allocateIn(cidr, handle, full);
+        if (address) return record(cidr, address, false);
       }
-    }
+      return undefined;
+    };
+    const mine = await fromAffine();
+    if (mine) return mine;
+    // One claim at a time per node: ADDs that all found the blocks full would otherwise each claim
+    // a block; after waiting its turn an ADD first looks again in the blocks claimed meanwhile.
+    const claimedIn = await inTurn(this.claimQueues, node, async () => {
+      const meanwhile = await fromAffine();
+      if (meanwhile) return meanwhile;
+      const affine = await this.affineBlocks(node);
+      if (settings.maxBlocksPerHost !== 0 && affine.length >= settings.maxBlocksPerHost) return undefined;
+      const claimed = await this.claimBlock(node, pools);
+      const address = claimed ? await this.allocateIn(claimed, handle, full) : undefined;
+      return claimed && address ? record(claimed, address, false) : undefined;
+    });
+    if (claimedIn) return claimedIn;
     const names = pools.map((pool) => `${pool.metadata.name} (${pool.spec.cidr})`).join(", ");
     if (settings.strictAffinity) throw new IpamError(`IP pool ${names} has no free block for node ${node}, and strictAffinity forbids borrowing`, true);
     for (const { block } of (await this.blocks()).blocks) {

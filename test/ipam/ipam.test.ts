@@ -101,6 +101,8 @@ test("100 parallel ADDs and DELs on two nodes: no address twice, nothing left be
   const handles = Array.from({ length: 100 }, (_, i) => ({ node: i % 2 === 0 ? "node1" : "node2", handle: `h${i}` }));
   const assigned = await Promise.all(handles.map(({ node, handle }) => ipam.assign(node, handle)));
   assert.is(new Set(assigned.map((assignment) => assignment.address)).size, 100);
+  // 50 each fit in one /26: parallel ADDs of a node that all found no block claim one, not many.
+  assert.equal([(await ipam.affineBlocks("node1")).length, (await ipam.affineBlocks("node2")).length], [1, 1]);
   const released = await Promise.all(handles.map(({ handle }) => ipam.release(handle)));
   assert.equal(released.sort(), assigned.map((assignment) => assignment.address).sort());
   assert.equal((await ipam.blocks()).blocks.map(({ block }) => block.allocations.filter((handle) => handle !== null).length), [0, 0, 0, 0].slice(0, (await ipam.blocks()).blocks.length));
