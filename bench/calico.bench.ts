@@ -62,7 +62,7 @@ async function calico(lab: Lab, count: number): Promise<{ start: number; join: n
   const ipam = new BlockIpam(kv, resources);
   for (let i = 0; i <= count; i++) await ipam.assign(`node${i + 1}`, `bench-node${i + 1}`);
   await kv.close();
-  const args = (i: number) => ["--mode", "calico", "--node-name", `node${i + 1}`, "--store-path", storePath, "--bgp-control", join(lab.directory, `bgp-${count}-${i}.ctl`)];
+  const args = (i: number) => ["--mode", "calico", "--node-name", `node${i + 1}`, "--store-path", storePath, "--bgp-control", join(lab.directory, `bgp-${count}-${i}.ctl`), "--rt-protos-dir", join(lab.directory, "rt_protos.d")];
   const namespaces = lab.nodes.slice(0, count).map((node) => node.namespace);
   const started = Date.now();
   const agents = namespaces.map((_, i) => agentIn(lab, i, args(i)));

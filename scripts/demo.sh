@@ -86,7 +86,9 @@ echo "demo: starting podnet agent ($mode) on three nodes (embedded store $work/s
 for node in 1 2 3; do
   mkdir -p "$work/node$node"
   if [ "$plane" = calico ]; then
+    # --rt-protos-dir: the demo leaves the machine's /etc alone (ip route shows proto 107, not podnet).
     ip netns exec "${prefix}node$node" dist/podnet agent --mode calico --node-name "node$node" --store sqlite --store-path "$work/store.db" \
+      --rt-protos-dir "$work/rt_protos.d" \
       --iface eth0 --public-ip "198.18.0.$node" --cni-socket "$work/node$node/cni.sock" --bgp-control "$work/node$node/bgp.ctl" \
       --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
   else

@@ -10,6 +10,7 @@ import { FlannelControlPlane } from "../agent/flannel";
 import { CalicoControlPlane } from "../agent/calico";
 import type { ControlPlane } from "../agent/control-plane";
 import { socketTransport } from "../bgp/socket-options";
+import { nameRouteProtocol } from "../net/ip";
 import { CALICO_PREFIX } from "../resources/store";
 import { hostname } from "node:os";
 import { mkdirSync } from "node:fs";
@@ -36,6 +37,7 @@ interface AgentFlags extends StoreFlags {
   gracefulRestart: string;
   leakGrace: string;
   bgpControl: string;
+  rtProtosDir: string;
   etcdPrefix: string;
   publicIp?: string;
   iface?: string;
@@ -68,6 +70,7 @@ export function agentCommand(): Command {
     .option("--node-ttl <seconds>", "calico: the Node entry expires this long after the agent stops refreshing it", "300")
     .option("--empty-block-grace <seconds>", "calico: an empty block of this node's is given back after this long", "600")
     .option("--graceful-restart <seconds>", "calico: BGP restart time announced to peers (they keep our routes that long)", "120")
+    .option("--rt-protos-dir <dir>", "calico: where to name route protocol 107 'podnet' for ip route ('none': leave it unnamed)", "/etc/iproute2/rt_protos.d")
     .option("--leak-grace <seconds>", "calico: blocks of a node whose Node entry expired are released after this long", "900")
     .option("--bgp-control <path>", "calico: the BGP control socket `podnet status` and `podnet bgp show` ask (0600)", DEFAULT_CONTROL_SOCKET)
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
@@ -113,6 +116,13 @@ export function agentCommand(): Command {
           log, transport: socketTransport(log),
         });
         plane = calico;
+        if (flags.rtProtosDir !== "none") {
+          try {
+            log.info({ file: nameRouteProtocol(flags.rtProtosDir) }, "route protocol 107 named podnet for ip route");
+          } catch (error) {
+            log.warn({ error: (error as Error).message }, `cannot name route protocol 107 in ${flags.rtProtosDir}: ip route shows it as 107`);
+          }
+        }
       } else {
         plane = new FlannelControlPlane({
           store, prefix: flags.etcdPrefix, publicIp, subnetFile: flags.subnetFile, underlayMtu: mtu,

@@ -3,10 +3,25 @@
 // routes it made.
 
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { isAlreadyGone, KernelError, type Kernel } from "./kernel";
 
 /** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
 export const PODNET_ROUTE_PROTOCOL = 107;
+
+/**
+ * Names podnet's route protocol for iproute2 (`proto podnet` in `ip route`, as Calico's routes
+ * read `proto bird`): writes `<directory>/podnet.conf` unless it already says so. Returns the file.
+ */
+export function nameRouteProtocol(directory: string): string {
+  const file = join(directory, "podnet.conf");
+  const text = `# written by podnet: the protocol of the routes it programs\n${PODNET_ROUTE_PROTOCOL}\tpodnet\n`;
+  if (existsSync(file) && readFileSync(file, "utf8") === text) return file;
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(file, text, { mode: 0o644 });
+  return file;
+}
 
 /** `ip` commands (for Kernel.apply). */
 export const ipCommands = {

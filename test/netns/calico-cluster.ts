@@ -9,7 +9,7 @@ import { invoke, type Installed } from "./cni-runtime";
 import { distPath } from "../helpers/paths";
 import { runPodnet } from "../helpers/run-binary";
 import type { Lab } from "../bgp/lab";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface CalicoNode {
   name: string;
@@ -61,7 +61,9 @@ export function startAgent(node: CalicoNode, store: StoreChoice, extra: string[]
   const agent = spawnIn(node.namespace, distPath("podnet"), [
     "agent", "--mode", "calico", "--node-name", node.name, "--public-ip", node.address, "--iface", "eth0",
     ...store.flags, "--cni-socket", node.cniSocket, "--bgp-control", node.bgpControl, "--metrics-address", "127.0.0.1:9808",
-    "--reconcile-interval", "2", "--log-format", "json", ...extra,
+    "--reconcile-interval", "2", "--log-format", "json",
+    // Named in the test's own directory: the machine's /etc stays as it was (ip route keeps showing 107).
+    "--rt-protos-dir", join(dirname(node.cniSocket), "rt_protos.d"), ...extra,
   ]);
   agent.stdout!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));
   agent.stderr!.on("data", (chunk: Buffer) => (node.output += chunk.toString()));

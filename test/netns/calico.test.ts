@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupNamespaces } from "./namespaces";
 import { ping } from "./cluster";
@@ -79,6 +79,7 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
     for (const from of pods) for (const to of pods) if (from !== to && !ping(from.namespace, to.address)) failed.push(`${from.containerId} → ${to.containerId} (${to.address})`);
     assert.equal(failed, []);
 
+    assert.is(readFileSync(join(lab.directory, "rt_protos.d", "podnet.conf"), "utf8"), "# written by podnet: the protocol of the routes it programs\n107\tpodnet\n");
     // podnet status: calicoctl node status's shape, from node1's agent.
     const status = runPodnet(["status", "--bgp-control", nodes[0].bgpControl]);
     assert.equal(status.status, 0, status.stderr);
