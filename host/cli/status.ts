@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { controlRequest } from "../bgp/control";
+import { ipv4ToNumber } from "../net/addresses";
 import type { PeerStatus } from "../bgp/status";
 import { LeaseRegistry } from "../store/leases";
 import { openStore, type StoreFlags } from "../store/open";
@@ -26,6 +27,8 @@ async function calicoStatus(control: string, json: boolean): Promise<void> {
     console.log("podnet process is not running.");
     throw new Error(`no answer on ${control}: ${(error as Error).message}`);
   }
+  // By address, as an operator scans them (the agent adds peers in the order their Nodes appear).
+  peers.sort((a, b) => ipv4ToNumber(a.address) - ipv4ToNumber(b.address));
   const rows = peers.map((peer) => ({
     peerAddress: peer.address,
     peerType: peer.kind ?? (peer.type === "iBGP" ? "node-to-node mesh" : "global"),

@@ -60,7 +60,9 @@ test("mesh off, node1 the route reflector: clients peer with it only, every bloc
     );
 
     // Sessions: node1 with both; node2 and node3 with node1 only.
-    const peers = async (index: number) => ((await controlRequest(nodes[index].bgpControl, { command: "peers" })) as PeerStatus[]).map((peer) => [peer.address, peer.kind, peer.state, peer.routeReflectorClient]);
+    // In address order: the reflector adds its clients as their Nodes appear, in whatever order that is.
+    const peers = async (index: number) =>
+      ((await controlRequest(nodes[index].bgpControl, { command: "peers" })) as PeerStatus[]).map((peer) => [peer.address, peer.kind, peer.state, peer.routeReflectorClient]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     assert.equal(await peers(0), [["198.18.0.2", "node specific", "Established", true], ["198.18.0.3", "node specific", "Established", true]]);
     assert.equal(await peers(1), [["198.18.0.1", "node specific", "Established", false]]);
     // node3 learned node2's block by reflection: node2 as originator, node1's cluster ID in the list.
