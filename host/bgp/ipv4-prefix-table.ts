@@ -8,6 +8,8 @@
 // the id of a value in a pool, counted by reference. Not a JS array of values: V8 takes 50-70 ms to
 // allocate a two-million-slot array (measured), a stall at every doubling; a typed array takes 8.
 
+import { numberToIpv4 } from "../net/addresses";
+
 const EMPTY = 0xff;
 const INITIAL_CAPACITY = 64;
 
@@ -41,7 +43,7 @@ export function ipv4PrefixKey(text: string): number {
 
 export function formatIpv4PrefixKey(key: number): string {
   const address = Math.floor(key / 64);
-  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}/${key - address * 64}`;
+  return `${numberToIpv4(address)}/${key - address * 64}`;
 }
 
 // A doubling rehashes the whole table (~120 ns an entry, measured: 30 ms for a quarter of a million)
