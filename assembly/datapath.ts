@@ -18,6 +18,10 @@
 // socket: encap writes no outer IPv4/UDP header (the kernel does) and puts the peer's public IP in
 // the slot's Address; decap starts at the UDP payload and first checks that Address, the sender,
 // is a configured peer's public IP — the only check a socket leaves to us.
+//
+// IPIP goes through a raw IP-protocol-4 socket, which takes and gives whole IPv4 packets: its
+// offload variants work on whole outer packets (encap writes the outer header as Linux's tunl0
+// would: TTL and DF of the inner packet, ECN of its TOS; decap checks the outer source is a peer).
 
 import { Status } from "./shared/status";
 import {
@@ -152,19 +156,30 @@ function isPeerAddress(address: u32): bool {
 
 /** Writes a 20-byte outer IPv4 header at `p` with its checksum. */
 // @ts-ignore: decorator
-@inline function writeOuterIpv4(p: usize, totalLength: u32, tos: u32, dontFragment: u32, protocol: u32, source: u32, destination: u32): void {
+@inline function writeOuterIpv4(p: usize, totalLength: u32, tos: u32, dontFragment: u32, protocol: u32, source: u32, destination: u32, ttl: u32 = OUTER_TTL): void {
   store<u8>(p, 0x45);
   store<u8>(p, <u8>tos, 1);
   store16(p + 2, totalLength);
   store16(p + 4, nextIdentification);
   nextIdentification = (nextIdentification + 1) & 0xffff;
   store16(p + 6, dontFragment);
-  store<u8>(p + IPV4_TTL, <u8>OUTER_TTL);
+  store<u8>(p + IPV4_TTL, <u8>ttl);
   store<u8>(p + IPV4_PROTOCOL, <u8>protocol);
   store16(p + IPV4_CHECKSUM, 0);
   store32(p + IPV4_SOURCE, source);
   store32(p + IPV4_DESTINATION, destination);
   store16(p + IPV4_CHECKSUM, checksum(p, IPV4_HEADER_LEN, 0));
+}
+
+/**
+ * The outer IPv4 header of an IPIP packet at `outer`, as Linux's tunl0 (ttl inherit, tos 0) writes
+ * it: RFC 2003 §3.1's DF copied from the inner header, the inner TTL (already one hop less), no
+ * options, and only the ECN bits of the inner TOS (RFC 6040: CE is sent as ECT(0)).
+ */
+// @ts-ignore: decorator
+@inline function writeIpipHeader(outer: usize, inner: usize, outerLength: u32, peerIp: u32): void {
+  let ecn = <u32>load<u8>(inner + 1) & 3;
+  writeOuterIpv4(outer, outerLength, ecn == 3 ? 2 : ecn, load16(inner + 6) & FLAG_DONT_FRAGMENT, IP_PROTOCOL_IPIP, localPublicIp, peerIp, <u32>load<u8>(inner + IPV4_TTL));
 }
 
 /** A UDP source port for VXLAN from a hash of the inner flow (RFC 7348 §5: 49152–65535). */
@@ -275,8 +290,7 @@ function encapPacket(mode: u32, slot: usize, inner: usize, available: u32, headr
     return Status.Ok;
   }
   if (mode == EncapMode.Ipip) {
-    // RFC 2003 §3.1: the outer DF copies the inner one.
-    writeOuterIpv4(outer, outerLength, tos, dontFragment, IP_PROTOCOL_IPIP, localPublicIp, peerIp);
+    writeIpipHeader(outer, inner, outerLength, peerIp);
   } else {
     // As the kernel's VXLAN device and Flannel's UDP socket do: the outer UDP datagram may fragment.
     writeOuterIpv4(outer, outerLength, tos, 0, IP_PROTOCOL_UDP, localPublicIp, peerIp);
@@ -308,6 +322,8 @@ function decapOne(mode: u32, slot: usize, datagram: bool): Status {
   let innerAvailable = outerLength - <u32>outerHeaderLength;
   if (mode == EncapMode.Ipip) {
     if (protocol != IP_PROTOCOL_IPIP) return Status.Unsupported;
+    // A raw IPIP socket takes protocol-4 packets from anyone: only current peers' get through.
+    if (!isPeerAddress(load32(outer + IPV4_SOURCE))) return Status.UnknownPeer;
   } else {
     if (protocol != IP_PROTOCOL_UDP) return Status.Unsupported;
     if (innerAvailable < <u32>UDP_HEADER_LEN) return Status.Truncated;
@@ -377,7 +393,7 @@ function encapOffloadOne(mode: u32, slot: usize): Status {
     let completed = completeChecksum(inner, total, <u32>load<u16>(start + VNET_CSUM_START), <u32>load<u16>(start + VNET_CSUM_OFFSET));
     if (completed != Status.Ok) return completed;
   }
-  if (gsoType == GSO_NONE) return withTunHeader(slot, encapPacket(mode, slot, inner, available, headroom, true));
+  if (gsoType == GSO_NONE) return withTunHeader(slot, encapPacket(mode, slot, inner, available, headroom, mode != EncapMode.Ipip));
   if (gsoType != GSO_TCPV4) return Status.Unsupported;
   // A router's duties come first, as for single packets, answered about the super-packet (its
   // header and first 8 bytes quoted): no peer, TTL spent, or segments too big for the path — the
@@ -401,14 +417,20 @@ function encapOffloadOne(mode: u32, slot: usize): Status {
   }
   if (refused != Status.Ok) return withTunHeader(slot, refused);
   store<u8>(inner + IPV4_TTL, <u8>(ttl - 1)); // every segment's header checksum is computed anew
-  let prefix: u32 = mode == EncapMode.Vxlan ? <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN) : 0;
+  // Each segment's own bytes in front: VXLAN + Ethernet, or IPIP's whole outer header.
+  let prefix: u32 = mode == EncapMode.Vxlan ? <u32>(VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN) : mode == EncapMode.Ipip ? <u32>IPV4_HEADER_LEN : 0;
   let out = inner - prefix;
   let status = segmentTcpv4(inner, total, mss, prefix, out, start + getField(slot, SlotField.Capacity));
   if (status != Status.Ok) return status;
   let peerEntry = PEER_TABLE + <usize>peer * PEER_BYTES;
   let stride = prefix + segmentHeaderLength + mss;
-  if (prefix != 0) {
+  if (mode == EncapMode.Vxlan) {
     for (let i: u32 = 0; i < segmentCount; i++) writeVxlanAndEthernet(out + <usize>(i * stride), peerEntry);
+  } else if (mode == EncapMode.Ipip) {
+    for (let i: u32 = 0; i < segmentCount; i++) {
+      let segment = out + <usize>(i * stride);
+      writeIpipHeader(segment, segment + IPV4_HEADER_LEN, load16(segment + IPV4_HEADER_LEN + 2) + <u32>IPV4_HEADER_LEN, load<u32>(peerEntry));
+    }
   }
   let last = out + <usize>((segmentCount - 1) * stride + prefix);
   setField(slot, SlotField.Address, load<u32>(peerEntry));
@@ -429,7 +451,8 @@ function decapOffloadOne(mode: u32, slot: usize): Status {
   let stride = getField(slot, SlotField.SegmentSize);
   setField(slot, SlotField.SegmentSize, 0);
   let length = getField(slot, SlotField.Length);
-  if (stride != 0 && stride < length) {
+  // A raw socket (IPIP) coalesces nothing: one packet per read.
+  if (stride != 0 && stride < length && mode != EncapMode.Ipip) {
     if (!isPeerAddress(getField(slot, SlotField.Address))) return Status.UnknownPeer;
     let start = <usize>getField(slot, SlotField.Offset);
     // Each record is 14 bytes of length and header; a VXLAN datagram sheds 22 (VXLAN + Ethernet),
@@ -460,7 +483,7 @@ function decapOffloadOne(mode: u32, slot: usize): Status {
     setField(slot, SlotField.SegmentSize, 1);
     return Status.Ok;
   }
-  let status = decapOne(mode, slot, true);
+  let status = decapOne(mode, slot, mode != EncapMode.Ipip);
   if (status != Status.Ok) return status;
   let output = <usize>getField(slot, SlotField.OutputOffset) - VNET_HEADER_LEN;
   clearVnetHeader(output);
@@ -485,7 +508,7 @@ function slotInMemory(slot: usize, encap: bool): bool {
  */
 export function runBatch(mode: u32, n: u32, encap: bool, datagram: bool, offload: bool = false): i32 {
   if (mode < <u32>EncapMode.FlannelUdp || mode > <u32>EncapMode.Ipip || n > <u32>MAX_BATCH) return -Status.BadArgument;
-  if (datagram && mode == EncapMode.Ipip) return -Status.BadArgument; // IPIP is not carried over UDP
+  if (datagram && !offload && mode == EncapMode.Ipip) return -Status.BadArgument; // IPIP is not carried over UDP
   if (offload && !datagram) return -Status.BadArgument;
   let ok = 0;
   for (let i: u32 = 0; i < n; i++) {

@@ -17,6 +17,8 @@ const TTL_RESET_EVERY = 250; // TTL 255 lasts this many encap passes, then the p
 
 configureLocal({ publicIp: "198.18.0.1", overlayIp: "10.244.1.0", vtepMac: "02:00:0a:f4:01:00", vni: 1, mtu: 1500 });
 configurePeer(0, { publicIp: "198.18.0.2", vtepMac: "02:00:0a:f4:02:00" });
+// The decap input comes from this node's own address (encapsulated here): IPIP decap takes packets from peers only.
+configurePeer(300, { publicIp: "198.18.0.1", vtepMac: "02:00:0a:f4:01:00" });
 // A table shaped like a cluster's: one /24 per node, the packets' destination among them.
 const routes = new RouteTable();
 routes.load(Array.from({ length: 250 }, (_, node): [string, number] => [`10.244.${node}.0/24`, node === 2 ? 0 : node + 1]));

@@ -2,18 +2,21 @@
 // current; run the BGP speaker with every other Node as an iBGP peer (the node-to-node mesh, unless
 // BGPConfiguration turns it off) and every global or node-specific BGPPeer; announce this node's
 // affine blocks and the /32 of each address it borrowed, nothing else; and turn the speaker's best
-// routes to pool prefixes into "block → node" routes, with a blackhole route for each local block.
+// routes to pool prefixes into "block → node" routes, with a blackhole route for each local block;
+// a route goes through the IPIP tunnel when its pool's ipipMode says so (Always, or CrossSubnet and
+// the node is outside this node's subnet), the tunnel holding an address of ours from the IPAM.
 // Level-triggered: a timer re-reads Nodes, peers and blocks and the agent's reconcile asks for
 // every route again; watches make changes arrive at once.
 
 import type { Logger } from "pino";
 import type { Backend, PeerRoute } from "../backend/backend";
-import { LOCAL_BLOCK } from "../backend/routed";
+import { LOCAL_BLOCK, VIA_IPIP } from "../backend/routed";
 import { Speaker, type RouteEvent, type Transport } from "../bgp/speaker";
 import type { Path } from "../bgp/route";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
-import { ipv4ToNumber, prefixContains } from "../net/addresses";
+import { ipv4ToNumber, networkOf, prefixContains } from "../net/addresses";
+import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 import { hasMasquerade, installNatOutgoing, removeMasquerade } from "../net/masquerade";
 import { BlockIpam } from "../ipam/ipam";
 import { addressAt } from "../ipam/block";
@@ -45,6 +48,8 @@ export interface CalicoOptions {
 }
 
 const MESH_CONNECT_RETRY = 1;
+/** The IPAM handle of the tunnel device's address, as Calico names it. */
+export const tunnelAddressHandle = (node: string) => `ipip-tunnel-addr-${node}`;
 const ADDRESS_RETRY_MILLISECONDS = 2000;
 
 interface WantedPeer {
@@ -83,6 +88,9 @@ export class CalicoControlPlane implements ControlPlane {
   private readonly reportedCorrupt = new Set<string>();
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
   private readonly missingSince = new Map<string, number>();
+  private backend?: Backend;
+  /** The IPIP tunnel's address, once an enabled pool wants IPIP and the IPAM gave one. */
+  tunnelAddress?: string;
 
   constructor(private readonly options: CalicoOptions) {
     this.resources = new ResourceStore(options.kv, options.prefix);
@@ -131,7 +139,8 @@ export class CalicoControlPlane implements ControlPlane {
     }
   }
 
-  async join(): Promise<{ tunnelAddress: string }> {
+  async join(backend: Backend): Promise<{ tunnelAddress: string }> {
+    this.backend = backend;
     await this.findAddress();
     // An AS or reflector cluster ID an operator set on this node's Node is kept.
     const node = (await this.resources.get<CalicoNode>("Node", this.options.nodeName).catch(() => undefined)) ?? { spec: {} as CalicoNode["spec"] };
@@ -163,6 +172,7 @@ export class CalicoControlPlane implements ControlPlane {
     // connection would cost them a connect-retry time (5 s).
     await this.register();
     await this.syncAnnouncements();
+    await this.syncTunnelAddress();
     this.storeHealthy = true;
     this.options.log.info({ node: this.options.nodeName, as: speaker.config.localAs, blocks: affine }, `Calico mode: node ${this.options.nodeName} registered, BGP speaker up`);
     return { tunnelAddress: this.options.publicIp };
@@ -306,6 +316,44 @@ export class CalicoControlPlane implements ControlPlane {
     return this.pools.some((pool) => prefixContains(pool.spec.cidr, prefix));
   }
 
+  /** Whether an enabled pool asks for IPIP: the tunnel is then needed, and pods get the tunnel's MTU. */
+  get ipipWanted(): boolean {
+    return this.pools.some((pool) => !pool.spec.disabled && pool.spec.ipipMode !== "Never");
+  }
+
+  /** Bytes encapsulation takes from the pods' MTU: IPIP's 20 when any enabled pool uses it. */
+  get encapsulationOverhead(): number {
+    return this.ipipWanted ? IPIP_OVERHEAD : 0;
+  }
+
+  /** Whether `nodeIp` is on this node's subnet (the Node's ipv4Address with its mask), as CrossSubnet asks. */
+  private sameSubnet(nodeIp: string): boolean {
+    const [address, length] = (this.address ?? `${this.options.publicIp}/32`).split("/");
+    return networkOf(ipv4ToNumber(address), Number(length)) === networkOf(ipv4ToNumber(nodeIp), Number(length));
+  }
+
+  /** VIA_IPIP when the pool holding `prefix` wants IPIP towards `nodeIp`, else null (routed natively). */
+  private encapsulationFor(prefix: string, nodeIp: string): PeerRoute["backendData"] {
+    const mode = this.pools.find((pool) => prefixContains(pool.spec.cidr, prefix))?.spec.ipipMode ?? "Never";
+    return mode === "Always" || (mode === "CrossSubnet" && !this.sameSubnet(nodeIp)) ? { ...VIA_IPIP } : null;
+  }
+
+  /** Once a pool wants IPIP: an address for the tunnel from our blocks (Calico's handle), handed to the backend. */
+  private async syncTunnelAddress(): Promise<void> {
+    if (!this.ipipWanted || this.tunnelAddress) return;
+    let address: string;
+    try {
+      ({ address } = await this.ipam.assign(this.options.nodeName, tunnelAddressHandle(this.options.nodeName)));
+    } catch (error) {
+      // Routes through the tunnel fail (counted) until it has an address; tried again at each re-read.
+      this.options.log.warn({ error: (error as Error).message }, "IPIP: no address for the tunnel device yet");
+      return;
+    }
+    this.tunnelAddress = address;
+    await this.backend?.useTunnelAddress?.(address);
+    this.options.log.info({ address }, `IPIP: the tunnel device holds ${address} (IPAM handle ${tunnelAddressHandle(this.options.nodeName)})`);
+  }
+
   /**
    * A best route learned by BGP as a route for the backend, or undefined when it is not one to
    * program: pool prefixes from any peer; anything else only from an external peer (a top-of-rack
@@ -315,7 +363,7 @@ export class CalicoControlPlane implements ControlPlane {
     const nextHop = path.attributes.nextHop;
     if (path.source.local || !nextHop || nextHop === this.options.publicIp || ipv4PrefixKey(prefix) < 0) return undefined;
     if (!this.inPool(prefix) && this.meshPeers.has(path.source.address)) return undefined;
-    return { prefix, nodeIp: nextHop, backendData: null };
+    return { prefix, nodeIp: nextHop, backendData: this.inPool(prefix) ? this.encapsulationFor(prefix, nextHop) : null };
   }
 
   /** natOutgoing: masquerade rules for the pools that ask for it, removed when none does. */
@@ -344,6 +392,7 @@ export class CalicoControlPlane implements ControlPlane {
     try {
       await this.syncPeers();
       await this.syncAnnouncements();
+      await this.syncTunnelAddress();
       await this.syncNatOutgoing();
       this.storeHealthy = true;
     } catch (error) {

@@ -65,6 +65,8 @@ export interface Backend {
    * by an earlier run for routes that went away while no agent was watching. Returns what it removed.
    */
   prune(keep: PeerRoute[]): Promise<string[]>;
+  /** Calico's IPIP: the address the tunnel device holds (one of a local block), given before routes through it. */
+  useTunnelAddress?(address: string): Promise<void>;
   /** Removes what setup made (or leaves it, fail-static, and says so). */
   teardown(): Promise<void>;
 }

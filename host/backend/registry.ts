@@ -9,6 +9,7 @@ import { ConfigError } from "../store/network-config";
 import type { Backend, BackendMetrics, BackendSettings } from "./backend";
 import { BACKEND_KEYS } from "./flannel-wire";
 import { HostGatewayBackend } from "./host-gw";
+import { KernelIpipTunnel, UserspaceIpipTunnel, type IpipTunnel } from "./ipip";
 import { RoutedBackend } from "./routed";
 import { NoneBackend } from "./none";
 import { USERSPACE_UDP, USERSPACE_VXLAN, UserspaceBackend } from "./userspace";
@@ -18,7 +19,7 @@ export interface BackendContext {
   log: Logger;
   metrics: BackendMetrics;
   kernel: Kernel;
-  /** --userspace: VXLAN through TUN and the Wasm core even when the kernel has a VTEP. */
+  /** --userspace: VXLAN (or Calico's IPIP) through TUN and the Wasm core even when the kernel has the device. */
   userspace: boolean;
   /** False (--no-offload): the userspace data path goes packet by packet, without TUN offload. */
   offload?: boolean;
@@ -26,17 +27,32 @@ export interface BackendContext {
   settings?: BackendSettings;
   /** Whether the kernel can make VXLAN devices; probed when not given. */
   kernelHasVxlan?: () => boolean;
+  /** Whether the kernel has IPIP (tunl0); probed when not given. */
+  kernelHasIpip?: () => boolean;
 }
 
-/** True when the vxlan module is loaded or loads (what `ip link add … type vxlan` would need). */
-export function kernelHasVxlan(): boolean {
-  if (existsSync("/sys/module/vxlan")) return true;
+/** True when kernel module `name` is loaded or loads (what `ip link add … type <name>` would need). */
+function kernelHasModule(name: string): boolean {
+  if (existsSync(`/sys/module/${name}`)) return true;
   try {
-    execFileSync("modprobe", ["-q", "vxlan"], { stdio: "ignore" });
-    return existsSync("/sys/module/vxlan");
+    execFileSync("modprobe", ["-q", name], { stdio: "ignore" });
+    return existsSync(`/sys/module/${name}`);
   } catch {
     return false;
   }
+}
+
+export const kernelHasVxlan = () => kernelHasModule("vxlan");
+export const kernelHasIpip = () => kernelHasModule("ipip");
+
+/** Calico's IPIP tunnel: the kernel's tunl0, or TUN + Wasm where the kernel has no ipip (or --userspace). */
+function ipipTunnel(context: BackendContext): IpipTunnel {
+  if (context.userspace) return new UserspaceIpipTunnel(context.log, context.kernel, context.metrics, context.offload);
+  if (!(context.kernelHasIpip ?? kernelHasIpip)()) {
+    context.log.warn("the kernel has no ipip module: running IPIP in userspace (TUN + Wasm + raw socket), wire-compatible with the kernel's tunl0");
+    return new UserspaceIpipTunnel(context.log, context.kernel, context.metrics, context.offload);
+  }
+  return new KernelIpipTunnel(context.log, context.kernel);
 }
 
 const userspace = (flavour: typeof USERSPACE_VXLAN, context: BackendContext) =>
@@ -54,7 +70,7 @@ const BACKENDS: Record<string, (context: BackendContext) => Backend> = {
     return new VxlanBackend(context.log, context.kernel, context.settings);
   },
   udp: (context) => userspace(USERSPACE_UDP, context),
-  bgp: ({ log, kernel }) => new RoutedBackend(log, kernel),
+  bgp: (context) => new RoutedBackend(context.log, context.kernel, () => ipipTunnel(context)),
 };
 
 /** Names of the backends in this build. */

@@ -1,5 +1,6 @@
-// The userspace data path: a TUN device on one side, a UDP socket on the underlay on the other,
-// the Wasm core in between. Each time an fd is readable the addon reads up to 64 packets straight
+// The userspace data path: a TUN device on one side, a socket on the underlay on the other (UDP
+// for VXLAN and Flannel UDP; a raw IP-protocol-4 socket for IPIP, whose packets carry the outer
+// header the Wasm core wrote), the Wasm core in between. Each time an fd is readable the addon reads up to 64 packets straight
 // into the batch's slots in linear memory, one Wasm call encapsulates (or decapsulates) the whole
 // batch, and the addon writes the batch out: sendmmsg to the peers, ICMP errors and decapsulated
 // packets back into the TUN device. JavaScript only passes numbers; it never loops over bytes.
@@ -8,6 +9,7 @@
 // and hands over TCP super-packets of up to 64 KB (TSO): one read, one Wasm call that cuts the
 // segments, one UDP_SEGMENT send for what would otherwise be ~45 packets each way through here.
 
+import { constants } from "node:os";
 import { CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS } from "../../assembly/shared/slots";
 import { Status } from "../../assembly/shared/status";
 import { addon, type WatchHandle } from "../native/addon";
@@ -56,7 +58,7 @@ export class TunRelay {
   private readonly freeIndices: number[] = [];
   private nextIndex = 0;
   private tunFd = -1;
-  private udpFd = -1;
+  private underlayFd = -1;
   private watches: WatchHandle[] = [];
 
   constructor(
@@ -67,7 +69,12 @@ export class TunRelay {
     private readonly onSendRefused?: (errno: number) => void,
   ) {}
 
-  /** Opens (creating) the TUN device and binds the UDP socket on the public IP; starts relaying. */
+  /** IPIP: whole IPv4 packets through a raw socket, not payloads through a UDP one. */
+  private get raw(): boolean {
+    return this.mode === EncapMode.Ipip;
+  }
+
+  /** Opens (creating) the TUN device and binds the underlay socket on the public IP; starts relaying. */
   open(device: string, local: LocalEndpoint): void {
     configureLocal(local);
     const native = addon();
@@ -84,14 +91,14 @@ export class TunRelay {
     this.batch ??= this.offload ? new PacketBatch(OFFLOAD_SLOT_BYTES, OFFLOAD_HEADROOM) : new PacketBatch();
     for (let i = 0; i < MAX_BATCH; i++) this.batch.describe(i, 0);
     try {
-      this.udpFd = native.udpOpen(ipv4ToNumber(local.publicIp), this.port, this.offload);
+      this.underlayFd = this.raw ? native.rawIpipOpen(ipv4ToNumber(local.publicIp)) : native.udpOpen(ipv4ToNumber(local.publicIp), this.port, this.offload);
     } catch (error) {
       this.close();
-      throw new Error(`cannot bind UDP ${local.publicIp}:${this.port}: ${(error as Error).message}`);
+      throw new Error(`cannot bind ${this.raw ? "a raw IPIP socket on" : "UDP"} ${local.publicIp}${this.raw ? "" : `:${this.port}`}: ${(error as Error).message}`);
     }
     this.watches = [
       native.watchReadable(this.tunFd, () => this.fromTun()),
-      native.watchReadable(this.udpFd, () => this.fromUnderlay()),
+      native.watchReadable(this.underlayFd, () => this.fromUnderlay()),
     ];
   }
 
@@ -141,8 +148,8 @@ export class TunRelay {
     const native = addon();
     for (const watch of this.watches) native.stopWatch(watch);
     this.watches = [];
-    for (const fd of [this.tunFd, this.udpFd]) if (fd >= 0) native.closeFd(fd);
-    this.tunFd = this.udpFd = -1;
+    for (const fd of [this.tunFd, this.underlayFd]) if (fd >= 0) native.closeFd(fd);
+    this.tunFd = this.underlayFd = -1;
   }
 
   /** Pod packets routed into the TUN device: encapsulate, send to the peers, answer errors. */
@@ -152,10 +159,13 @@ export class TunRelay {
     for (let round = 0; round < BATCHES_PER_WAKEUP; round++) {
       const n = native.readPackets(this.tunFd, core().memory.buffer, table, MAX_BATCH);
       if (n === 0) return;
-      const ready = this.offload ? this.batch.encapOffload(this.mode, n) : this.batch.encapDatagrams(this.mode, n);
+      const ready = this.offload ? this.batch.encapOffload(this.mode, n) : this.raw ? this.batch.encap(this.mode, n) : this.batch.encapDatagrams(this.mode, n);
       const memory = core().memory.buffer;
       if (ready > 0) {
-        this.counters.sendFailures += ready - native.sendDatagrams(this.udpFd, memory, table, n, this.port, this.sendResult);
+        const sent = this.raw
+          ? native.sendPackets(this.underlayFd, memory, table, n, this.sendResult)
+          : native.sendDatagrams(this.underlayFd, memory, table, n, this.port, this.sendResult);
+        this.counters.sendFailures += ready - sent;
         if (this.sendResult[0] > 0) {
           this.counters.sendRefusals += this.sendResult[0];
           if (this.sendResult[1] !== this.counters.lastSendErrno) this.onSendRefused?.(this.sendResult[1]);
@@ -168,18 +178,24 @@ export class TunRelay {
     }
   }
 
-  /** Datagrams from other nodes: decapsulate (only from current peers) and deliver to the TUN device. */
+  /** Packets from other nodes: decapsulate (only from current peers) and deliver to the TUN device. */
   private fromUnderlay(): void {
     const native = addon();
     const table = core().slotTable();
     for (let round = 0; round < BATCHES_PER_WAKEUP; round++) {
-      const n = native.receiveDatagrams(this.udpFd, core().memory.buffer, table, MAX_BATCH);
+      // recvmmsg serves the raw socket too: Length is then the whole outer packet.
+      const n = native.receiveDatagrams(this.underlayFd, core().memory.buffer, table, MAX_BATCH);
       if (n === 0) return;
-      const ready = this.offload ? this.batch.decapOffload(this.mode, n) : this.batch.decapDatagrams(this.mode, n);
+      const ready = this.offload ? this.batch.decapOffload(this.mode, n) : this.raw ? this.batch.decap(this.mode, n) : this.batch.decapDatagrams(this.mode, n);
       if (ready > 0) this.counters.tunWriteFailures += ready - native.writePackets(this.tunFd, core().memory.buffer, table, n, true);
       if (n < MAX_BATCH) return;
     }
   }
+}
+
+/** ENETUNREACH for 101: the name an operator searches for. */
+export function errnoName(errno: number): string {
+  return Object.entries(constants.errno).find(([, value]) => value === errno)?.[0] ?? `ERRNO${errno}`;
 }
 
 /** The Wasm core's packet counts as [direction, status, count] rows, for /metrics. */

@@ -8,7 +8,6 @@
 // the core builds) and one route per peer prefix, tagged as podnet's. The device lives as long as
 // this process: when the agent stops, the kernel removes it and its routes; a restart makes them again.
 
-import { constants } from "node:os";
 import type { Logger } from "pino";
 import { EncapMode } from "../../assembly/shared/slots";
 import { ipv4ToNumber } from "../net/addresses";
@@ -16,7 +15,7 @@ import { deleteRoutesExcept, ipCommands, readLink } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type BackendMetrics, type BackendSettings, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
 import { FLANNEL_UDP, FLANNEL_VXLAN } from "./flannel-wire";
-import { datapathCounts, TunRelay } from "./tun-relay";
+import { datapathCounts, errnoName, TunRelay } from "./tun-relay";
 import { withVtepMacs } from "./vtep";
 
 export interface UserspaceFlavour {
@@ -35,11 +34,6 @@ export const USERSPACE_UDP: UserspaceFlavour = { name: "udp", device: FLANNEL_UD
 export function vtepMacFor(publicIp: string): string {
   const value = ipv4ToNumber(publicIp);
   return ["02", "70", ...[24, 16, 8, 0].map((shift) => ((value >>> shift) & 0xff).toString(16).padStart(2, "0"))].join(":");
-}
-
-/** ENETUNREACH for 101: the name an operator searches for. */
-function errnoName(errno: number): string {
-  return Object.entries(constants.errno).find(([, value]) => value === errno)?.[0] ?? `ERRNO${errno}`;
 }
 
 /** The MAC the UDP flavour gives the core for peers: its packets carry no Ethernet header. */

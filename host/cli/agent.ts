@@ -76,7 +76,7 @@ export function agentCommand(): Command {
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
     .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
-    .option("--userspace", "run the vxlan backend in userspace (TUN + Wasm) even when the kernel has VXLAN")
+    .option("--userspace", "run VXLAN (Flannel mode) or IPIP (Calico mode) in userspace (TUN + Wasm) even when the kernel has the device")
     .option("--no-offload", "userspace data path: packet by packet, without TUN offload (TSO) and UDP GSO/GRO")
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")
     .option("--mtu <bytes>", "the underlay's MTU (default: the interface's); pods get it less the backend's overhead")
@@ -148,7 +148,7 @@ export function agentCommand(): Command {
           : await serveCni(flags.cniSocket, {
               servedByAgent: true,
               kernel: systemKernel,
-              nodeIpam: calico ? { ipam: calico.ipam, node: flags.nodeName } : undefined,
+              nodeIpam: calico ? { ipam: calico.ipam, node: flags.nodeName, podMtu: () => mtu - calico!.encapsulationOverhead } : undefined,
               onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
                 metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);
                 const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };

@@ -18,6 +18,8 @@ import { DEFAULT_UNDERLAY_MTU } from "./config";
 export interface NodeIpam {
   ipam: BlockIpam;
   node: string;
+  /** The pods' MTU now: the underlay's, less IPIP's 20 bytes when a pool uses it. */
+  podMtu?: () => number;
 }
 
 export const handleOf = (environment: Pick<Environment, "containerId" | "ifName">) => `podnet.${environment.containerId}.${environment.ifName}`;
@@ -52,7 +54,8 @@ export class BlockAddressSource implements AddressSource {
         throw new CniError(CniErrorCode.TryAgainLater, "block IPAM failed", error.message);
       }),
     );
-    return { address: assignment.address, prefixLength: 32, gateway: "", mtu: this.config.mtu ?? DEFAULT_UNDERLAY_MTU };
+    // The conflist's mtu when it says one, else the agent's (which knows whether pools use IPIP).
+    return { address: assignment.address, prefixLength: 32, gateway: "", mtu: this.config.mtu ?? this.served?.podMtu?.() ?? DEFAULT_UNDERLAY_MTU };
   }
 
   async release(environment: Environment): Promise<void> {

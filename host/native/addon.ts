@@ -31,6 +31,13 @@ export interface Addon {
    * a full socket buffer, the last such errno].
    */
   sendDatagrams(fd: number, memory: ArrayBuffer, table: number, n: number, port: number, failures?: Int32Array): number;
+  /** A non-blocking raw IP-protocol-4 socket bound to address (host-order IPv4 number), IP_HDRINCL on: IPIP's underlay side. */
+  rawIpipOpen(address: number): number;
+  /**
+   * sendmmsg for a raw socket: each Ok slot's output is whole IPv4 packets (SegmentSize apart when
+   * set), each its own message to the slot's Address; returns how many slots went whole. `failures` as sendDatagrams.
+   */
+  sendPackets(fd: number, memory: ArrayBuffer, table: number, n: number, failures?: Int32Array): number;
   /** Calls `callback` on Node's loop whenever fd is readable, until stopWatch. */
   watchReadable(fd: number, callback: (status: number) => void): WatchHandle;
   stopWatch(handle: WatchHandle): void;

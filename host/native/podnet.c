@@ -346,6 +346,45 @@ static napi_value receive_datagrams(napi_env env, napi_callback_info info) {
 // Messages one batch may need: a 64 KB output cut into two sends at most, for each of 64 slots.
 #define MAX_MESSAGES (MAX_BATCH * 3)
 
+// The optional failures argument of the send calls: an Int32Array of at least 2, zeroed.
+static bool get_failures(napi_env env, napi_value value, int32_t **failures) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length < 2) {
+    napi_throw_type_error(env, "EINVAL", "failures must be an Int32Array of at least 2");
+    return false;
+  }
+  *failures = data;
+  (*failures)[0] = (*failures)[1] = 0;
+  return true;
+}
+
+// Sends messages 0 … queued − 1 with sendmmsg, each belonging to slot slot_of[i] (a slot's messages
+// are consecutive). Counts slots, not messages: a slot is sent when its last message is and none of
+// it failed. A message the kernel refuses (no route to its node, …) fails its slot, counted in
+// *failed with the errno in *last_error; the rest still go. A full socket buffer drops the rest.
+static uint32_t send_queue(int fd, struct mmsghdr *messages, uint32_t queued, const uint8_t *slot_of, bool *slot_failed, uint32_t *failed, int *last_error) {
+  uint32_t sent = 0, sent_slots = 0;
+  while (sent < queued) {
+    int put = sendmmsg(fd, messages + sent, queued - sent, MSG_DONTWAIT);
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      *last_error = errno;
+      if (!slot_failed[slot_of[sent]]) (*failed)++;
+      slot_failed[slot_of[sent]] = true;
+      sent++;
+      continue;
+    }
+    for (int k = 0; k < put; k++, sent++) {
+      bool last_of_slot = sent + 1 == queued || slot_of[sent + 1] != slot_of[sent];
+      if (last_of_slot && !slot_failed[slot_of[sent]]) sent_slots++;
+    }
+  }
+  return sent_slots;
+}
+
 // sendDatagrams(fd, memory, table, n, port, failures?) -> count of slots sent
 // sendmmsg: the output of each Ok slot among 0 … n − 1 to its Address:port. A slot whose
 // SegmentSize is set holds datagrams of that size back to back (the last may be shorter): they go
@@ -363,17 +402,7 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
   if (!get_batch_args(env, argv, argc, 5, &args)) return NULL;
   CHECK_NAPI(napi_get_value_uint32(env, argv[4], &port));
   int32_t *failures = NULL;
-  if (argc >= 6) {
-    napi_typedarray_type type;
-    size_t length;
-    void *data;
-    if (napi_get_typedarray_info(env, argv[5], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length < 2) {
-      napi_throw_type_error(env, "EINVAL", "sendDatagrams: failures must be an Int32Array of at least 2");
-      return NULL;
-    }
-    failures = data;
-    failures[0] = failures[1] = 0;
-  }
+  if (argc >= 6 && !get_failures(env, argv[5], &failures)) return NULL;
   static struct mmsghdr messages[MAX_MESSAGES];
   static struct iovec vectors[MAX_MESSAGES];
   static struct sockaddr_in peers[MAX_BATCH];
@@ -381,7 +410,7 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
     char bytes[CMSG_SPACE(sizeof(uint16_t))];
     struct cmsghdr align;
   } controls[MAX_MESSAGES];
-  uint8_t slot_of[MAX_MESSAGES];
+  uint8_t slot_of[MAX_MESSAGES] = {0};
   bool slot_failed[MAX_BATCH] = {false};
   uint32_t queued = 0, slots = 0, failed = 0;
   int last_error = 0;
@@ -422,32 +451,100 @@ static napi_value send_datagrams(napi_env env, napi_callback_info info) {
     }
     slots++;
   }
-  // Count slots, not messages: a slot is sent when its last message is and none of it failed.
-  uint32_t sent = 0, sent_slots = 0;
-  while (sent < queued) {
-    int put = sendmmsg(args.fd, messages + sent, queued - sent, MSG_DONTWAIT);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break; // socket buffer full: the rest drop
-      // This message was refused (e.g. no route to its node): its slot failed; the rest still go.
-      last_error = errno;
-      if (!slot_failed[slot_of[sent]]) failed++;
-      slot_failed[slot_of[sent]] = true;
-      put = 1;
-      sent++;
-      continue;
-    }
-    for (int k = 0; k < put; k++, sent++) {
-      bool last_of_slot = sent + 1 == queued || slot_of[sent + 1] != slot_of[sent];
-      if (last_of_slot && !slot_failed[slot_of[sent]]) sent_slots++;
-    }
-  }
+  uint32_t sent_slots = send_queue(args.fd, messages, queued, slot_of, slot_failed, &failed, &last_error);
   if (failures != NULL) {
     failures[0] = (int32_t)failed;
     failures[1] = last_error;
   }
   napi_value result;
   CHECK_NAPI(napi_create_uint32(env, sent_slots, &result));
+  return result;
+}
+
+// Messages one sendPackets flush holds: a 64 KB TSO output cut at a ~536-byte MSS is ~120 packets.
+#define RAW_MESSAGES 256
+
+// sendPackets(fd, memory, table, n, failures?) -> count of slots sent
+// For a raw socket with IP_HDRINCL (IPIP): the output of each Ok slot among 0 … n − 1 is whole
+// IPv4 packets, SegmentSize apart when set (a TSO output the Wasm core cut: the last may be
+// shorter), each sent as its own message to the slot's Address (raw sockets have no UDP_SEGMENT).
+// Slots are queued whole, flushing when the next would not fit. failures as sendDatagrams.
+static napi_value send_packets(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_args args;
+  if (!get_batch_args(env, argv, argc, 4, &args)) return NULL;
+  int32_t *failures = NULL;
+  if (argc >= 5 && !get_failures(env, argv[4], &failures)) return NULL;
+  static struct mmsghdr messages[RAW_MESSAGES];
+  static struct iovec vectors[RAW_MESSAGES];
+  static struct sockaddr_in peers[MAX_BATCH];
+  uint8_t slot_of[RAW_MESSAGES] = {0};
+  bool slot_failed[MAX_BATCH] = {false};
+  uint32_t queued = 0, failed = 0, sent_slots = 0;
+  int last_error = 0;
+  for (uint32_t i = 0; i < args.n; i++) {
+    uint32_t length;
+    uint8_t *packets = output_of(&args, i, true, &length);
+    if (packets == NULL) continue;
+    uint32_t stride = args.table[i * SLOT_FIELDS + FIELD_SEGMENT_SIZE];
+    if (stride == 0 || stride > length) stride = length;
+    uint32_t needed = (length + stride - 1) / stride;
+    if (needed > RAW_MESSAGES) {
+      failed++;
+      last_error = ENOBUFS;
+      continue;
+    }
+    if (queued + needed > RAW_MESSAGES) {
+      sent_slots += send_queue(args.fd, messages, queued, slot_of, slot_failed, &failed, &last_error);
+      queued = 0;
+    }
+    peers[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr = {htonl(args.table[i * SLOT_FIELDS + FIELD_ADDRESS])}};
+    for (uint32_t done = 0; done < length; done += stride) {
+      uint32_t part = length - done < stride ? length - done : stride;
+      vectors[queued] = (struct iovec){packets + done, part};
+      messages[queued].msg_hdr = (struct msghdr){.msg_name = &peers[i], .msg_namelen = sizeof peers[i], .msg_iov = &vectors[queued], .msg_iovlen = 1};
+      slot_of[queued++] = (uint8_t)i;
+    }
+  }
+  sent_slots += send_queue(args.fd, messages, queued, slot_of, slot_failed, &failed, &last_error);
+  if (failures != NULL) {
+    failures[0] = (int32_t)failed;
+    failures[1] = last_error;
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, sent_slots, &result));
+  return result;
+}
+
+// rawIpipOpen(address: number) -> fd
+// A non-blocking raw IPv4 socket for IP protocol 4 (IPIP) bound to address (host order): it
+// receives every protocol-4 packet to that address, outer header included, and sends packets
+// whose outer header the caller wrote (IP_HDRINCL; the kernel fills in the checksum). Large
+// buffers, as udpOpen's. Needs CAP_NET_RAW.
+static napi_value raw_ipip_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t address = 0;
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &address) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "rawIpipOpen(address) takes an IPv4 number");
+    return NULL;
+  }
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  int size = 4 << 20, one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  struct sockaddr_in local = {.sin_family = AF_INET, .sin_addr = {htonl(address)}};
+  if (setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0 || bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, "bind", error);
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_int32(env, fd, &result));
   return result;
 }
 
@@ -650,6 +747,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"writePackets", NULL, write_packets, NULL, NULL, NULL, napi_enumerable, NULL},
     {"receiveDatagrams", NULL, receive_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendDatagrams", NULL, send_datagrams, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendPackets", NULL, send_packets, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"rawIpipOpen", NULL, raw_ipip_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchReadable", NULL, watch_readable, NULL, NULL, NULL, napi_enumerable, NULL},
     {"stopWatch", NULL, stop_watch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tcpSocket", NULL, tcp_socket, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -100,8 +100,6 @@ function ipPool(metadata: Metadata, spec: Record<string, unknown>): IPPool {
   const poolLength = parsePrefix(cidr).length;
   if (blockSize < poolLength) fail("spec.blockSize", `a /${blockSize} block does not fit in the /${poolLength} pool ${cidr}`);
   const ipipMode = field(spec, "ipipMode", "spec", oneOf("Never", "Always", "CrossSubnet"), "Never");
-  // Refused rather than stored and not done: a pool that says IPIP must not quietly route without it.
-  if (ipipMode !== "Never") fail("spec.ipipMode", `${ipipMode}: IPIP is not implemented yet (it comes with podnet's IPIP support): use Never, or leave it out`);
   const selector = field(spec, "nodeSelector", "spec", text, "all()");
   if (selector.replace(/\s/g, "") !== "all()") fail("spec.nodeSelector", `podnet implements only all(), not ${JSON.stringify(selector)}`);
   return {

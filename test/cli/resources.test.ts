@@ -85,7 +85,7 @@ test("refused by name, exit 1, nothing written", () => {
   const pool = (spec: string, name = "second") => `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
   const cases: Array<[string, string]> = [
     [`apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: x\n`, 'kind: "GlobalNetworkPolicy" is not a kind podnet implements'],
-    [pool("  cidr: 10.96.0.0/16\n  ipipMode: Always\n"), "IPPool second: spec.ipipMode: Always: IPIP is not implemented yet"],
+    [pool("  cidr: 10.96.0.0/16\n  ipipMode: Sometimes\n"), 'IPPool second: spec.ipipMode: must be one of Never, Always, CrossSubnet, not "Sometimes"'],
     [pool("  cidr: 10.96.0.0/16\n  vxlanMode: Always\n"), 'IPPool second: spec.vxlanMode: must be one of Never, not "Always"'],
     [pool("  cidr: 10.96.0.0/16\n  allowedUses: [Workload]\n"), "IPPool second: spec.allowedUses: unknown field, or one podnet does not implement"],
     [pool("  cidr: 10.244.128.0/17\n"), "IPPool second: 10.244.128.0/17 overlaps IPPool default-ipv4-ippool (10.244.0.0/16)"],

@@ -77,8 +77,9 @@ export const stopAgent = (node: CalicoNode) =>
     node.agent.kill("SIGTERM");
   });
 
-export function podConfig(node: CalicoNode, store: StoreChoice): Record<string, unknown> {
-  return { cniVersion: "1.0.0", name: "podnet", type: "podnet", mode: "routed", agentSocket: node.cniSocket, mtu: 1500, ipam: { type: "podnet-blocks", nodeName: node.name, ...store.ipam } };
+/** The conflist for `node`'s pods; `fields` override (an mtu of undefined leaves the MTU to the agent). */
+export function podConfig(node: CalicoNode, store: StoreChoice, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { cniVersion: "1.0.0", name: "podnet", type: "podnet", mode: "routed", agentSocket: node.cniSocket, mtu: 1500, ipam: { type: "podnet-blocks", nodeName: node.name, ...store.ipam }, ...fields };
 }
 
 /** The plugin runs in the node's namespace; cni-runtime wants a cluster node, of which it reads these. */
@@ -86,10 +87,10 @@ export const asClusterNode = (node: CalicoNode) => ({ namespace: node.namespace,
 
 let podNamespaces = 0;
 
-export function addPod(installed: Installed, node: CalicoNode, store: StoreChoice, index: number): void {
+export function addPod(installed: Installed, node: CalicoNode, store: StoreChoice, index: number, fields: Record<string, unknown> = {}): void {
   const containerId = `${node.name}-pod${index}`;
   const namespace = createNamespace(`c${podNamespaces++}-${node.name}-${index}`);
-  const outcome = invoke(installed, asClusterNode(node), { command: "ADD", containerId, netns: namespace, config: podConfig(node, store) });
+  const outcome = invoke(installed, asClusterNode(node), { command: "ADD", containerId, netns: namespace, config: podConfig(node, store, fields) });
   assert.equal(outcome.status, 0, `ADD ${containerId}: ${outcome.stdout}`);
   node.pods.push({ namespace, containerId, address: (outcome.json!.ips[0].address as string).replace("/32", "") });
 }

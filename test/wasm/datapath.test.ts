@@ -108,7 +108,10 @@ for (const [mode, overhead] of [[EncapMode.FlannelUdp, 28], [EncapMode.Vxlan, 50
       if (mode === EncapMode.FlannelUdp) assert.equal([outer[22], outer[23]], [0x20, 0x5d]); // 8285
       batch.set(i, outer);
     });
+    // IPIP decap takes packets only from peers: these come from this node's own address.
+    if (mode === EncapMode.Ipip) configurePeer(8, { publicIp: "198.18.0.1", vtepMac: "00:00:00:00:00:00" });
     assert.is(batch.decap(mode, MAX_BATCH), MAX_BATCH);
+    configurePeer(8, undefined);
     originals.forEach((original, i) => {
       const inner = batch.output(i);
       const expected = original.slice();
@@ -121,6 +124,48 @@ for (const [mode, overhead] of [[EncapMode.FlannelUdp, 28], [EncapMode.Vxlan, 50
     });
   });
 }
+
+test("IPIP encap of a kernel-made inner packet is what Linux's tunl0 sends: 20-byte header, protocol 4, DF and TTL of the inner, ECN only", () => {
+  const frames = vxlanFrames.map(layersOf).filter((layers) => layers.length >= 6 && layers[5].kind === HeaderKind.Ipv4);
+  assert.ok(frames.length >= 4);
+  // The kernel's inner packets as they left their pod, with TOS values that show what is copied.
+  for (const [index, layers] of frames.entries()) {
+    const inner = layers[5].bytes.slice();
+    const tos = [0x00, 0xb8, 0x03, 0x01][index % 4]; // none, DSCP EF, ECN CE, ECN ECT(1)
+    const fields = parseHeader(HeaderKind.Ipv4, inner).fields;
+    const forwarded = emitHeader(HeaderKind.Ipv4, { ...fields, dscp: tos >> 2, ecn: tos & 3 }, { payload: inner.subarray(20) });
+    batch.set(0, forwarded);
+    assert.is(batch.encap(EncapMode.Ipip, 1), 1);
+    const ours = batch.output(0);
+    // What tunl0 (ttl inherit, tos 0, pmtudisc) would put in front of the forwarded packet (TTL − 1):
+    // RFC 2003 §3.1 DF copied; RFC 6040 ECN copied, CE as ECT(0); the identification is the kernel's
+    // own counter, so ours is taken as it is.
+    const hop = emitHeader(HeaderKind.Ipv4, { ...fields, dscp: tos >> 2, ecn: tos & 3, ttl: fields.ttl - 1 }, { payload: inner.subarray(20) });
+    const ecn = tos & 3;
+    const expected = emitHeader(HeaderKind.Ipv4, {
+      version: 4, headerLength: 20, dscp: 0, ecn: ecn === 3 ? 2 : ecn, totalLength: 20 + hop.length, identification: (ours[4] << 8) | ours[5],
+      dontFragment: fields.dontFragment, moreFragments: 0, fragmentOffset: 0, ttl: fields.ttl - 1, protocol: 4,
+      source: ipv4ToNumber("198.18.0.1"), destination: ipv4ToNumber("198.18.0.2"),
+    }, { payload: hop });
+    assert.is(hex(ours), hex(expected), `frame ${index} with TOS ${tos}`);
+  }
+});
+
+test("IPIP decap takes packets only from a configured peer: others are UnknownPeer, dropped and counted", () => {
+  const before = statusCounts(CounterDirection.Decap).get(Status.UnknownPeer) ?? 0;
+  batch.set(0, innerPacket());
+  batch.encap(EncapMode.Ipip, 1);
+  const fromUs = batch.output(0); // from 198.18.0.1, which is not a peer
+  batch.set(0, fromUs);
+  assert.is(batch.decap(EncapMode.Ipip, 1), 0);
+  assert.is(batch.status(0), Status.UnknownPeer);
+  assert.is(batch.output(0).length, 0);
+  assert.is(statusCounts(CounterDirection.Decap).get(Status.UnknownPeer), before + 1);
+  configurePeer(8, { publicIp: "198.18.0.1", vtepMac: "00:00:00:00:00:00" });
+  batch.set(0, fromUs);
+  assert.is(batch.decap(EncapMode.Ipip, 1), 1);
+  configurePeer(8, undefined);
+});
 
 test("TTL 1 is answered with ICMP time exceeded quoting the header and 8 bytes", () => {
   const packet = innerPacket({ ttl: 1 });

@@ -134,6 +134,58 @@ test("Flannel UDP mode cuts the same way with no per-segment prefix", () => {
   assert.ok(l4ChecksumGood(6, output.subarray(2 * stride + 20)));
 });
 
+test("IPIP mode cuts the same way, each segment a whole outer IPv4 packet (TTL and DF of the inner, protocol 4) for a raw socket", () => {
+  const payload = Uint8Array.from({ length: 3000 }, (_, i) => (i * 3) & 0xff);
+  const { packet, vnet } = superPacket(payload, ACK | PSH);
+  batch.set(0, concat(vnet, packet));
+  assert.is(batch.encapOffload(EncapMode.Ipip, 1), 1);
+  const stride = 20 + 52 + MSS;
+  assert.is(batch.segmentSize(0), stride);
+  assert.is(batch.address(0), ipv4ToNumber("198.18.0.2"));
+  const output = batch.output(0);
+  assert.is(output.length, 2 * stride + 20 + 52 + (3000 - 2 * MSS));
+  const received: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const outer = output.subarray(i * stride, Math.min(output.length, (i + 1) * stride));
+    const view = new DataView(outer.buffer, outer.byteOffset, outer.byteLength);
+    const length = i < 2 ? MSS : 3000 - 2 * MSS;
+    assert.is(outer[0], 0x45, "IPv4, no options");
+    assert.is(view.getUint16(2), 20 + 52 + length, "outer total length");
+    assert.is(view.getUint16(6), 0x4000, "DF, as the inner packet");
+    assert.is(outer[8], 63, "outer TTL: the inner's, one hop less (tunl0's ttl inherit)");
+    assert.is(outer[9], 4, "IPIP");
+    assert.is(view.getUint32(12), ipv4ToNumber("198.18.0.1"));
+    assert.is(view.getUint32(16), ipv4ToNumber("198.18.0.2"));
+    assert.ok(ipChecksumGood(outer.subarray(0, 20)), `segment ${i} outer checksum`);
+    assert.ok(ipChecksumGood(outer.subarray(20, 40)), `segment ${i} inner checksum`);
+    assert.ok(l4ChecksumGood(6, outer.subarray(40)), `segment ${i} TCP checksum`);
+    received.push(...outer.subarray(72));
+  }
+  assert.equal(Uint8Array.from(received), payload);
+});
+
+test("IPIP decap with offload: only from a peer, and the inner packet gets a cleared virtio-net header", () => {
+  const inner = concat(ipv4Header(17, 8), new Uint8Array(8).fill(2));
+  const outerFrom = (source: string) => {
+    const header = new Uint8Array(20);
+    const view = new DataView(header.buffer);
+    view.setUint8(0, 0x45);
+    view.setUint16(2, 20 + inner.length);
+    view.setUint8(8, 64);
+    view.setUint8(9, 4);
+    view.setUint32(12, ipv4ToNumber(source));
+    view.setUint32(16, ipv4ToNumber("198.18.0.1"));
+    view.setUint16(10, referenceChecksum(header));
+    return concat(header, inner);
+  };
+  batch.set(0, outerFrom("198.18.0.2"));
+  batch.set(1, outerFrom("198.18.0.99"));
+  assert.is(batch.decapOffload(EncapMode.Ipip, 2), 1);
+  assert.equal(batch.output(0), concat(new Uint8Array(VNET_HEADER_LEN), inner));
+  assert.is(batch.status(1), Status.UnknownPeer);
+  assert.is(batch.output(1).length, 0);
+});
+
 test("a packet with only a partial checksum (NEEDS_CSUM, no GSO) is completed and sent as one datagram", () => {
   const udp = new Uint8Array(8 + 100).fill(0x5a);
   const view = new DataView(udp.buffer);
