@@ -7,15 +7,19 @@
 # veths, Calico style) unless --cni-mode picks one — through each node's agent socket. Every pod
 # then pings and opens a TCP connection to every pod on the other nodes, printed as a matrix; the
 # demo fails if any pair cannot talk. The pods are removed with the plugin's DEL at the end. Last, a pod-to-pod ping is captured on the underlay and decoded by the Wasm
-# core (the pods' packets inside VXLAN or Flannel UDP), every checksum verified.
+# core (the pods' packets inside VXLAN, Flannel UDP or IPIP), every checksum verified.
 #
 #   npm run demo -- [--backend vxlan|host-gw|udp] [--userspace] [--cni-mode bridge|routed] [--keep]
-#   npm run demo -- --mode calico [--keep]
+#   npm run demo -- --mode calico [--ipip Always|CrossSubnet] [--keep]
 #
 # --mode calico runs the agents in Calico mode instead: an IPPool applied with `podnet apply`, /26
 # blocks per node from the store, routes exchanged by the BGP node-to-node mesh, routed pods (cali
 # veths) with addresses from the node's block; it prints node1's routes, `podnet status` and
 # `podnet ipam show --show-blocks`, and the captured ping is plain IPv4 (no encapsulation).
+# --ipip Always|CrossSubnet sets the pool's ipipMode and puts node3 on a second segment
+# (198.18.1.0/24) behind a router: the ping captured goes to a pod on node3, IPv4-in-IPv4 through
+# tunl0 (in userspace when the kernel has no ipip module); with CrossSubnet nodes 1 and 2 still
+# talk plain IPv4 on their shared segment.
 #
 # --userspace runs vxlan through TUN and the Wasm core instead of the kernel VTEP; --keep leaves the
 # cluster up to explore and prints how to remove it. Everything lives in namespaces named
@@ -28,6 +32,7 @@ plane=flannel
 userspace=()
 keep=false
 cni_modes=(bridge bridge routed)
+ipip=Never
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=${2:-}; shift 2 ;;
@@ -37,15 +42,23 @@ while [ $# -gt 0 ]; do
     --cni-mode)
       case "${2:-}" in bridge | routed) cni_modes=("$2" "$2" "$2") ;; *) echo "demo: --cni-mode must be bridge or routed" >&2; exit 2 ;; esac
       shift 2 ;;
+    --ipip)
+      case "${2:-}" in Always | CrossSubnet | Never) ipip=$2 ;; *) echo "demo: --ipip must be Always, CrossSubnet or Never" >&2; exit 2 ;; esac
+      shift 2 ;;
     --userspace) userspace=(--userspace); shift ;;
     --keep) keep=true; shift ;;
     vxlan | host-gw | udp) backend=$1; shift ;;
-    *) echo "demo: unknown argument '$1' (use --mode flannel|calico, --backend vxlan|host-gw|udp, --userspace, --cni-mode bridge|routed, --keep)" >&2; exit 2 ;;
+    *) echo "demo: unknown argument '$1' (use --mode flannel|calico, --ipip Always|CrossSubnet, --backend vxlan|host-gw|udp, --userspace, --cni-mode bridge|routed, --keep)" >&2; exit 2 ;;
   esac
 done
 case "$backend" in vxlan | host-gw | udp) ;; *) echo "demo: backend must be vxlan, host-gw or udp, not '$backend'" >&2; exit 2 ;; esac
 mode="$backend${userspace:+ (userspace)}"
+[ "$ipip" = Never ] || [ "$plane" = calico ] || { echo "demo: --ipip is Calico mode's: add --mode calico" >&2; exit 2; }
 if [ "$plane" = calico ]; then mode="Calico mode, BGP mesh, no encapsulation"; cni_modes=(routed routed routed); fi
+[ "$ipip" = Never ] || mode="Calico mode, BGP mesh, IPIP $ipip"
+# Node addresses: with IPIP, node3 lives on a second segment behind a router (the underlay namespace).
+node_ips=(198.18.0.1 198.18.0.2 198.18.0.3)
+[ "$ipip" = Never ] || node_ips=(198.18.0.1 198.18.0.2 198.18.1.3)
 bash scripts/setup.sh
 npm run build
 
@@ -60,25 +73,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The underlay: a bridge in its own namespace, one veth to each node (198.18.0.1–3).
+# The underlay: a bridge in its own namespace, one veth to each node (198.18.0.1–3). With --ipip a
+# second bridge (198.18.1.0/24) holds node3, and the underlay namespace routes between the two.
 underlay="${prefix}lan"
 ip netns add "$underlay"
-ip -n "$underlay" link add br0 type bridge
-ip -n "$underlay" link set br0 up
+for bridge in br0 br1; do
+  ip -n "$underlay" link add "$bridge" type bridge
+  ip -n "$underlay" link set "$bridge" up
+done
+if [ "$ipip" != Never ]; then
+  ip -n "$underlay" addr add 198.18.0.254/24 dev br0
+  ip -n "$underlay" addr add 198.18.1.254/24 dev br1
+  ip netns exec "$underlay" sysctl -qw net.ipv4.ip_forward=1
+fi
 for node in 1 2 3; do
   namespace="${prefix}node$node"
+  address=${node_ips[$((node - 1))]}
+  bridge=br0
+  [ "${address%.*}" = 198.18.1 ] && bridge=br1
   ip netns add "$namespace"
   ip -n "$namespace" link set lo up
   ip -n "$namespace" link add eth0 type veth peer name "port$node" netns "$underlay"
-  ip -n "$underlay" link set "port$node" master br0 up
-  ip -n "$namespace" addr add "198.18.0.$node/24" dev eth0
+  ip -n "$underlay" link set "port$node" master "$bridge" up
+  ip -n "$namespace" addr add "$address/24" dev eth0
   ip -n "$namespace" link set eth0 up
+  [ "$ipip" = Never ] || ip -n "$namespace" route add default via "${address%.*}.254"
   ip netns exec "$namespace" ethtool -K eth0 tx off >/dev/null
 done
 
 if [ "$plane" = calico ]; then
   echo "demo: podnet apply -f pool.yaml (a Calico v3 IPPool, as Calico's docs write it)"
-  printf 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 10.244.0.0/16\n  ipipMode: Never\n  natOutgoing: false\n' >"$work/pool.yaml"
+  printf 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: default-ipv4-ippool\nspec:\n  cidr: 10.244.0.0/16\n  ipipMode: %s\n  natOutgoing: false\n' "$ipip" >"$work/pool.yaml"
   dist/podnet apply -f "$work/pool.yaml" --store-path "$work/store.db" | sed 's/^/  /'
 fi
 
@@ -89,7 +114,7 @@ for node in 1 2 3; do
     # --rt-protos-dir: the demo leaves the machine's /etc alone (ip route shows proto 107, not podnet).
     ip netns exec "${prefix}node$node" dist/podnet agent --mode calico --node-name "node$node" --store sqlite --store-path "$work/store.db" \
       --rt-protos-dir "$work/rt_protos.d" \
-      --iface eth0 --public-ip "198.18.0.$node" --cni-socket "$work/node$node/cni.sock" --bgp-control "$work/node$node/bgp.ctl" \
+      --iface eth0 --public-ip "${node_ips[$((node - 1))]}" --cni-socket "$work/node$node/cni.sock" --bgp-control "$work/node$node/bgp.ctl" \
       --reconcile-interval 5 >"$work/node$node.log" 2>&1 &
   else
     ip netns exec "${prefix}node$node" dist/podnet agent "${userspace[@]}" --store sqlite --store-path "$work/store.db" \
@@ -168,7 +193,7 @@ if [ "$plane" = calico ]; then
     sleep 0.1
   done
   [ "$ready" -eq 3 ] || { echo "demo: not every node has its blackhole and both remote block routes" >&2; exit 1; }
-  echo "demo: node1's routing table (ip route): remote /26 blocks via their nodes, a blackhole for its own block, a /32 per pod's cali veth"
+  echo "demo: node1's routing table (ip route): remote /26 blocks via their nodes (through tunl0 where IPIP applies), a blackhole for its own block, a /32 per pod's cali veth"
   ip -n "${prefix}node1" route show | sed 's/^/  /'
   echo "demo: podnet status on node1 (calicoctl node status's shape):"
   dist/podnet status --bgp-control "$work/node1/bgp.ctl" | sed 's/^/  /'
@@ -206,9 +231,10 @@ done
 
 first=${pods[0]#*:}; first=${first%%:*}
 target=${pods[2]##*:}
+[ "$ipip" = Never ] || target=${pods[4]##*:} # a pod on node3, across the router: through the tunnel
 echo "demo: ping $target from a pod on node1, capturing on node1's underlay eth0"
 a="${prefix}node1"
-ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" "icmp or (udp port 8472 or udp port 8285)" 2>"$work/tcpdump.log" &
+ip netns exec "$a" tcpdump -Z root -i eth0 -nn -U --immediate-mode -w "$work/ping.pcap" "icmp or ip proto 4 or (udp port 8472 or udp port 8285)" 2>"$work/tcpdump.log" &
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
@@ -221,6 +247,10 @@ dist/podnet packet decode --brief -r "$work/ping.pcap" | sed 's/^/  /'
 bad=$(dist/podnet packet decode --json -r "$work/ping.pcap" | grep -c '"checksumStatus":"bad"' || true)
 frames=$(dist/podnet packet decode --brief -r "$work/ping.pcap" | wc -l)
 [ "$frames" -eq 6 ] && [ "$bad" -eq 0 ] || { echo "demo: expected 6 frames with good checksums, got $frames frames, $bad bad" >&2; exit 1; }
+if [ "$ipip" != Never ]; then
+  tunnelled=$(dist/podnet packet decode --brief -r "$work/ping.pcap" | grep -c " IPIP " || true)
+  [ "$tunnelled" -eq "$frames" ] || { echo "demo: expected every frame to node3's pod to be IPv4-in-IPv4, $tunnelled of $frames were" >&2; exit 1; }
+fi
 echo "demo: $frames frames, every IPv4 and ICMP checksum good"
 
 if ! $keep; then
@@ -230,12 +260,15 @@ if ! $keep; then
     cni DEL "${entry%%:*}" "$pod" >/dev/null || { echo "demo: CNI DEL for $pod failed" >&2; exit 1; }
   done
   if [ "$plane" = calico ]; then
-    dist/podnet ipam show --store-path "$work/store.db" | grep -q '| 0 (0%) ' || { echo "demo: addresses left in the pool after DEL:" >&2; dist/podnet ipam show --store-path "$work/store.db" >&2; exit 1; }
+    # With IPIP each node's tunl0 keeps the address it holds (IPAM handle ipip-tunnel-addr-<node>).
+    held=0
+    [ "$ipip" = Never ] || held=3
+    dist/podnet ipam show --store-path "$work/store.db" | grep -q "| $held (0%) " || { echo "demo: addresses left in the pool after DEL (want $held):" >&2; dist/podnet ipam show --store-path "$work/store.db" >&2; exit 1; }
   else
     left=$(find "$work"/node*/ipam/podnet -name '10.*' | wc -l)
     [ "$left" -eq 0 ] || { echo "demo: $left address reservations left after DEL" >&2; exit 1; }
   fi
-  echo "demo: every pod removed, every address released"
+  if [ "$ipip" = Never ]; then echo "demo: every pod removed, every address released"; else echo "demo: every pod removed, every pod address released (the three tunl0 addresses stay)"; fi
 fi
 
 if $keep; then

@@ -94,10 +94,11 @@ export class Agent {
     const backend = this.backend!;
     const end = metrics.reconcileSeconds.startTimer();
     try {
-      const { routes, skipped } = await this.options.plane.routesWanted();
+      const { routes, skipped, settled = true } = await this.options.plane.routesWanted();
       for (const entry of skipped) this.skip(entry);
       const wanted = new Map(routes.map((route) => [route.prefix, route]));
-      const gone = [...this.programmed.values()].filter((route) => !wanted.has(route.prefix));
+      // Until the list is whole, what it lacks may just not be known yet: kept (fail-static).
+      const gone = settled ? [...this.programmed.values()].filter((route) => !wanted.has(route.prefix)) : [];
       const changed = routes.filter((route) => {
         const known = this.programmed.get(route.prefix);
         return !known || !sameRoute(known, route);
@@ -105,7 +106,7 @@ export class Agent {
       await this.remove(gone);
       await this.add(changed);
       for (const prefix of this.failing.keys()) if (!wanted.has(prefix) && !skipped.some((entry) => entry.prefix === prefix)) this.failing.delete(prefix);
-      const pruned = await backend.prune(routes);
+      const pruned = settled ? await backend.prune(routes) : [];
       if (pruned.length > 0) log.info({ removed: pruned }, "removed state left for prefixes no node holds");
       metrics.reconcileRuns.inc();
     } finally {

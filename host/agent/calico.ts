@@ -89,6 +89,10 @@ export class CalicoControlPlane implements ControlPlane {
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
   private readonly missingSince = new Map<string, number>();
   private backend?: Backend;
+  /** Whether this agent started with blocks of its own (a restart), and when. */
+  private restarting = false;
+  private readonly startedAt = Date.now();
+  private settledAt?: number;
   /** The IPIP tunnel's address, once an enabled pool wants IPIP and the IPAM gave one. */
   tunnelAddress?: string;
 
@@ -146,6 +150,7 @@ export class CalicoControlPlane implements ControlPlane {
     const node = (await this.resources.get<CalicoNode>("Node", this.options.nodeName).catch(() => undefined)) ?? { spec: {} as CalicoNode["spec"] };
     const config = await this.bgpConfiguration();
     const affine = await this.ipam.affineBlocks(this.options.nodeName);
+    this.restarting = affine.length > 0;
     const speaker = new Speaker(
       {
         localAs: node.spec.bgp?.asNumber ?? config.asNumber,
@@ -154,7 +159,7 @@ export class CalicoControlPlane implements ControlPlane {
         gracefulRestartTime: this.options.gracefulRestartSeconds,
         clusterId: node.spec.bgp?.routeReflectorClusterID,
         // Blocks from an earlier run mean their routes are still in the kernel: say we kept them.
-        restarting: affine.length > 0,
+        restarting: this.restarting,
       },
       this.options.log.child({ component: "bgp" }),
       undefined,
@@ -401,7 +406,7 @@ export class CalicoControlPlane implements ControlPlane {
     }
   }
 
-  async routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[] }> {
+  async routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[]; settled: boolean }> {
     await this.reread();
     // Our blocks get a blackhole; a borrowed /32 has the pod's own route (the CNI plugin's).
     const routes: PeerRoute[] = [...this.localBlocks].map((prefix) => this.blackhole(prefix));
@@ -409,7 +414,22 @@ export class CalicoControlPlane implements ControlPlane {
       const route = this.routeOf(prefix, paths[0]);
       if (route) routes.push(route);
     }
-    return { routes, skipped: [] };
+    return { routes, skipped: [], settled: this.settled() };
+  }
+
+  /**
+   * False while this agent restarted with routes in the kernel (blocks of its own) and some peer
+   * has not yet sent its whole table (End-of-RIB), for at most the restart time we announce: the
+   * routes it would otherwise prune are probably still right (RFC 4724's restarting speaker).
+   */
+  private settled(): boolean {
+    if (this.settledAt !== undefined) return true;
+    const waited = Date.now() - this.startedAt;
+    if (!this.restarting || this.speaker!.endOfRibFromAll() || waited > this.options.gracefulRestartSeconds * 1000) {
+      this.settledAt = Date.now();
+      if (this.restarting) this.options.log.info({ waitedMs: waited }, "BGP tables complete after the restart: routes no node announces are removed from now on");
+    }
+    return this.settledAt !== undefined;
   }
 
   private blackhole(prefix: string): PeerRoute {

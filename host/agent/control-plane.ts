@@ -32,8 +32,12 @@ export interface ControlPlane {
   configure(choose: (backendType: string, settings: Record<string, unknown>) => Backend): Promise<Backend>;
   /** Claims this node's place (a lease, blocks), publishing the backend's data; returns what the backend needs of this node. */
   join(backend: Backend, backendData: Record<string, unknown> | null): Promise<Pick<LocalNode, "tunnelAddress">>;
-  /** Every route this node should have now, read from the source of truth (level-triggered), and those skipped. */
-  routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[] }>;
+  /**
+   * Every route this node should have now, read from the source of truth (level-triggered), and
+   * those skipped. `settled: false` says the list may still be short (a restarting BGP speaker
+   * waiting for its peers' tables): the shell then adds what it lists but removes nothing.
+   */
+  routesWanted(): Promise<{ routes: PeerRoute[]; skipped: SkippedRoute[]; settled?: boolean }>;
   /** Starts following changes. */
   follow(hooks: ControlPlaneHooks): void;
   /** True while this node holds its place and the source of truth answered last time it was asked. */

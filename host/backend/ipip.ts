@@ -3,14 +3,14 @@
 // (the source of the host's own packets to remote pods, and of ICMP errors), with the MTU of the
 // underlay less 20 and one route per remote block: `<block> via <node> dev tunl0 onlink proto podnet`.
 // - kernel: tunl0, the fallback device the ipip module makes; podnet sets it up, the kernel does the rest.
-// - userspace (no ipip module, or --userspace): a TUN device of the same name (where it is free)
-//   with the same routes; the relay (tun-relay.ts) encapsulates in the Wasm core — the outer header
+// - userspace (no ipip module, or --userspace): a persistent TUN device of the same name (where it
+//   is free) with the same routes; the relay (tun-relay.ts) encapsulates in the Wasm core — the outer header
 //   as tunl0 writes it — and sends through a raw IP-protocol-4 socket, accepting protocol-4 packets
 //   only from nodes it holds routes to.
 
 import type { Logger } from "pino";
 import { EncapMode, IPIP_OVERHEAD } from "../../assembly/shared/slots";
-import { ipCommands, readLink } from "../net/ip";
+import { ipCommands, readLink, readPodnetRoutes } from "../net/ip";
 import { applyOrThrow, type Kernel } from "../net/kernel";
 import { kernelFailures, type BackendMetrics, type PeerRoute, type RouteFailure } from "./backend";
 import { datapathCounts, errnoName, TunRelay } from "./tun-relay";
@@ -94,10 +94,14 @@ export class UserspaceIpipTunnel implements IpipTunnel {
     const existing = await readLink(this.kernel, TUNNEL_DEVICE);
     // The kernel's tunl0 cannot be deleted while its module is loaded: take another name.
     this.device = existing && existing.linkinfo?.info_kind !== "tun" ? USERSPACE_FALLBACK_DEVICE : TUNNEL_DEVICE;
-    this.relay.open(this.device, { publicIp: endpoint.publicIp, overlayIp: endpoint.tunnelAddress, vtepMac: "00:00:00:00:00:00", vni: 1, mtu: endpoint.underlayMtu });
+    // Persistent, as tunl0 is: when this process dies its routes stay, and a restart carries on with
+    // them at once (the relay learns them back from the kernel) instead of after BGP has converged.
+    this.relay.open(this.device, { publicIp: endpoint.publicIp, overlayIp: endpoint.tunnelAddress, vtepMac: "00:00:00:00:00:00", vni: 1, mtu: endpoint.underlayMtu }, { persist: true });
     await this.kernel.writeSysctl("net/ipv4/ip_forward", "1");
     await applyOrThrow(this.kernel, [ipCommands.addressReplace(`${endpoint.tunnelAddress}/32`, this.device), ipCommands.linkMtuUp(this.device, endpoint.underlayMtu - IPIP_OVERHEAD)]);
-    this.log.info({ device: this.device, address: endpoint.tunnelAddress, offload: this.relay.offload }, "IPIP in userspace: TUN device, Wasm core, raw IP-protocol-4 socket");
+    const kept = (await readPodnetRoutes(this.kernel, this.device)).filter((route) => route.gateway);
+    for (const route of kept) this.relay.setRoute(route.dst.includes("/") ? route.dst : `${route.dst}/32`, { publicIp: route.gateway!, vtepMac: "00:00:00:00:00:00" });
+    this.log.info({ device: this.device, address: endpoint.tunnelAddress, offload: this.relay.offload, keptRoutes: kept.length }, "IPIP in userspace: TUN device, Wasm core, raw IP-protocol-4 socket");
   }
 
   async addRoutes(routes: PeerRoute[]): Promise<RouteFailure[]> {

@@ -43,9 +43,14 @@ export class RoutedBackend implements Backend {
     return null;
   }
 
-  setup(local: LocalNode): Promise<void> {
+  async setup(local: LocalNode): Promise<void> {
     this.local = local;
-    return this.remote.setup(local);
+    await this.remote.setup(local);
+    // A tunnel address known already (a restart) opens the tunnel now: its kept routes carry on.
+    if (this.tunnelAddress) {
+      const tunnel = await this.openTunnel();
+      if (typeof tunnel === "string") this.log.warn(tunnel);
+    }
   }
 
   /** The tunnel device's address (an address of a local block); the tunnel opens with the first route through it. */

@@ -74,8 +74,11 @@ export class TunRelay {
     return this.mode === EncapMode.Ipip;
   }
 
-  /** Opens (creating) the TUN device and binds the underlay socket on the public IP; starts relaying. */
-  open(device: string, local: LocalEndpoint): void {
+  /**
+   * Opens (creating, or taking over a persistent one) the TUN device and binds the underlay socket
+   * on the public IP; starts relaying. With persist, the device and its routes outlive this process.
+   */
+  open(device: string, local: LocalEndpoint, options: { persist?: boolean } = {}): void {
     configureLocal(local);
     const native = addon();
     this.tunFd = -1;
@@ -88,6 +91,7 @@ export class TunRelay {
       }
     }
     if (this.tunFd < 0) this.tunFd = native.tunOpen(device, false).fd;
+    if (options.persist) native.tunPersist(this.tunFd, true);
     this.batch ??= this.offload ? new PacketBatch(OFFLOAD_SLOT_BYTES, OFFLOAD_HEADROOM) : new PacketBatch();
     for (let i = 0; i < MAX_BATCH; i++) this.batch.describe(i, 0);
     try {

@@ -128,6 +128,11 @@ export class Speaker {
     this.slots.delete(address);
   }
 
+  /** True when every configured peer has sent its End-of-RIB since its session came up (RFC 4724: the table is whole). */
+  endOfRibFromAll(): boolean {
+    return [...this.slots.values()].every((slot) => slot.endOfRibReceived);
+  }
+
   /** The configured peers' addresses. */
   peerAddresses(): string[] {
     return [...this.slots.keys()];

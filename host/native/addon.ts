@@ -16,6 +16,8 @@ export interface Addon {
   tunOpen(name: string, multiQueue: boolean, offload?: boolean): { fd: number; name: string };
   /** A non-blocking UDP socket bound to address (host-order IPv4 number):port; with gro, UDP_GRO on. */
   udpOpen(address: number, port: number, gro?: boolean): number;
+  /** TUNSETPERSIST: the device (and its routes) outlives the fd — and this process. */
+  tunPersist(fd: number, persist: boolean): void;
   closeFd(fd: number): void;
   /** An exclusive flock on fd without waiting: false when another open file holds it. */
   tryLock(fd: number): boolean;

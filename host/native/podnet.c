@@ -106,6 +106,23 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// tunPersist(fd: number, persist: boolean) -> undefined
+// TUNSETPERSIST: a persistent TUN device (and the routes through it) outlives the fd, so a process
+// that dies and comes back finds its device and routes where it left them.
+static napi_value tun_persist(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  bool persist = false;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_bool(env, argv[1], &persist) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "tunPersist(fd, persist) takes an fd and a boolean");
+    return NULL;
+  }
+  if (ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0) return throw_errno(env, "ioctl TUNSETPERSIST", errno);
+  return NULL;
+}
+
 // closeFd(fd: number) -> undefined
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -741,6 +758,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tunPersist", NULL, tun_persist, NULL, NULL, NULL, napi_enumerable, NULL},
     {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readPackets", NULL, read_packets, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -125,10 +125,15 @@ export function readFdb(kernel: Kernel, device: string): Promise<Array<{ mac: st
   return kernel.readBridge<Array<{ mac: string; dst?: string }>>(["fdb", "show", "dev", device]);
 }
 
+/** podnet's routes (proto 107), optionally only those through `device`. */
+export async function readPodnetRoutes(kernel: Kernel, device?: string): Promise<RouteState[]> {
+  const routes = await kernel.read<RouteState[]>(["route", "show", "proto", String(PODNET_ROUTE_PROTOCOL)]);
+  return routes.filter((route) => device === undefined || route.dev === device);
+}
+
 /** Destinations of podnet's routes (proto 107), optionally only those through `device`. */
 async function podnetRouteDestinations(kernel: Kernel, device?: string): Promise<string[]> {
-  const routes = await kernel.read<RouteState[]>(["route", "show", "proto", String(PODNET_ROUTE_PROTOCOL)]);
-  return routes.filter((route) => device === undefined || route.dev === device).map((route) => route.dst);
+  return (await readPodnetRoutes(kernel, device)).map((route) => route.dst);
 }
 
 /** Deletes podnet's routes to destinations not in `keep`, in one batch; returns the ones it deleted. */

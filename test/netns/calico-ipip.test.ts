@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupNamespaces, createNamespace, ipJson, spawnIn } from "./namespaces";
 import { ip, metricsIn, ping, pingOutput, sleep, startEchoServer, tcpEcho, waitFor } from "./cluster";
-import { installPlugin } from "./cni-runtime";
+import { installPlugin, type Installed } from "./cni-runtime";
 import { addPod, calicoNodes, podnet, routes, startAgent, type CalicoNode, type StoreChoice } from "./calico-cluster";
 import { agree } from "./field-agreement";
 import { startBird, type Lab } from "../bgp/lab";
@@ -44,13 +44,19 @@ function twoSegments(): Lab {
   return { nodes, hub: router, directory: mkdtempSync(join(tmpdir(), "podnet-ipip-")), remove: () => undefined };
 }
 
-const lab = twoSegments();
-const router = lab.hub;
-const nodes = calicoNodes(lab);
-const [node1, node2, node3] = nodes;
-const storePath = join(lab.directory, "store.db");
-const store: StoreChoice = { flags: ["--store-path", storePath], ipam: { storePath } };
-const installed = installPlugin(["--mode", "routed", "--ipam", "blocks"]);
+// Made when this suite starts, not when the file loads: suites run in one process, and an earlier
+// suite's cleanup removes every namespace made so far.
+let lab: Lab, router: string, store: StoreChoice, installed: Installed;
+let nodes: CalicoNode[], node1: CalicoNode, node2: CalicoNode, node3: CalicoNode;
+test.before(() => {
+  lab = twoSegments();
+  router = lab.hub;
+  nodes = calicoNodes(lab);
+  [node1, node2, node3] = nodes;
+  const storePath = join(lab.directory, "store.db");
+  store = { flags: ["--store-path", storePath], ipam: { storePath } };
+  installed = installPlugin(["--mode", "routed", "--ipam", "blocks"]);
+});
 
 function applyPool(ipipMode: string): void {
   const file = join(lab.directory, `pool-${ipipMode}.yaml`);
@@ -176,18 +182,26 @@ test("agent on node 1 restarted while traffic flows: the userspace tunnel answer
   const stream = spawnIn(pod1, "ping", ["-D", "-n", "-i", "0.01", "-W", "1", node3.pods[0].address]);
   let replies = "";
   stream.stdout!.on("data", (chunk: Buffer) => (replies += chunk.toString()));
+  const before = JSON.stringify(routes(node1.namespace));
   await sleep(300);
+  const killed = Date.now();
   node1.agent!.kill("SIGKILL");
   await once(node1.agent!, "exit");
   await sleep(200);
   const restarted = Date.now();
   startAgent(node1, store);
-  const firstReply = () => [...replies.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((match) => Number(match[1]) * 1000).find((at) => at >= restarted);
+  const replyTimes = () => [...replies.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)].map((match) => Number(match[1]) * 1000);
+  const firstReply = () => replyTimes().find((at) => at >= restarted);
   await waitFor(() => firstReply() !== undefined, 10_000, "traffic after the restart");
   stream.kill("SIGTERM");
   const resumedAfter = Math.round(firstReply()! - restarted);
-  console.log(`  ipip (userspace): pod traffic through node 1 answered ${resumedAfter} ms after its agent was started again`);
+  const lastBefore = replyTimes().filter((at) => at < killed).pop()!;
+  console.log(`  ipip (userspace): pod traffic through node 1 answered ${resumedAfter} ms after its agent was started again (no replies for ${Math.round(firstReply()! - lastBefore)} ms, 200 of them with no agent)`);
   assert.ok(resumedAfter <= 1000, `userspace IPIP resumed after ${resumedAfter} ms (want ≤ 1 s)`);
+  // The persistent device kept its routes; once BGP has converged again, nothing has changed.
+  await waitFor(() => node1.output.includes("BGP tables complete after the restart"), 10_000, "node 1's BGP tables complete");
+  await sleep(2500); // a reconcile after it
+  assert.is(JSON.stringify(routes(node1.namespace)), before);
 });
 
 test("Always: traffic between nodes 1 and 2 is tunnelled too", async () => {

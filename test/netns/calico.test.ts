@@ -124,12 +124,17 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
       return seen.some((route) => route.prefix === blockOf(node2) && route.best) && seen.every((route) => !route.stale);
     }, 20_000, "node2 back: its block fresh on node1, nothing stale");
     await waitUntil(() => nodes.every((node) => JSON.stringify(podnetRoutes(node)) === JSON.stringify(expected(node))), 10_000, "every route as before");
+    // node2 kept its own routes through the restart and removes none until every peer has sent
+    // its whole table again (its sessions come back as the others' connect retries fire).
+    await waitUntil(() => node2.output.includes("BGP tables complete after the restart"), 20_000, "node2 has every peer's table again");
 
     // node3 stops cleanly: its BGP sessions end with a Cease, the others drop its block at once.
     const node3 = nodes[2];
     const stoppedAt = Date.now();
     await stopAgent(node3);
-    await waitUntil(() => nodes.filter((node) => node !== node3).every((node) => !podnetRoutes(node).some((route) => route.dst === blockOf(node3))), 5000, "node3's block gone from the others");
+    await waitUntil(() => nodes.filter((node) => node !== node3).every((node) => !podnetRoutes(node).some((route) => route.dst === blockOf(node3))), 5000, "node3's block gone from the others").catch((error: Error) => {
+      throw new Error(`${error.message}: ${nodes.filter((node) => node !== node3).map((node) => `${node.name}: ${JSON.stringify(podnetRoutes(node))}`).join("\n")}\n${nodes[1].output.slice(-4000)}`);
+    });
     const gone = Date.now() - stoppedAt;
     assert.ok(gone < 1000, `node3's routes took ${gone} ms to go`);
     console.log(`calico (${storeKind}): node4's block on every node ${joinMs} ms after its first pod's ADD; node3's routes gone from the others ${gone} ms after SIGTERM`);
