@@ -492,6 +492,40 @@ function decapOffloadOne(mode: u32, slot: usize): Status {
   return Status.Ok;
 }
 
+/**
+ * IPIP offload decap, after each slot's own: a raw socket hands over one packet per read, so the
+ * inner packets of slots 0 … n − 1 are joined, in order, into records in the first one's output —
+ * consecutive segments of one TCP stream merged into a super-packet (offload.ts), as GRO would —
+ * for one write to the TUN device; the other slots' outputs become empty. Only done when the
+ * slots' buffers follow one another in memory (the host's PacketBatch layout), since records are
+ * written front to back over them; otherwise each slot keeps its own output.
+ */
+function coalesceDecapped(n: u32): void {
+  let first: usize = 0;
+  let previous: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let slot = SLOT_TABLE + <usize>i * SLOT_BYTES;
+    let offset = getField(slot, SlotField.Offset);
+    if (offset < previous) return;
+    previous = offset;
+    if (first == 0 && getField(slot, SlotField.Status) == Status.Ok && getField(slot, SlotField.OutputLength) != 0) first = slot;
+  }
+  if (first == 0) return;
+  // Each output is a cleared virtio-net header and the inner packet; a record puts a u32 length first.
+  let start = <usize>getField(first, SlotField.OutputOffset) - 4;
+  recordsBegin(start);
+  for (let i: u32 = 0; i < n; i++) {
+    let slot = SLOT_TABLE + <usize>i * SLOT_BYTES;
+    let length = getField(slot, SlotField.OutputLength);
+    if (getField(slot, SlotField.Status) != Status.Ok || length == 0) continue;
+    recordsAdd(<usize>getField(slot, SlotField.OutputOffset) + VNET_HEADER_LEN, length - <u32>VNET_HEADER_LEN);
+    setField(slot, SlotField.OutputLength, 0);
+  }
+  setField(first, SlotField.OutputOffset, <u32>start);
+  setField(first, SlotField.OutputLength, <u32>(recordsEnd() - start));
+  setField(first, SlotField.SegmentSize, 1);
+}
+
 /** True when the slot's described ranges lie inside linear memory. */
 function slotInMemory(slot: usize, encap: bool): bool {
   let offset = <u64>getField(slot, SlotField.Offset);
@@ -526,5 +560,6 @@ export function runBatch(mode: u32, n: u32, encap: bool, datagram: bool, offload
     store<u64>(counter, load<u64>(counter) + 1);
     if (status == Status.Ok) ok++;
   }
+  if (offload && !encap && mode == EncapMode.Ipip && ok > 1) coalesceDecapped(n);
   return ok;
 }

@@ -7,10 +7,19 @@
 // agents' CPU time per Gbit/s of the single TCP stream is reported too. Every setup runs three
 // times, in turns with the others; each figure is the median with the range of the runs. Root
 // only: everything runs in namespaces made (and removed) here.
+//
+// Calico mode, on two nodes of one segment with pods made by podnet's CNI plugin (routed, /32 per
+// cali veth): routed (ipipMode Never) next to the same pods' routes configured by hand, and IPIP
+// (ipipMode Always; in userspace where the kernel has no ipip module) next to podnet's userspace
+// and kernel VXLAN.
 import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces";
+import { cleanupNamespaces, createNamespace, spawnIn } from "../test/netns/namespaces";
 import { addPod, flannelDevice, flannelPeer, ip, sleep, startCluster, type Cluster } from "../test/netns/cluster";
+import { installPlugin } from "../test/netns/cni-runtime";
+import { addPod as addCalicoPod, calicoNodes, podnet, startAgent, type StoreChoice } from "../test/netns/calico-cluster";
+import { createLab, waitUntil } from "../test/bgp/lab";
+import { join } from "node:path";
 import { report, type BenchRow } from "./measure";
 
 const SECONDS = 3;
@@ -109,6 +118,49 @@ async function handVxlan(): Promise<Setup> {
   return setupOf(podA.namespace, podB.address, podB.namespace);
 }
 
+/** Two Calico-mode nodes with a pod each (through the CNI plugin), the pool's ipipMode as given. */
+async function calicoMode(name: string, ipipMode: "Never" | "Always"): Promise<Setup> {
+  const lab = createLab(name, 2);
+  const nodes = calicoNodes(lab);
+  const storePath = join(lab.directory, "store.db");
+  const store: StoreChoice = { flags: ["--store-path", storePath], ipam: { storePath } };
+  writeFileSync(join(lab.directory, "pool.yaml"), `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n  ipipMode: ${ipipMode}\n`);
+  podnet(store, "apply", "-f", join(lab.directory, "pool.yaml"));
+  for (const node of nodes) startAgent(node, store, ["--reconcile-interval", "30"]);
+  await waitUntil(() => nodes.every((node) => node.output.includes("BGP speaker up")), 20_000, `${name}: agents up`);
+  const installed = installPlugin(["--mode", "routed", "--ipam", "blocks"]);
+  // No mtu in the conflist: the agent gives the pods 1500, or 1480 with IPIP.
+  nodes.forEach((node) => addCalicoPod(installed, node, store, 1, { mtu: undefined }));
+  const [first, second] = nodes.map((node) => node.pods[0]);
+  await waitUntil(() => spawnSync("ip", ["netns", "exec", first.namespace, "ping", "-c", "1", "-W", "1", second.address]).status === 0, 20_000, `${name}: pods reach each other`);
+  const agents = ipipMode === "Never" ? [] : nodes.map((node) => node.agent!.pid!);
+  return setupOf(first.namespace, second.address, second.namespace, agents);
+}
+
+/** Calico's routed pods by hand: a veth per pod with its /32 route and proxy ARP, the pod's default via 169.254.1.1, a route to the other node's block (ethtool offloads as the plugin leaves them). */
+async function handCalicoRoutes(): Promise<Setup> {
+  const lab = createLab("handcal", 2);
+  const pods = lab.nodes.map((node, i) => {
+    const pod = createNamespace(`handcal-pod${i + 1}`);
+    const address = `10.244.${i + 1}.1`;
+    ip(node.namespace, "link", "add", "calihand", "address", "ee:ee:ee:ee:ee:ee", "type", "veth", "peer", "name", "eth0", "netns", pod);
+    ip(node.namespace, "link", "set", "calihand", "up");
+    execFileSync("ip", ["netns", "exec", node.namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.calihand.proxy_arp=1"]);
+    ip(node.namespace, "route", "add", `${address}/32`, "dev", "calihand", "scope", "link");
+    ip(pod, "link", "set", "lo", "up");
+    ip(pod, "addr", "add", `${address}/32`, "dev", "eth0");
+    ip(pod, "link", "set", "eth0", "up");
+    ip(pod, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link");
+    ip(pod, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0");
+    // As the plugin does: the gateway's neighbour entry, since proxy ARP is silent without a default route.
+    ip(pod, "neigh", "add", "169.254.1.1", "lladdr", "ee:ee:ee:ee:ee:ee", "dev", "eth0", "nud", "permanent");
+    return { namespace: pod, address };
+  });
+  ip(lab.nodes[0].namespace, "route", "add", "10.244.2.0/26", "via", lab.nodes[1].address);
+  ip(lab.nodes[1].namespace, "route", "add", "10.244.1.0/26", "via", lab.nodes[0].address);
+  return setupOf(pods[0].namespace, pods[1].address, pods[1].namespace);
+}
+
 /** The median and the range of one figure over a setup's runs. */
 function spread(setup: Setup, figure: (run: Throughput) => number | undefined): { median: number; range: [number, number] } {
   const values = setup.runs.map(figure).filter((value): value is number => value !== undefined).sort((a, b) => a - b);
@@ -125,10 +177,13 @@ try {
   const vxlan = await podnetMode("bvxlan", "vxlan", []);
   const userspaceVxlan = await podnetMode("buvxlan", "vxlan", ["--userspace"]);
   const udp = await podnetMode("budp", "udp", []);
+  const calicoRouted = await calicoMode("bcalico", "Never");
+  const handCalico = await handCalicoRoutes();
+  const calicoIpip = await calicoMode("bipip", "Always");
   for (let run = 0; run < RUNS; run++) {
-    for (const setup of [bare, hostGw, handGateway, vxlan, hand, userspaceVxlan, udp]) measureOnce(setup);
+    for (const setup of [bare, hostGw, handGateway, vxlan, hand, userspaceVxlan, udp, calicoRouted, handCalico, calicoIpip]) measureOnce(setup);
   }
-  const add = (mode: string, result: Setup, baseline: Setup, baselineName: string) => {
+  const add = (mode: string, result: Setup, baseline: Setup, baselineName: string, withCpu = true) => {
     const figures: Array<[string, string, (run: Throughput) => number]> = [
       ["TCP 1 stream pod to pod", "Gbit/s", (run) => run.tcp1],
       ["TCP 4 streams pod to pod", "Gbit/s", (run) => run.tcp4],
@@ -139,7 +194,7 @@ try {
       const theirs = spread(baseline, figure);
       rows.push({ metric: `${mode}: ${metric}`, unit, podnet: ours.median, podnetRange: ours.range, baseline: theirs.median, baselineRange: theirs.range, baselineName });
     }
-    if (result.agents.length > 0) {
+    if (withCpu && result.agents.length > 0) {
       const cpu = spread(result, (run) => run.agentCpuPerGbit);
       rows.push({ metric: `${mode}: agents' CPU per Gbit (TCP 1 stream)`, unit: "CPU s/Gbit", podnet: cpu.median, podnetRange: cpu.range, baseline: 0, baselineName: "—", lowerIsBetter: true });
     }
@@ -150,6 +205,9 @@ try {
   add("vxlan (kernel)", vxlan, hand, "hand-configured kernel VXLAN");
   add("vxlan (userspace)", userspaceVxlan, vxlan, "podnet kernel vxlan");
   add("udp", udp, vxlan, "podnet kernel vxlan");
+  add("calico routed", calicoRouted, handCalico, "hand-configured Calico routes");
+  add("calico ipip (userspace)", calicoIpip, userspaceVxlan, "podnet userspace vxlan");
+  add("calico ipip (userspace)", calicoIpip, vxlan, "podnet kernel vxlan", false);
 } finally {
   cleanupNamespaces();
 }

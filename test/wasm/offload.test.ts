@@ -186,6 +186,42 @@ test("IPIP decap with offload: only from a peer, and the inner packet gets a cle
   assert.is(batch.output(1).length, 0);
 });
 
+test("IPIP decap with offload joins a batch's consecutive TCP segments into one super-packet for the TUN device (userspace GRO)", () => {
+  // Three segments of one stream (as a peer's tunl0 sends them), then a UDP packet: two records.
+  const payload = Uint8Array.from({ length: 3 * MSS }, (_, i) => (i * 5) & 0xff);
+  const { packet, vnet } = superPacket(payload, ACK);
+  batch.set(0, concat(vnet, packet));
+  assert.is(batch.encapOffload(EncapMode.Ipip, 1), 1);
+  const stride = batch.segmentSize(0);
+  const output = batch.output(0);
+  const segments = [0, 1, 2].map((i) => {
+    const outer = output.slice(i * stride, (i + 1) * stride);
+    // Swap the outer addresses: from the peer 198.18.0.2 to us (a swap leaves the checksum as it was).
+    outer.set(output.subarray(i * stride + 16, i * stride + 20), 12);
+    outer.set(output.subarray(i * stride + 12, i * stride + 16), 16);
+    return outer;
+  });
+  const udp = concat(ipv4Header(17, 8), new Uint8Array(8).fill(3));
+  const udpOuter = concat(segments[0].subarray(0, 20), udp);
+  new DataView(udpOuter.buffer).setUint16(2, 20 + udp.length);
+  udpOuter[10] = udpOuter[11] = 0;
+  new DataView(udpOuter.buffer).setUint16(10, referenceChecksum(udpOuter.subarray(0, 20)));
+  [...segments, udpOuter].forEach((outer, i) => batch.set(i, outer));
+  assert.is(batch.decapOffload(EncapMode.Ipip, 4), 4);
+  const records = batch.output(0);
+  assert.equal([1, 2, 3].map((i) => batch.output(i).length), [0, 0, 0]);
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const joinedLength = view.getUint32(0, true);
+  assert.is(joinedLength, 10 + 52 + 3 * MSS, "one record: virtio-net header and the joined packet");
+  assert.is(records[4 + 1], 1, "GSO TCPv4");
+  assert.is(view.getUint16(4 + 4, true), MSS, "gso_size");
+  const joined = records.subarray(14, 4 + joinedLength);
+  assert.equal(joined.subarray(52), payload);
+  const second = 4 + joinedLength;
+  assert.is(view.getUint32(second, true), 10 + udp.length);
+  assert.equal(records.subarray(second + 14), udp);
+});
+
 test("a packet with only a partial checksum (NEEDS_CSUM, no GSO) is completed and sent as one datagram", () => {
   const udp = new Uint8Array(8 + 100).fill(0x5a);
   const view = new DataView(udp.buffer);
