@@ -94,7 +94,7 @@ export class CalicoControlPlane implements ControlPlane {
   private readonly startedAt = Date.now();
   private settledAt?: number;
   /** The IPIP tunnel's address, once an enabled pool wants IPIP and the IPAM gave one. */
-  tunnelAddress?: string;
+  private tunnelAddress?: string;
 
   constructor(private readonly options: CalicoOptions) {
     this.resources = new ResourceStore(options.kv, options.prefix);
@@ -337,7 +337,7 @@ export class CalicoControlPlane implements ControlPlane {
     return networkOf(ipv4ToNumber(address), Number(length)) === networkOf(ipv4ToNumber(nodeIp), Number(length));
   }
 
-  /** VIA_IPIP when the pool holding `prefix` wants IPIP towards `nodeIp`, else null (routed natively). */
+  /** VIA_IPIP when the pool holding `prefix` wants IPIP towards `nodeIp`, else null (routed natively; outside the pools too). */
   private encapsulationFor(prefix: string, nodeIp: string): PeerRoute["backendData"] {
     const mode = this.pools.find((pool) => prefixContains(pool.spec.cidr, prefix))?.spec.ipipMode ?? "Never";
     return mode === "Always" || (mode === "CrossSubnet" && !this.sameSubnet(nodeIp)) ? { ...VIA_IPIP } : null;
@@ -368,7 +368,7 @@ export class CalicoControlPlane implements ControlPlane {
     const nextHop = path.attributes.nextHop;
     if (path.source.local || !nextHop || nextHop === this.options.publicIp || ipv4PrefixKey(prefix) < 0) return undefined;
     if (!this.inPool(prefix) && this.meshPeers.has(path.source.address)) return undefined;
-    return { prefix, nodeIp: nextHop, backendData: this.inPool(prefix) ? this.encapsulationFor(prefix, nextHop) : null };
+    return { prefix, nodeIp: nextHop, backendData: this.encapsulationFor(prefix, nextHop) };
   }
 
   /** natOutgoing: masquerade rules for the pools that ask for it, removed when none does. */

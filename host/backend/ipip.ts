@@ -13,7 +13,7 @@ import { EncapMode, IPIP_OVERHEAD } from "../../assembly/shared/slots";
 import { ipCommands, readLink, readPodnetRoutes } from "../net/ip";
 import { applyOrThrow, type Kernel } from "../net/kernel";
 import { kernelFailures, type BackendMetrics, type PeerRoute, type RouteFailure } from "./backend";
-import { datapathCounts, errnoName, TunRelay } from "./tun-relay";
+import { errnoName, TunRelay } from "./tun-relay";
 
 /** The kernel's IPIP device, and the name the userspace one takes where it is free. */
 export const TUNNEL_DEVICE = "tunl0";
@@ -77,12 +77,7 @@ export class UserspaceIpipTunnel implements IpipTunnel {
     this.relay = new TunRelay(EncapMode.Ipip, 0, offload, (errno) =>
       log.warn({ device: this.device, errno: errnoName(errno) }, "the kernel refused IPIP packets to a peer node (counted as SendRefused)"),
     );
-    metrics.countDatapath(() => [
-      ...datapathCounts(),
-      ["encap", "SendFailed", this.relay.counters.sendFailures],
-      ["encap", "SendRefused", this.relay.counters.sendRefusals],
-      ["decap", "TunWriteFailed", this.relay.counters.tunWriteFailures],
-    ]);
+    metrics.countDatapath(() => this.relay.counts());
   }
 
   /** Whether the TUN device runs with offload (TSO super-packets cut in the Wasm core); known after open. */

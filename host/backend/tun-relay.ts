@@ -142,6 +142,16 @@ export class TunRelay {
     this.freeIndices.push(node.index);
   }
 
+  /** The core's packet counts and the relay's own, as [direction, status, count] rows for /metrics. */
+  counts(): Array<[direction: string, status: string, count: number]> {
+    return [
+      ...datapathCounts(),
+      ["encap", "SendFailed", this.counters.sendFailures],
+      ["encap", "SendRefused", this.counters.sendRefusals],
+      ["decap", "TunWriteFailed", this.counters.tunWriteFailures],
+    ];
+  }
+
   /** How many peer nodes the relay holds (for tests and metrics). */
   get nodeCount(): number {
     return this.nodes.size;
@@ -208,7 +218,7 @@ export function errnoName(errno: number): string {
 }
 
 /** The Wasm core's packet counts as [direction, status, count] rows, for /metrics. */
-export function datapathCounts(): Array<[direction: string, status: string, count: number]> {
+function datapathCounts(): Array<[direction: string, status: string, count: number]> {
   const rows: Array<[string, string, number]> = [];
   for (const direction of [CounterDirection.Encap, CounterDirection.Decap]) {
     for (const [status, count] of statusCounts(direction)) rows.push([CounterDirection[direction].toLowerCase(), Status[status] ?? `status${status}`, count]);

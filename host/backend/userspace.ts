@@ -15,7 +15,7 @@ import { deleteRoutesExcept, ipCommands, readLink } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type BackendMetrics, type BackendSettings, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
 import { FLANNEL_UDP, FLANNEL_VXLAN } from "./flannel-wire";
-import { datapathCounts, errnoName, TunRelay } from "./tun-relay";
+import { errnoName, TunRelay } from "./tun-relay";
 import { withVtepMacs } from "./vtep";
 
 export interface UserspaceFlavour {
@@ -61,12 +61,7 @@ export class UserspaceBackend implements Backend {
     this.relay = new TunRelay(flavour.mode, this.port, options.offload ?? true, (errno) =>
       log.warn({ device: flavour.device, errno: errnoName(errno) }, "the kernel refused datagrams to a peer node (counted as SendRefused)"),
     );
-    metrics.countDatapath(() => [
-      ...datapathCounts(),
-      ["encap", "SendFailed", this.relay.counters.sendFailures],
-      ["encap", "SendRefused", this.relay.counters.sendRefusals],
-      ["decap", "TunWriteFailed", this.relay.counters.tunWriteFailures],
-    ]);
+    metrics.countDatapath(() => this.relay.counts());
   }
 
   async prepare(node: { publicIp: string }): Promise<Record<string, unknown> | null> {

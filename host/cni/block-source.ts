@@ -13,6 +13,8 @@ import { BlockIpam, IpamError } from "../ipam/ipam";
 import { openStore } from "../store/open";
 import { ResourceStore } from "../resources/store";
 import { DEFAULT_UNDERLAY_MTU } from "./config";
+import { detectInterface } from "../net/detect";
+import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 
 /** The agent's IPAM and this node's name, handed to the plugin it serves. */
 export interface NodeIpam {
@@ -20,6 +22,20 @@ export interface NodeIpam {
   node: string;
   /** The pods' MTU now: the underlay's, less IPIP's 20 bytes when a pool uses it. */
   podMtu?: () => number;
+}
+
+/**
+ * The pods' MTU with the agent down: the default route's interface's (1500 without one), less
+ * IPIP's 20 bytes when an enabled pool uses it — what the agent would have said.
+ */
+async function standaloneMtu(ipam: BlockIpam): Promise<number> {
+  let underlay = DEFAULT_UNDERLAY_MTU;
+  try {
+    underlay = detectInterface(undefined, false).mtu;
+  } catch {
+    // No default route (a lab, an isolated node): the common Ethernet MTU.
+  }
+  return underlay - ((await ipam.enabledPools()).some((pool) => pool.spec.ipipMode !== "Never") ? IPIP_OVERHEAD : 0);
 }
 
 export const handleOf = (environment: Pick<Environment, "containerId" | "ifName">) => `podnet.${environment.containerId}.${environment.ifName}`;
@@ -48,14 +64,15 @@ export class BlockAddressSource implements AddressSource {
   }
 
   async allocate(environment: Environment): Promise<PodAddressing> {
-    const assignment = await this.withIpam((ipam, node) =>
-      ipam.assign(node, handleOf(environment), { containerId: environment.containerId, ifname: environment.ifName, netns: environment.netns }).catch((error: Error) => {
+    const { assignment, mtu } = await this.withIpam(async (ipam, node) => {
+      const assignment = await ipam.assign(node, handleOf(environment), { containerId: environment.containerId, ifname: environment.ifName, netns: environment.netns }).catch((error: Error) => {
         if (error instanceof IpamError) throw new CniError(CniErrorCode.TryAgainLater, error.message);
         throw new CniError(CniErrorCode.TryAgainLater, "block IPAM failed", error.message);
-      }),
-    );
-    // The conflist's mtu when it says one, else the agent's (which knows whether pools use IPIP).
-    return { address: assignment.address, prefixLength: 32, gateway: "", mtu: this.config.mtu ?? this.served?.podMtu?.() ?? DEFAULT_UNDERLAY_MTU };
+      });
+      // The conflist's mtu when it says one, else the agent's (which knows whether pools use IPIP), else the same rule here.
+      return { assignment, mtu: this.config.mtu ?? this.served?.podMtu?.() ?? (await standaloneMtu(ipam)) };
+    });
+    return { address: assignment.address, prefixLength: 32, gateway: "", mtu };
   }
 
   async release(environment: Environment): Promise<void> {

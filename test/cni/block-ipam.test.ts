@@ -16,18 +16,19 @@ import { ResourceStore } from "../../host/resources/store";
 import { parseResource } from "../../host/resources/kinds";
 import { BlockIpam } from "../../host/ipam/ipam";
 import { FakeKernel } from "../helpers/fake-kernel";
+import { detectInterface } from "../../host/net/detect";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-cni-blocks-"));
 const NETNS = "/proc/self/ns/net";
 let stores = 0;
 test.after(() => rmSync(directory, { recursive: true, force: true }));
 
-async function storeWith(cidr: string | undefined, strictAffinity = false): Promise<string> {
+async function storeWith(cidr: string | undefined, strictAffinity = false, ipipMode = "Never"): Promise<string> {
   const path = join(directory, `store-${stores++}.db`);
   const kv = new SqliteKv(path);
   const resources = new ResourceStore(kv);
   const documents: unknown[] = [{ apiVersion: "projectcalico.org/v3", kind: "IPAMConfiguration", metadata: { name: "default" }, spec: { strictAffinity } }];
-  if (cidr) documents.push({ apiVersion: "projectcalico.org/v3", kind: "IPPool", metadata: { name: "pods" }, spec: { cidr } });
+  if (cidr) documents.push({ apiVersion: "projectcalico.org/v3", kind: "IPPool", metadata: { name: "pods" }, spec: { cidr, ipipMode } });
   await resources.apply(documents.map(parseResource));
   await kv.close();
   return path;
@@ -66,6 +67,26 @@ test("in-process: ADD takes a /32 from node1's block, CHECK finds it, DEL frees 
   assert.is(await ipam.addressOf("podnet.a.eth0"), undefined);
   assert.equal((await ipam.blocks()).blocks.map(({ block }) => block.allocations.filter(Boolean).length), [0]);
   await kv.close();
+});
+
+test("the pods' MTU: the conflist's, else the agent's, else the underlay's less IPIP's 20 when a pool uses IPIP", async () => {
+  const kernel = new FakeKernel();
+  const mtuOf = async (storePath: string, fields: Record<string, unknown>, served?: { podMtu: () => number }) => {
+    const stdin = JSON.stringify({ ...JSON.parse(config(storePath)), cniVersion: "1.1.0", mtu: undefined, ...fields });
+    const kv = new SqliteKv(storePath);
+    const nodeIpam = served ? { ipam: new BlockIpam(kv, new ResourceStore(kv)), node: "node1", ...served } : undefined;
+    const added = await runPlugin({ env: env("ADD", `m${stores}-${Object.keys(fields).length}-${served ? 1 : 0}`), stdin }, { servedByAgent: served !== undefined, kernel, nodeIpam });
+    await kv.close();
+    assert.is(added.exitCode, 0, added.stdout);
+    return JSON.parse(added.stdout).interfaces.find((entry: { sandbox?: string }) => entry.sandbox).mtu as number;
+  };
+  // This machine's default route interface is the underlay the plugin sees.
+  const underlay = detectInterface(undefined, false).mtu;
+  const ipip = await storeWith("10.244.0.0/24", false, "CrossSubnet");
+  assert.is(await mtuOf(ipip, {}), underlay - 20);
+  assert.is(await mtuOf(await storeWith("10.244.0.0/24"), {}), underlay);
+  assert.is(await mtuOf(ipip, { mtu: 1400 }), 1400);
+  assert.is(await mtuOf(ipip, {}, { podMtu: () => 8980 }), 8980);
 });
 
 test("an exhausted pool under strictAffinity: code 11 naming the pool; no pool: STATUS 50; no nodeName: code 7", async () => {

@@ -14,6 +14,8 @@ export class FakeKernel implements Kernel {
   readonly sysctls: Array<[string, string]> = [];
   /** Links that exist, for linkExists and reads. */
   readonly links = new Map<string, { ifname: string; address: string; mtu: number; flags: string[] }>();
+  /** Answers to reads by their arguments joined with spaces (e.g. "route get 198.18.1.3"). */
+  readonly answers = new Map<string, unknown>();
   /** The message for a command the kernel refuses (matched against the command text), or undefined. */
   refuse: (command: string, netns?: string) => string | undefined = () => undefined;
 
@@ -26,6 +28,8 @@ export class FakeKernel implements Kernel {
   }
 
   async read<T>(args: string[]): Promise<T> {
+    const answer = this.answers.get(args.join(" "));
+    if (answer !== undefined) return answer as T;
     const device = args[args.indexOf("dev") + 1];
     if (args.includes("dev")) {
       const link = this.links.get(device);
