@@ -93,6 +93,8 @@ export class UserspaceIpipTunnel implements IpipTunnel {
     // them at once (the relay learns them back from the kernel) instead of after BGP has converged.
     this.relay.open(this.device, { publicIp: endpoint.publicIp, overlayIp: endpoint.tunnelAddress, vtepMac: "00:00:00:00:00:00", vni: 1, mtu: endpoint.underlayMtu }, { persist: true });
     await this.kernel.writeSysctl("net/ipv4/ip_forward", "1");
+    // IPv4 only, as tunl0: no IPv6 link-local address, router solicitations or MLD reports for the core to drop.
+    await this.kernel.writeSysctl(`net/ipv6/conf/${this.device}/disable_ipv6`, "1").catch(() => undefined);
     await applyOrThrow(this.kernel, [ipCommands.addressReplace(`${endpoint.tunnelAddress}/32`, this.device), ipCommands.linkMtuUp(this.device, endpoint.underlayMtu - IPIP_OVERHEAD)]);
     const kept = (await readPodnetRoutes(this.kernel, this.device)).filter((route) => route.gateway);
     for (const route of kept) this.relay.setRoute(route.dst.includes("/") ? route.dst : `${route.dst}/32`, { publicIp: route.gateway!, vtepMac: "00:00:00:00:00:00" });

@@ -46,6 +46,15 @@ interface PacketSource {
   packets: Iterable<CapturedPacket>;
 }
 
+const isHex = (text: string) => {
+  try {
+    fromHex(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function* hexPackets(lines: string[], linkType: string | undefined): Generator<CapturedPacket> {
   let number = 0;
   for (const line of lines) {
@@ -66,7 +75,12 @@ function* hexPackets(lines: string[], linkType: string | undefined): Generator<C
  * needs no copies; only for callers that allocate nothing in that memory while they read.
  */
 function sourceOf(hex: string | undefined, file: string | undefined, linkType: string | undefined, raw: boolean, inCore = false): PacketSource {
-  if (hex !== undefined) return { name: "argument", packets: hexPackets([hex], linkType) };
+  if (hex !== undefined) {
+    // `decode FILE` is what people type first: a readable file that is not hex is read as if given with -r.
+    if (!isHex(hex) && file === undefined && existsSync(hex)) return sourceOf(undefined, hex, linkType, raw, inCore);
+    if (!isHex(hex)) throw new UsageError(`'${hex}' is neither hex nor a file: give the packet as hex digits, or a capture with -r FILE`);
+    return { name: "argument", packets: hexPackets([hex], linkType) };
+  }
   let bytes: Uint8Array;
   const name = file ?? "stdin";
   try {

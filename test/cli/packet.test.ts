@@ -49,6 +49,11 @@ test("encode --pcap appends; decode -r reads it back, --filter keeps what matche
   assert.match(kept, /^2 \S+ 198\.18\.0\.1 → 198\.18\.0\.2 IPIP 10\.244\.2\.1 → 10\.244\.3\.1 UDP 5 → 6 len=0 length=62\n$/);
   assert.match(ok(["packet", "decode", "--brief", "-r", pcap, "--filter", "vxlan.vni=7", "--filter", "ip.ttl!=3"]), /^1 /);
   assert.is(ok(["packet", "decode", "--brief", "-r", pcap, "--filter", "tcp.dstport=2222"]).split(" ")[0], "3");
+  // A capture named without -r is read as one, as a new user types it.
+  assert.is(ok(["packet", "decode", "--brief", pcap]), ok(["packet", "decode", "--brief", "-r", pcap]));
+  const neither = runPodnet(["packet", "decode", path("no-such.pcap")]);
+  assert.is(neither.status, 2);
+  assert.is(neither.stderr, `podnet: '${path("no-such.pcap")}' is neither hex nor a file: give the packet as hex digits, or a capture with -r FILE\n`);
 });
 
 test("--decode-as makes another port VXLAN, or stops VXLAN on 8472", () => {
