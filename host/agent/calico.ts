@@ -16,6 +16,7 @@ import type { Path } from "../bgp/route";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
 import { ipv4ToNumber, networkOf, prefixContains } from "../net/addresses";
+import { unusableNodeAddress } from "./node-address";
 import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 import { hasMasquerade, installNatOutgoing, removeMasquerade } from "../net/masquerade";
 import { BlockIpam } from "../ipam/ipam";
@@ -84,6 +85,8 @@ export class CalicoControlPlane implements ControlPlane {
   private announcing: Promise<void> = Promise.resolve();
   /** The natOutgoing rules last installed ("" for none), so they are rewritten only on a change. */
   private natOutgoing?: string;
+  /** Warnings about store entries already logged (each once, not at every re-read), by what they are about. */
+  private readonly warned = new Set<string>();
   /** Corrupt block entries already logged (each once, not at every re-read). */
   private readonly reportedCorrupt = new Set<string>();
   /** Nodes holding blocks with no Node entry, and since when (ms) this agent has seen them so. */
@@ -183,6 +186,12 @@ export class CalicoControlPlane implements ControlPlane {
     return { tunnelAddress: this.options.publicIp };
   }
 
+  private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.options.log.warn(fields, message);
+  }
+
   /** The peers this node should have: the mesh (every other Node) and the BGPPeers that apply to it. */
   private async wantedPeers(): Promise<WantedPeer[]> {
     const config = await this.bgpConfiguration();
@@ -193,13 +202,21 @@ export class CalicoControlPlane implements ControlPlane {
     const reflector = self?.spec.bgp?.routeReflectorClusterID;
     const { resources: nodes, skipped } = await this.resources.list<CalicoNode>("Node");
     for (const entry of skipped) this.options.log.warn({ key: entry.key }, `Node entry skipped: ${entry.reason}`);
+    const claimed = new Map<string, string>();
     for (const node of nodes) {
       if (node.metadata.name === this.options.nodeName || !node.spec.bgp) continue;
       const address = node.spec.bgp.ipv4Address.split("/")[0];
-      if (address === me) {
-        this.options.log.warn({ node: node.metadata.name }, `Node ${node.metadata.name} claims this node's address ${me}: not peering with it`);
+      const unusable = unusableNodeAddress(address, me);
+      if (unusable) {
+        this.warnOnce(`node:${node.metadata.name}:${address}`, { node: node.metadata.name }, `Node ${node.metadata.name} skipped: its address ${unusable}; not peering with it`);
         continue;
       }
+      const first = claimed.get(address);
+      if (first !== undefined) {
+        this.warnOnce(`node:${node.metadata.name}:${address}`, { node: node.metadata.name, claimedBy: first }, `Node ${node.metadata.name} claims ${address}, which Node ${first} holds: skipped`);
+        continue;
+      }
+      claimed.set(address, node.metadata.name);
       const otherReflector = node.spec.bgp.routeReflectorClusterID;
       // With the mesh off, reflectors peer with every node, clients only with reflectors.
       if (!config.nodeToNodeMeshEnabled && reflector === undefined && otherReflector === undefined) continue;
@@ -364,10 +381,13 @@ export class CalicoControlPlane implements ControlPlane {
    * program: pool prefixes from any peer; anything else only from an external peer (a top-of-rack
    * router's networks, as Calico's BIRD programs them), never from the mesh.
    */
-  private routeOf(prefix: string, path: Path): PeerRoute | undefined {
+  private routeOf(prefix: string, path: Path): PeerRoute | SkippedRoute | undefined {
     const nextHop = path.attributes.nextHop;
     if (path.source.local || !nextHop || nextHop === this.options.publicIp || ipv4PrefixKey(prefix) < 0) return undefined;
     if (!this.inPool(prefix) && this.meshPeers.has(path.source.address)) return undefined;
+    // A peer may say anything: a next hop no node can have is never programmed.
+    const unusable = unusableNodeAddress(nextHop, this.options.publicIp);
+    if (unusable) return { prefix, nodeIp: nextHop, reason: "bad-address", message: `route to ${prefix} from ${path.source.address}: next hop ${unusable}` };
     return { prefix, nodeIp: nextHop, backendData: this.encapsulationFor(prefix, nextHop) };
   }
 
@@ -410,11 +430,13 @@ export class CalicoControlPlane implements ControlPlane {
     await this.reread();
     // Our blocks get a blackhole; a borrowed /32 has the pod's own route (the CNI plugin's).
     const routes: PeerRoute[] = [...this.localBlocks].map((prefix) => this.blackhole(prefix));
+    const skipped: SkippedRoute[] = [];
     for (const [prefix, paths] of this.speaker!.rib.entries()) {
       const route = this.routeOf(prefix, paths[0]);
-      if (route) routes.push(route);
+      if (route && "reason" in route) skipped.push(route);
+      else if (route) routes.push(route);
     }
-    return { routes, skipped: [], settled: this.settled() };
+    return { routes, skipped, settled: this.settled() };
   }
 
   /**
@@ -445,7 +467,8 @@ export class CalicoControlPlane implements ControlPlane {
     }
     const best = event.best;
     const route = best ? this.routeOf(event.prefix, best) : undefined;
-    if (route) hooks.routeChanged({ type: "added", route });
+    if (route && "reason" in route) hooks.routeChanged({ type: "skipped", skipped: route });
+    else if (route) hooks.routeChanged({ type: "added", route });
     else if (!this.announced.has(event.prefix)) hooks.routeChanged({ type: "removed", prefix: event.prefix });
   }
 

@@ -6,7 +6,8 @@
 
 import type { Logger } from "pino";
 import type { Backend, LocalNode, PeerRoute } from "../backend/backend";
-import { formatPrefix, numberToIpv4, parsePrefix } from "../net/addresses";
+import { formatPrefix, numberToIpv4, parsePrefix, prefixContains } from "../net/addresses";
+import { unusableNodeAddress } from "./node-address";
 import { hasMasquerade, installMasquerade, removeMasquerade } from "../net/masquerade";
 import { previousSubnet, writeSubnetFile } from "../shared/subnet-file";
 import { CompactedError, type KvStore, type Watch } from "../store/kv";
@@ -119,9 +120,18 @@ export class FlannelControlPlane implements ControlPlane {
     return { routes, skipped };
   }
 
-  /** The route for another node's lease, or why it is skipped (a lease of another backend type: flanneld ignores those too). */
+  /**
+   * The route for another node's lease, or why it is skipped: a lease of another backend type
+   * (flanneld ignores those too), a subnet outside the network, or a public IP no node can have.
+   */
   private routeOf(lease: Lease): PeerRoute | SkippedRoute {
     const ours = this.backend!.name;
+    const network = formatPrefix(this.config!.network);
+    if (!prefixContains(network, lease.subnet)) {
+      return { prefix: lease.subnet, nodeIp: lease.publicIp, reason: "outside-network", message: `lease of ${lease.publicIp} is for ${lease.subnet}, outside the network ${network}` };
+    }
+    const unusable = unusableNodeAddress(lease.publicIp, this.options.publicIp);
+    if (unusable) return { prefix: lease.subnet, nodeIp: lease.publicIp, reason: "bad-address", message: `lease of ${lease.subnet}: PublicIP ${unusable}` };
     if (lease.backendType !== ours) {
       return { prefix: lease.subnet, nodeIp: lease.publicIp, reason: "backend-type", message: `lease of ${lease.publicIp} (${lease.subnet}) is for backend ${lease.backendType}, this node runs ${ours}` };
     }

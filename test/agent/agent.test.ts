@@ -104,6 +104,29 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   assert.is(await stopAgent(a), 0);
 });
 
+test("leases written by someone else with a public IP no node can have, or outside the network, are skipped, logged and counted, never programmed", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-hostile-"));
+  const store = ["--store", "sqlite", "--store-path", join(directory, "store.db")];
+  const a = await startAgent(directory, "a", "198.18.0.1", store);
+  const kv = new SqliteKv(join(directory, "store.db"));
+  const lease = (publicIp: string) => JSON.stringify({ PublicIP: publicIp, PublicIPv6: null, BackendType: "none", BackendData: null });
+  const hostile: Array<[string, string, string]> = [
+    ["10.244.201.0-24", "127.0.0.1", "PublicIP 127.0.0.1 is a loopback address (127.0.0.0/8)"],
+    ["10.244.202.0-24", "0.0.0.0", "PublicIP 0.0.0.0 is an unspecified address (0.0.0.0/8)"],
+    ["10.244.203.0-24", "224.0.0.5", "PublicIP 224.0.0.5 is a multicast address (224.0.0.0/4)"],
+    ["10.244.204.0-24", "198.18.0.1", "PublicIP 198.18.0.1 is this node's own address"],
+    ["10.99.0.0-24", "198.18.0.9", "is for 10.99.0.0/24, outside the network 10.244.0.0/16"],
+  ];
+  for (const [key, publicIp] of hostile) assert.ok(await kv.create(`/coreos.com/network/subnets/${key}`, lease(publicIp), 0));
+  assert.ok(await kv.create("/coreos.com/network/subnets/10.244.205.0-24", lease("198.18.0.5"), 0));
+  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "the one good lease programmed");
+  await until(() => hostile.every(([, , message]) => a.log().includes(message)), "every hostile lease logged with its reason");
+  await until(async () => (await metric(a, 'podnet_peer_errors_total{reason="bad-address"}')) >= 4 && (await metric(a, 'podnet_peer_errors_total{reason="outside-network"}')) >= 1, "counted by reason");
+  assert.is(await health(a), 200);
+  await kv.close();
+  assert.is(await stopAgent(a), 0);
+});
+
 test("a malformed network config is logged and waited out; the agent leases once a good one is written", async () => {
   const directory = mkdtempSync(join(tmpdir(), "podnet-agent-config-"));
   const storePath = join(directory, "store.db");

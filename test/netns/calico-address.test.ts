@@ -10,6 +10,8 @@ import { cleanupNamespaces } from "./namespaces";
 import { healthIn } from "./cluster";
 import { calicoNodes, podnet, startAgent, stopAgent, type StoreChoice } from "./calico-cluster";
 import { createLab, waitUntil } from "../bgp/lab";
+import { controlRequest } from "../../host/bgp/control";
+import type { PeerStatus } from "../../host/bgp/status";
 
 test.after(cleanupNamespaces);
 
@@ -34,6 +36,34 @@ test("the node's address missing from its interface: the agent waits, says why, 
     assert.equal(podnet(store, "get", "nodes", "-o", "wide").stdout, "NAME   ASN      IPV4           IPV6\nnode1  (64512)  198.18.0.9/24\n");
   } finally {
     await stopAgent(node);
+    lab.remove();
+  }
+});
+
+test("Nodes written by someone else with a loopback, multicast or another node's address are skipped and logged, never peered with", async () => {
+  const lab = createLab("hostile", 2);
+  const nodes = calicoNodes(lab);
+  const store: StoreChoice = { flags: ["--store-path", join(lab.directory, "store.db")], ipam: { storePath: join(lab.directory, "store.db") } };
+  const node = (name: string, address: string) => `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: ${name}\nspec:\n  bgp:\n    ipv4Address: ${address}\n`;
+  const hostile = join(lab.directory, "hostile.yaml");
+  // Applied before the agents register. a-impostor claims node2's address and sorts first: the
+  // address is still peered with once (a session is by address), whichever Node names it.
+  writeFileSync(hostile, [node("a-impostor", "198.18.0.2/24"), node("loop", "127.0.0.1/8"), node("multi", "224.0.0.5/4"), node("zz-copy", "198.18.0.1/24")].join("---\n"));
+  writeFileSync(join(lab.directory, "pool.yaml"), "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
+  assert.equal(podnet(store, "apply", "-f", join(lab.directory, "pool.yaml")).status, 0);
+  assert.equal(podnet(store, "apply", "-f", hostile).status, 0);
+  try {
+    for (const each of nodes) startAgent(each, store);
+    await waitUntil(async () => {
+      const peers = (await controlRequest(nodes[0].bgpControl, { command: "peers" })) as PeerStatus[];
+      return peers.length === 1 && peers[0].address === "198.18.0.2" && peers[0].state === "Established";
+    }, 20_000, "node1 peers with node2 only, once");
+    await waitUntil(() => nodes[0].output.includes("Node loop skipped: its address 127.0.0.1 is a loopback address (127.0.0.0/8)") && nodes[0].output.includes("Node multi skipped: its address 224.0.0.5 is a multicast address (224.0.0.0/4)"), 5000, "node1 logs the bad addresses");
+    // node2 sees zz-copy claim node1's address after node1's own entry: skipped, named.
+    await waitUntil(() => nodes[1].output.includes("Node zz-copy claims 198.18.0.1, which Node node1 holds: skipped"), 5000, "node2 logs the copy");
+    assert.equal(((await controlRequest(nodes[1].bgpControl, { command: "peers" })) as PeerStatus[]).map((peer) => peer.address), ["198.18.0.1"]);
+  } finally {
+    for (const each of nodes) await stopAgent(each);
     lab.remove();
   }
 });
