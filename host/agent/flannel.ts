@@ -48,13 +48,15 @@ export class FlannelControlPlane implements ControlPlane {
   private stopped = false;
   private storeHealthy = false;
   private backoff = 1000;
+  /** The last renewal failed: reads may still work (a full disk), but the lease is at risk. */
+  private renewFailing = false;
 
   constructor(private readonly options: FlannelOptions) {
     this.registry = new LeaseRegistry(options.store, options.prefix);
   }
 
   healthy(): boolean {
-    return this.lease !== undefined && this.storeHealthy && !this.stopped;
+    return this.lease !== undefined && this.storeHealthy && !this.renewFailing && !this.stopped;
   }
 
   /**
@@ -240,21 +242,31 @@ export class FlannelControlPlane implements ControlPlane {
   private scheduleRenewal(): void {
     const ttl = this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
     const margin = Math.min(this.options.renewMarginSeconds ?? 3600, ttl / 2);
-    this.after((ttl - margin) * 1000, async () => {
-      try {
-        if (await this.registry.renew(this.lease!, ttl)) {
-          this.options.metrics.renewals.inc();
-          this.options.log.info({ subnet: this.lease!.subnet }, "lease renewed");
-        } else {
-          this.options.log.warn({ subnet: this.lease!.subnet }, "lease expired before renewal; acquiring again");
-          await this.acquire();
-        }
-        this.scheduleRenewal();
-      } catch (error) {
-        this.storeFailed("renew", error as Error);
-        this.after(this.backoff, () => this.scheduleRenewal());
+    this.after((ttl - margin) * 1000, () => this.renew(1000));
+  }
+
+  /**
+   * Renews the lease; a failed renewal (the store unreachable, its disk full) is tried again after
+   * `retryMilliseconds`, doubling, not a whole renewal period later — the lease must not run out
+   * meanwhile — and /healthz says 503 until one succeeds.
+   */
+  private async renew(retryMilliseconds: number): Promise<void> {
+    const ttl = this.options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    try {
+      if (await this.registry.renew(this.lease!, ttl)) {
+        this.options.metrics.renewals.inc();
+        this.options.log.info({ subnet: this.lease!.subnet }, "lease renewed");
+      } else {
+        this.options.log.warn({ subnet: this.lease!.subnet }, "lease expired before renewal; acquiring again");
+        await this.acquire();
       }
-    });
+      this.renewFailing = false;
+      this.scheduleRenewal();
+    } catch (error) {
+      this.renewFailing = true;
+      this.storeFailed("renew", error as Error);
+      this.after(retryMilliseconds, () => this.renew(Math.min(retryMilliseconds * 2, MAX_BACKOFF_MILLISECONDS)));
+    }
   }
 
   private storeFailed(operation: string, error: Error): void {

@@ -36,6 +36,15 @@ export interface SqliteOptions {
   now?: () => number;
 }
 
+/** What an operator can do about a failing store file, by SQLite's error code ("" when nothing in particular). */
+function advice(error: Error): string {
+  const code = (error as { code?: string }).code ?? "";
+  if (code.startsWith("SQLITE_FULL")) return " (its filesystem is full: free space there; nothing is lost, writes are retried)";
+  if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB")) return " (the file is damaged: move it aside and start again — agents take their leases anew — or restore a copy)";
+  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_IOERR")) return " (check the file and its directory: writable, on a working disk)";
+  return "";
+}
+
 export class SqliteKv implements KvStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -49,7 +58,7 @@ export class SqliteKv implements KvStore {
       this.db.pragma("synchronous = NORMAL");
       this.db.exec(SCHEMA);
     } catch (error) {
-      throw new StoreError(`cannot open the SQLite store at ${path}: ${(error as Error).message}`);
+      throw new StoreError(`cannot open the SQLite store at ${path}: ${(error as Error).message}${advice(error as Error)}`);
     }
   }
 
@@ -67,7 +76,13 @@ export class SqliteKv implements KvStore {
       this.sweep(revision);
       return work(revision);
     });
-    const result = run.immediate();
+    let result: T;
+    try {
+      result = run.immediate();
+    } catch (error) {
+      const advised = advice(error as Error);
+      throw advised ? new StoreError(`the SQLite store at ${this.path}: ${(error as Error).message}${advised}`) : error;
+    }
     for (const kick of this.watches) kick();
     return result;
   }
