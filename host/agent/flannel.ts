@@ -80,7 +80,8 @@ export class FlannelControlPlane implements ControlPlane {
         this.storeHealthy = false;
         log.error({ error: (error as Error).message, retryInMilliseconds: this.backoff }, "no usable network config; waiting for one");
         this.options.metrics.storeErrors.inc({ operation: "config" });
-        await new Promise((resolve) => setTimeout(resolve, this.backoff));
+        // Cleared by stop(): a SIGTERM while waiting ends the agent at once.
+        await this.sleep(this.backoff);
         this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MILLISECONDS);
       }
     }

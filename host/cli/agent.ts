@@ -55,6 +55,9 @@ interface AgentFlags extends StoreFlags {
   logFormat: LogFormat;
 }
 
+/** How long a SIGTERM or SIGINT may take to end the agent. */
+const STOP_DEADLINE_MILLISECONDS = 1000;
+
 const positive = (text: string, flag: string) => {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`${flag} must be a whole number above 0, got '${text}'`);
@@ -160,6 +163,12 @@ export function agentCommand(): Command {
       const stopping = new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
           log.info({ signal }, "shutting down");
+          // Whatever a stop waits on (a store that does not answer), the agent is gone within a second:
+          // what it holds is in the store and the kernel already, and a restart reconciles the rest.
+          setTimeout(() => {
+            log.warn({ signal }, "not stopped within 1 s (waiting on the store?): exiting now; the lease and routes are kept");
+            process.exit(0);
+          }, STOP_DEADLINE_MILLISECONDS).unref();
           resolve();
         };
         process.once("SIGTERM", () => shutdown("SIGTERM"));
@@ -179,6 +188,8 @@ export function agentCommand(): Command {
       cniServer?.close();
       await new Promise((resolve) => server.close(resolve));
       await store.close();
+      // Done: a store client's retry timers (etcd unreachable) would keep the process alive until the deadline.
+      process.exit(0);
     });
   return command;
 }

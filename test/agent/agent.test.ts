@@ -182,6 +182,24 @@ test("the lease is renewed before it expires and outlives its TTL", async () => 
   assert.is(await stopAgent(agent), 0);
 });
 
+test("SIGTERM while the agent waits for a store that does not answer ends it within a second, exit 0", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-noetcd-"));
+  const metricsPort = await freePort();
+  const child = spawn(distPath("podnet"), ["agent", "--store", "etcd", "--etcd-endpoints", `http://127.0.0.1:${await freePort()}`, "--public-ip", "198.18.0.8", "--iface", "eth0",
+    "--subnet-file", join(directory, "a.env"), "--metrics-address", `127.0.0.1:${metricsPort}`, "--backend", "none", "--cni-socket", "none", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+  agents.add(child);
+  let log = "";
+  child.stderr!.on("data", (chunk) => (log += chunk));
+  await until(() => (log.match(/no usable network config; waiting for one/g) ?? []).length >= 2, "the agent to wait for the store");
+  const stopping = Date.now();
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  process.kill(child.pid!, "SIGTERM");
+  assert.is(await exited, 0);
+  const stoppedIn = Date.now() - stopping;
+  assert.ok(stoppedIn <= 1000, `took ${stoppedIn} ms`);
+  console.log(`  SIGTERM while waiting for etcd: agent gone in ${stoppedIn} ms`);
+});
+
 test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and catches up", async () => {
   etcd = await startEtcd();
   const directory = mkdtempSync(join(tmpdir(), "podnet-agent-etcd-"));
@@ -189,11 +207,17 @@ test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and
   const a = await startAgent(directory, "a", "198.18.0.1", store);
   const b = await startAgent(directory, "b", "198.18.0.2", store);
   await until(async () => (await metric(a, "podnet_leases_known")) === 1, "a to see b");
-  await stopAgent(b);
 
   // etcd down for 30 s: the agent reports unhealthy, counts errors, keeps its peer table.
   await etcd.pause();
-  await until(async () => (await health(a)) === 503, "a to notice the outage");
+  await until(async () => (await health(a)) === 503 && (await health(b)) === 503, "a and b to notice the outage");
+  // SIGTERM with the store unreachable still ends an agent within a second, exit 0.
+  assert.is(b.child.exitCode, null, b.log().slice(-2000));
+  const stopping = Date.now();
+  assert.is(await stopAgent(b), 0);
+  const stoppedIn = Date.now() - stopping;
+  assert.ok(stoppedIn <= 1000, `b took ${stoppedIn} ms to stop with etcd down`);
+  console.log(`  SIGTERM with etcd down: agent gone in ${stoppedIn} ms`);
   await sleep(30_000);
   assert.is(await health(a), 503);
   assert.is(await metric(a, "podnet_leases_known"), 1);

@@ -101,7 +101,7 @@ export async function startEtcd(tls?: EtcdTls, place?: EtcdPlace): Promise<EtcdS
     throw new Error(`etcd did not become healthy at ${endpoint}: ${stderr}`);
   };
   const halt = async () => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child!.once("exit", resolve));
     process.kill(child.pid!, "SIGTERM");
     await exited;
