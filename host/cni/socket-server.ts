@@ -12,6 +12,10 @@ import { type PluginContext, type PluginOutput, runPlugin } from "./plugin";
 import { LATEST_VERSION } from "./versions";
 
 export const PROTOCOL_LINE = "PODNET-CNI/1\n";
+/** A request larger than this (environment and config; CNI configs are kilobytes) is refused unread. */
+export const MAX_REQUEST_BYTES = 1 << 20;
+/** A client that has not finished its request by then is disconnected: it holds a socket and nothing else. */
+export const REQUEST_TIMEOUT_MILLISECONDS = 30_000;
 
 /** Splits a request into the environment and stdin; undefined when it is not one. */
 export function parseRequest(bytes: Buffer): { env: Record<string, string>; stdin: string } | undefined {
@@ -34,21 +38,41 @@ function reply(output: PluginOutput): string {
   return `${output.exitCode}\n${output.stdout}`;
 }
 
-/** Serves the plugin on a root-only unix socket at `path` (its directory is made 0700). */
-export async function serveCni(path: string, context: PluginContext): Promise<Server> {
+/** The CNI error for a request that never reached the plugin. */
+const refusal = (msg: string): PluginOutput => ({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code: CniErrorCode.DecodingFailure, msg }) });
+
+/**
+ * Serves the plugin on a root-only unix socket at `path` (its directory is made 0700, the socket
+ * 0600: the file permissions are the access check). Each connection is served on its own: one
+ * that sends nothing is dropped after REQUEST_TIMEOUT_MILLISECONDS, one that sends too much is
+ * refused at MAX_REQUEST_BYTES; neither holds up the others.
+ */
+export async function serveCni(path: string, context: PluginContext, limits = { requestBytes: MAX_REQUEST_BYTES, timeoutMilliseconds: REQUEST_TIMEOUT_MILLISECONDS }): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // A socket file left by an agent that died: nothing answers on it any more.
   rmSync(path, { force: true });
   // allowHalfOpen: the client ends its side after the request and still waits for the reply.
   const server = createServer({ allowHalfOpen: true }, (connection) => {
     const chunks: Buffer[] = [];
-    connection.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let received = 0;
+    connection.setTimeout(limits.timeoutMilliseconds, () => connection.destroy());
+    connection.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limits.requestBytes) {
+        connection.removeAllListeners("data");
+        connection.removeAllListeners("end");
+        connection.end(reply(refusal(`request larger than ${limits.requestBytes} bytes: refused`)));
+        return;
+      }
+      chunks.push(chunk);
+    });
     connection.on("error", () => connection.destroy());
     connection.on("end", () => {
+      connection.setTimeout(0);
       const request = parseRequest(Buffer.concat(chunks));
       const answer: Promise<PluginOutput> = request
         ? runPlugin(request, context)
-        : Promise.resolve({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code: CniErrorCode.DecodingFailure, msg: `not a ${PROTOCOL_LINE.trim()} request` }) });
+        : Promise.resolve(refusal(`not a ${PROTOCOL_LINE.trim()} request`));
       void answer.then((output) => connection.end(reply(output)));
     });
   });
