@@ -65,12 +65,11 @@ export class SqliteKv implements KvStore {
   /** Runs `work` in an IMMEDIATE transaction, after deleting what has expired. */
   private change<T>(work: (revision: () => number) => T): T {
     const run = this.db.transaction(() => {
-      let next = 0;
+      // Each change its own revision (changes.revision is the table's key): a write that sweeps
+      // expired keys first gives each delete one, then itself the next.
       const revision = () => {
-        if (next === 0) {
-          next = (this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").pluck().get() as number) + 1;
-          this.db.prepare("UPDATE meta SET value = ? WHERE name = 'revision'").run(next);
-        }
+        const next = (this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").pluck().get() as number) + 1;
+        this.db.prepare("UPDATE meta SET value = ? WHERE name = 'revision'").run(next);
         return next;
       };
       this.sweep(revision);
@@ -87,13 +86,12 @@ export class SqliteKv implements KvStore {
     return result;
   }
 
-  /** Deletes expired keys, each with a delete change at the transaction's revision. */
+  /** Deletes expired keys, each with a delete change at a revision of its own. */
   private sweep(revision: () => number): void {
     const expired = this.db.prepare("SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?").pluck().all(this.now()) as string[];
     for (const key of expired) {
       this.db.prepare("DELETE FROM kv WHERE key = ?").run(key);
       this.db.prepare("INSERT INTO changes (revision, key, type) VALUES (?, ?, 'delete')").run(revision(), key);
-      // One revision per transaction, as etcd; several deletes share it in key order.
     }
   }
 

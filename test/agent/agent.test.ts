@@ -69,7 +69,7 @@ async function stopAgent(agent: RunningAgent): Promise<number | null> {
 }
 
 test.after(async () => {
-  for (const child of agents) if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+  for (const child of agents) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, "SIGKILL");
   await etcd?.stop();
 });
 
@@ -124,6 +124,23 @@ test("leases written by someone else with a public IP no node can have, or outsi
   await until(async () => (await metric(a, 'podnet_peer_errors_total{reason="bad-address"}')) >= 4 && (await metric(a, 'podnet_peer_errors_total{reason="outside-network"}')) >= 1, "counted by reason");
   assert.is(await health(a), 200);
   await kv.close();
+  assert.is(await stopAgent(a), 0);
+});
+
+test("a dead node's lease expires and every other agent removes its route within the TTL and a reconcile", async () => {
+  const directory = mkdtempSync(join(tmpdir(), "podnet-agent-dead-"));
+  const store = ["--store", "sqlite", "--store-path", join(directory, "store.db")];
+  const a = await startAgent(directory, "a", "198.18.0.1", store);
+  const b = await startAgent(directory, "b", "198.18.0.2", store, ["--lease-ttl", "3"]);
+  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "a to see b");
+  const killed = Date.now();
+  b.child.kill("SIGKILL");
+  agents.delete(b.child);
+  await until(async () => (await metric(a, "podnet_leases_known")) === 0, "a to drop b's lease", 10_000);
+  const gone = Date.now() - killed;
+  assert.ok(gone <= 3000 + 1500, `b's route went ${gone} ms after it died (TTL 3 s, reconcile 1 s)`);
+  assert.match(a.log(), '"msg":"peer removed"');
+  console.log(`  a dead node's lease (TTL 3 s): its route gone from the others ${gone} ms after it died`);
   assert.is(await stopAgent(a), 0);
 });
 

@@ -72,7 +72,7 @@ export function startAgent(node: CalicoNode, store: StoreChoice, extra: string[]
 
 export const stopAgent = (node: CalicoNode) =>
   new Promise<void>((resolve) => {
-    if (!node.agent || node.agent.exitCode !== null) return resolve();
+    if (!node.agent || node.agent.exitCode !== null || node.agent.signalCode !== null) return resolve();
     node.agent.once("exit", () => resolve());
     node.agent.kill("SIGTERM");
   });

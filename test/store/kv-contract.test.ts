@@ -150,6 +150,24 @@ for (const backend of backends) {
     assert.is(await store.refresh("/ttl/short", 2), false);
   });
 
+  test("two keys expired together, then a write: every write still succeeds and the watch sees both deletes and the put", async () => {
+    const { revision } = await store.range("/ttl2/");
+    const { until, watch } = collect(store, "/ttl2/", revision);
+    await store.create("/ttl2/a", "1", 1);
+    await store.create("/ttl2/b", "2", 1);
+    await sleep(2200);
+    // The write that finds both expired (the embedded store sweeps them then) must not fail.
+    assert.is(await store.create("/ttl2/c", "3", 0), true);
+    assert.is(await store.create("/ttl2/d", "4", 0), true);
+    assert.equal((await store.range("/ttl2/")).items.map((item) => item.key), ["/ttl2/c", "/ttl2/d"]);
+    const events = await until(6);
+    await watch.stop();
+    const seen = events.map((event) => `${event.type} ${event.key}`);
+    for (const expected of ["delete /ttl2/a", "delete /ttl2/b", "put /ttl2/c", "put /ttl2/d"]) assert.ok(seen.includes(expected), `${expected} in ${JSON.stringify(seen)}`);
+    const revisions = events.map((event) => event.revision);
+    assert.equal(revisions, [...revisions].sort((x, y) => x - y), "revisions in order");
+  });
+
   test("a watch from a compacted revision ends with CompactedError", async () => {
     const { revision } = await store.range("/c/");
     await store.create("/c/1", "a", 0);
