@@ -94,7 +94,10 @@ export class Connection {
     if (reason.sent) {
       this.events.notification(this, reason.sent, "sent");
       this.socket.end(encodeMessage(reason.sent));
-      // A peer that never reads must not keep the socket: give the NOTIFICATION a moment, then go.
+      // Read on (discarding) so the peer's FIN is seen at once, even mid-load with the socket paused
+      // between receive slices; a peer that never closes must not keep it: a moment, then go.
+      this.buffer = new Uint8Array(0);
+      this.socket.resume();
       setTimeout(() => this.socket.destroy(), 1000).unref();
     } else {
       this.socket.destroy();
@@ -108,6 +111,7 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
+    if (this.state === "Closed") return; // after our NOTIFICATION: only the peer's FIN matters
     this.buffer = this.buffer.length === 0 ? chunk : concat([this.buffer, chunk]);
     this.drain();
   }

@@ -12,6 +12,9 @@ import type { Dialer } from "./dial";
 import type { NotificationMessage, RouteRefreshMessage } from "./codec/message";
 import type { UpdateMessage } from "./codec/update";
 
+/** How long stopping waits for a peer to close its side after our Cease. */
+const STOP_WAIT_MILLISECONDS = 200;
+
 export type PeerState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm" | "Established";
 
 export interface PeerEvents {
@@ -77,7 +80,11 @@ export class Peer {
     const connections = [...this.connections];
     for (const connection of connections) connection.cease(subcode, "stopped");
     this.noteState();
-    await Promise.all(connections.map((connection) => connection.finished));
+    // The Cease is on its way; a peer busy sending (a table load) may take long to answer with its
+    // FIN, and a stop must not wait on it: a short while, then the sockets go.
+    const finished = Promise.all(connections.map((connection) => connection.finished));
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MILLISECONDS).unref())]);
+    for (const connection of connections) connection.socket.destroy();
   }
 
   /** Takes a connection the peer opened to us. */

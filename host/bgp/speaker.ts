@@ -55,6 +55,7 @@ export class Speaker {
   readonly rib: LocRib;
   private readonly slots = new Map<string, PeerSlot>();
   private readonly listeners = new Set<(event: RouteEvent) => void>();
+  private stopping = false;
   private readonly localSource: RouteSource;
   private readonly localAttributes = new Map<string, RouteAttributes>();
   private readonly sharedLocalAttributes = new Map<string, RouteAttributes>();
@@ -174,6 +175,9 @@ export class Speaker {
 
   /** Stops every session (Cease 2, Administrative Shutdown) and the listener. */
   async stop(): Promise<void> {
+    // Going away: the sessions end, but the routes learned stay as they are (no withdrawal events):
+    // the kernel keeps forwarding on them (fail-static), and a table of a million is not unwound.
+    this.stopping = true;
     const stopping: Array<Promise<void>> = [];
     for (const slot of this.slots.values()) {
       clearTimeout(slot.staleTimer);
@@ -261,6 +265,7 @@ export class Speaker {
     slot.out?.close();
     slot.out = undefined;
     slot.exportCache = undefined;
+    if (this.stopping) return;
     const restart = negotiated.gracefulRestart;
     // RFC 4724 covers a session that died (TCP gone, hold timer); one ended by a NOTIFICATION is a
     // deliberate reset, and its routes go at once.

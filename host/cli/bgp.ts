@@ -78,6 +78,7 @@ function serveCommand(): Command {
           await speaker.stop();
           control.close();
           metrics?.server.close();
+          log.info("BGP speaker stopped");
           resolve();
         };
         process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -137,6 +137,8 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
     });
     const gone = Date.now() - stoppedAt;
     assert.ok(gone < 1000, `node3's routes took ${gone} ms to go`);
+    // node3 itself keeps what it programmed (fail-static): its pods still reach the others' until it is back.
+    assert.ok(podnetRoutes(node3).some((route) => route.dst === blockOf(nodes[0])), `node3 keeps its route to node1's block: ${JSON.stringify(podnetRoutes(node3))}`);
     console.log(`calico (${storeKind}): node4's block on every node ${joinMs} ms after its first pod's ADD; node3's routes gone from the others ${gone} ms after SIGTERM`);
 
     // DEL of every pod (node3's through the in-process path: its agent is down) frees every address.
