@@ -2,11 +2,12 @@
 // to the node that owns it, through a tunnel device holding one address of a local block as a /32
 // (the source of the host's own packets to remote pods, and of ICMP errors), with the MTU of the
 // underlay less 20 and one route per remote block: `<block> via <node> dev tunl0 onlink proto podnet`.
-// - kernel: tunl0, the fallback device the ipip module makes; podnet sets it up, the kernel does the rest.
+// - kernel: tunl0, the fallback device the ipip module makes; podnet sets it up, the kernel does
+//   the rest.
 // - userspace (no ipip module, or --userspace): a persistent TUN device of the same name (where it
-//   is free) with the same routes; the relay (tun-relay.ts) encapsulates in the Wasm core — the outer header
-//   as tunl0 writes it — and sends through a raw IP-protocol-4 socket, accepting protocol-4 packets
-//   only from nodes it holds routes to.
+//   is free) with the same routes; the relay (tun-relay.ts) encapsulates in the Wasm core — the
+//   outer header as tunl0 writes it — and sends through a raw IP-protocol-4 socket, accepting
+//   protocol-4 packets only from nodes it holds routes to.
 
 import type { Logger } from "pino";
 import { EncapMode, IPIP_OVERHEAD } from "../../assembly/shared/slots";

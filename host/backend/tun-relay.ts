@@ -1,8 +1,8 @@
 // The userspace data path: a TUN device on one side, a socket on the underlay on the other (UDP
 // for VXLAN and Flannel UDP; a raw IP-protocol-4 socket for IPIP, whose packets carry the outer
-// header the Wasm core wrote), the Wasm core in between. Each time an fd is readable the addon reads up to 64 packets straight
-// into the batch's slots in linear memory, one Wasm call encapsulates (or decapsulates) the whole
-// batch, and the addon writes the batch out: sendmmsg to the peers, ICMP errors and decapsulated
+// header the Wasm core wrote), the Wasm core in between. Each time an fd is readable the addon
+// reads up to 64 packets straight into the batch's slots in linear memory, one Wasm call
+// encapsulates (or decapsulates) the whole batch, and the addon writes the batch out: sendmmsg to the peers, ICMP errors and decapsulated
 // packets back into the TUN device. JavaScript only passes numbers; it never loops over bytes.
 //
 // With offload (the default where the kernel allows it) the TUN device carries a virtio-net header
