@@ -24,7 +24,7 @@ import { addressAt } from "../ipam/block";
 import { durationSeconds } from "../resources/fields";
 import { DEFAULT_AS, type BGPConfiguration, type BGPPeer, type CalicoNode, type IPPool } from "../resources/kinds";
 import { ResourceStore } from "../resources/store";
-import type { KvStore, Watch } from "../store/kv";
+import { stopWatchWithin, type KvStore, type Watch } from "../store/kv";
 import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
 
 export interface CalicoOptions {
@@ -535,7 +535,7 @@ export class CalicoControlPlane implements ControlPlane {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const watch of this.watches) await watch.stop().catch(() => undefined);
+    await Promise.all(this.watches.map((watch) => stopWatchWithin(watch)));
     await this.syncing.catch(() => undefined);
     await this.speaker?.stop();
   }

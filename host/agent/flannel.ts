@@ -10,7 +10,7 @@ import { formatPrefix, numberToIpv4, parsePrefix, prefixContains } from "../net/
 import { unusableNodeAddress } from "./node-address";
 import { hasMasquerade, installMasquerade, removeMasquerade } from "../net/masquerade";
 import { previousSubnet, writeSubnetFile } from "../shared/subnet-file";
-import { CompactedError, type KvStore, type Watch } from "../store/kv";
+import { CompactedError, stopWatchWithin, type KvStore, type Watch } from "../store/kv";
 import { DEFAULT_LEASE_TTL_SECONDS, LeaseRegistry, type Lease, type LeaseEvent } from "../store/leases";
 import type { NetworkConfig } from "../store/network-config";
 import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
@@ -151,7 +151,7 @@ export class FlannelControlPlane implements ControlPlane {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.watch?.stop();
+    if (this.watch) await stopWatchWithin(this.watch);
     this.options.log.info({ subnet: this.lease?.subnet }, "agent stopped; lease kept");
   }
 

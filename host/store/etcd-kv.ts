@@ -30,9 +30,6 @@ interface RawKv {
   lease: string;
 }
 
-/** How long stopping a watch waits for etcd to confirm the cancel. */
-const WATCH_CANCEL_WAIT_MILLISECONDS = 200;
-
 const toKeyValue = (kv: RawKv): KeyValue => ({
   key: kv.key.toString(),
   value: kv.value.toString(),
@@ -159,10 +156,7 @@ export class EtcdKv implements KvStore {
     return {
       stop: async () => {
         stopped = true;
-        // The cancel waits for etcd's answer: with etcd unreachable that never comes, and a stopping
-        // agent must not wait on it (closing the client ends the stream anyway).
-        const cancelled = watcher.then((watch) => watch.cancel()).catch(() => undefined);
-        await Promise.race([cancelled, new Promise((resolve) => setTimeout(resolve, WATCH_CANCEL_WAIT_MILLISECONDS).unref())]);
+        await (await watcher.catch(() => undefined))?.cancel();
       },
     };
   }

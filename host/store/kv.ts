@@ -56,3 +56,11 @@ export interface KvStore {
   watch(prefix: string, fromRevision: number, onEvent: (event: KvEvent) => void, onError: (error: Error) => void): Watch;
   close(): Promise<void>;
 }
+
+/**
+ * Stops `watch`, waiting at most `milliseconds` for the store to confirm: an etcd that is down
+ * never answers a cancel, and a stopping agent must not wait on it (closing the client ends it).
+ */
+export async function stopWatchWithin(watch: Watch, milliseconds = 200): Promise<void> {
+  await Promise.race([watch.stop().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, milliseconds).unref())]);
+}
