@@ -50,7 +50,7 @@ export interface CalicoOptions {
 
 const MESH_CONNECT_RETRY = 1;
 /** The IPAM handle of the tunnel device's address, as Calico names it. */
-export const tunnelAddressHandle = (node: string) => `ipip-tunnel-addr-${node}`;
+const tunnelAddressHandle = (node: string) => `ipip-tunnel-addr-${node}`;
 const ADDRESS_RETRY_MILLISECONDS = 2000;
 
 interface WantedPeer {

@@ -17,7 +17,7 @@ import { kernelFailures, type BackendMetrics, type PeerRoute, type RouteFailure 
 import { errnoName, TunRelay } from "./tun-relay";
 
 /** The kernel's IPIP device, and the name the userspace one takes where it is free. */
-export const TUNNEL_DEVICE = "tunl0";
+const TUNNEL_DEVICE = "tunl0";
 /** The userspace device's name when a kernel tunl0 (which cannot be deleted) is in the way. */
 const USERSPACE_FALLBACK_DEVICE = "podnet-ipip";
 
@@ -120,11 +120,6 @@ export class UserspaceIpipTunnel implements IpipTunnel {
 
   forget(prefixes: string[]): void {
     for (const prefix of prefixes) this.relay.removeRoute(prefix);
-  }
-
-  /** Nodes the relay accepts IPIP packets from (for tests). */
-  get nodeCount(): number {
-    return this.relay.nodeCount;
   }
 
   async close(): Promise<void> {
