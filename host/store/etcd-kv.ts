@@ -43,7 +43,9 @@ export class EtcdKv implements KvStore {
   constructor(options: EtcdOptions) {
     const settings: IOptions = {
       hosts: options.endpoints,
-      defaultCallOptions: () => ({ deadline: new Date(Date.now() + (options.timeoutMilliseconds ?? 5000)) }),
+      // A deadline on the watch stream would end it every few seconds (the watch restarts,
+      // replaying from its revision): only single calls get one.
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + (options.timeoutMilliseconds ?? 5000)) }),
     };
     if (options.caFile) {
       settings.credentials = {
@@ -141,11 +143,15 @@ export class EtcdKv implements KvStore {
 
   watch(prefix: string, fromRevision: number, onEvent: (event: KvEvent) => void, onError: (error: Error) => void): Watch {
     let stopped = false;
+    // A watch etcd cancelled (compacted history) is gone from the client's list: cancelling it
+    // again gets a second cancel response that the etcd3 client throws on, uncaught.
+    let cancelledByServer = false;
     const started = this.client.watch().prefix(prefix).startRevision(String(fromRevision + 1)).create();
     const watcher = started.then((watch) => {
       watch.on("put", (kv) => onEvent({ type: "put", key: kv.key.toString(), value: kv.value.toString(), revision: Number(kv.mod_revision) }));
       watch.on("delete", (kv) => onEvent({ type: "delete", key: kv.key.toString(), revision: Number(kv.mod_revision) }));
       watch.on("error", (error) => {
+        cancelledByServer = true;
         if (stopped) return;
         stopped = true;
         void this.watchFailure(prefix, fromRevision, error).then(onError);
@@ -156,7 +162,8 @@ export class EtcdKv implements KvStore {
     return {
       stop: async () => {
         stopped = true;
-        await (await watcher.catch(() => undefined))?.cancel();
+        const watch = await watcher.catch(() => undefined);
+        if (watch && !cancelledByServer) await watch.cancel();
       },
     };
   }
