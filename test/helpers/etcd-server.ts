@@ -118,3 +118,91 @@ export async function startEtcd(tls?: EtcdTls, place?: EtcdPlace): Promise<EtcdS
     },
   };
 }
+
+/** One member of an etcd cluster in a namespace. */
+export interface EtcdMember {
+  name: string;
+  address: string;
+  endpoint: string;
+  /** True while its process runs. */
+  running(): boolean;
+  /** SIGKILL: a member (a leader too) gone without a word. */
+  kill(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  members: EtcdMember[];
+  /** Every member's client URL, comma-separated (the agents' --etcd-endpoints). */
+  endpoints: string;
+  /** The member the running ones agree leads, or undefined while there is none. */
+  leader(): EtcdMember | undefined;
+  stop(): Promise<void>;
+}
+
+/** What a member says of itself: its ID and the leader's (etcd's grpc-gateway, from inside the namespace). */
+function memberStatus(namespace: string, endpoint: string): { memberId: string; leader: string } | undefined {
+  const result = spawnSync("ip", ["netns", "exec", namespace, "curl", "-sf", "-m", "1", "-X", "POST", "-d", "{}", `${endpoint}/v3/maintenance/status`], { encoding: "utf8" });
+  if (result.status !== 0) return undefined;
+  const status = JSON.parse(result.stdout) as { header: { member_id: string }; leader?: string };
+  return { memberId: status.header.member_id, leader: status.leader ?? "0" };
+}
+
+/**
+ * A cluster of etcd members on `addresses` inside `namespace` (a namespace of the test's own,
+ * ports 2379/2380), each with its own data directory; resolves once every member is healthy.
+ */
+export async function startEtcdCluster(namespace: string, addresses: string[]): Promise<EtcdCluster> {
+  if (!existsSync(ETCD)) throw new Error(`${ETCD} is missing: run scripts/setup.sh (Debian package etcd-server)`);
+  const names = addresses.map((_, index) => `m${index + 1}`);
+  const initialCluster = addresses.map((address, index) => `${names[index]}=http://${address}:2380`).join(",");
+  const directories: string[] = [];
+  const members = addresses.map((address, index): EtcdMember & { child: ChildProcess; stderr: () => string } => {
+    const dataDirectory = mkdtempSync(join(tmpdir(), `podnet-etcd-${names[index]}-`));
+    directories.push(dataDirectory);
+    const endpoint = `http://${address}:2379`;
+    const child = spawn("ip", ["netns", "exec", namespace, ETCD, "--name", names[index], "--data-dir", dataDirectory,
+      "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+      "--listen-peer-urls", `http://${address}:2380`, "--initial-advertise-peer-urls", `http://${address}:2380`,
+      "--initial-cluster", initialCluster, "--initial-cluster-state", "new", "--initial-cluster-token", `podnet-${namespace}`,
+      "--log-level", "error"], { stdio: ["ignore", "ignore", "pipe"] });
+    running.add(child);
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    return {
+      name: names[index], address, endpoint, child, stderr: () => stderr,
+      running: () => child.exitCode === null && child.signalCode === null,
+      kill: async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        process.kill(child.pid!, "SIGKILL");
+        await exited;
+        running.delete(child);
+      },
+    };
+  });
+  const cluster: EtcdCluster = {
+    members,
+    endpoints: members.map((member) => member.endpoint).join(","),
+    leader() {
+      const statuses = members.filter((member) => member.running()).map((member) => ({ member, status: memberStatus(namespace, member.endpoint) }));
+      const leaders = new Set(statuses.map(({ status }) => status?.leader));
+      if (leaders.size !== 1 || statuses.some(({ status }) => !status)) return undefined;
+      return statuses.find(({ status }) => status!.memberId === status!.leader)?.member;
+    },
+    async stop() {
+      for (const member of members) await member.kill();
+      for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const failed = members.find((member) => member.child.exitCode !== null);
+    if (failed) {
+      await cluster.stop();
+      throw new Error(`etcd member ${failed.name} exited ${failed.child.exitCode}: ${failed.stderr()}`);
+    }
+    if (members.every((member) => healthyIn(namespace, member.endpoint)) && cluster.leader()) return cluster;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await cluster.stop();
+  throw new Error(`etcd cluster on ${addresses.join(", ")} did not become healthy: ${members.map((member) => member.stderr()).join("\n")}`);
+}
