@@ -15,6 +15,8 @@ export class AgentMetrics implements BackendMetrics {
   readonly peerErrors = new Counter({ name: "podnet_peer_errors_total", help: "Attempts to program a peer's route that failed or were refused, by reason (backend-type, backend-data, not-on-link, kernel, capacity); retried at each reconcile", labelNames: ["reason"], registers: [this.registry] });
   readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
   readonly cniRequests = new Counter({ name: "podnet_cni_requests_total", help: "CNI plugin commands served on the agent's socket, by command and result code (0: success)", labelNames: ["command", "code"], registers: [this.registry] });
+  readonly cniRepliesLost = new Counter({ name: "podnet_cni_replies_lost_total", help: "CNI results the agent could not deliver: the runtime's plugin process was gone (its DEL or GC undoes the work)", labelNames: ["command"], registers: [this.registry] });
+  readonly cniRefused = new Counter({ name: "podnet_cni_connections_refused_total", help: "CNI socket connections refused because the caller was not root (SO_PEERCRED)", registers: [this.registry] });
   readonly cniSeconds = new Histogram({ name: "podnet_cni_request_duration_seconds", help: "Time the agent took for one CNI command", labelNames: ["command"], buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 2], registers: [this.registry] });
   /** Where the userspace data path's packet counts come from, once a userspace backend runs. */
   private datapathSource?: () => Array<[direction: string, status: string, count: number]>;

@@ -20,7 +20,7 @@ import { serveControl } from "../bgp/control";
 import { DEFAULT_CONTROL_SOCKET } from "./bgp";
 import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
-import { serveCni } from "../cni/socket-server";
+import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MILLISECONDS, serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
 import { systemKernel } from "../net/kernel";
@@ -157,6 +157,16 @@ export function agentCommand(): Command {
                 const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };
                 if (error) log.warn({ ...fields, code: error.code, details: error.details }, `CNI ${command} failed: ${error.message}`);
                 else if (command !== "STATUS" && command !== "VERSION") log.info(fields, `CNI ${command}`);
+              },
+            }, {
+              requestBytes: MAX_REQUEST_BYTES, timeoutMilliseconds: REQUEST_TIMEOUT_MILLISECONDS,
+              onReplyLost: ({ command, containerId }) => {
+                metrics.cniRepliesLost.inc({ command });
+                log.warn({ command, containerId }, `the CNI client went away before the result of its ${command}: the runtime's DEL or GC undoes it`);
+              },
+              onRefused: ({ pid, uid }) => {
+                metrics.cniRefused.inc();
+                log.warn({ pid, uid }, "refused a CNI socket connection from a caller that is not root");
               },
             });
       if (cniServer) log.info({ socket: flags.cniSocket }, "serving the CNI plugin");

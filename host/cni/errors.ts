@@ -17,6 +17,8 @@ export const CniErrorCode = {
   KernelRefused: 100,
   /** CHECK found the container's networking not as the ADD result says. */
   CheckFailed: 101,
+  /** The agent's socket refused the caller: only root (SO_PEERCRED) may configure pod networks. */
+  PermissionDenied: 102,
 } as const;
 
 /** A failure the plugin reports to the runtime as the spec's error JSON. */

@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname } from "node:path";
+import { addon } from "../native/addon";
 import { CniErrorCode } from "./errors";
 import { type PluginContext, type PluginOutput, runPlugin } from "./plugin";
 import { LATEST_VERSION } from "./versions";
@@ -39,29 +40,53 @@ function reply(output: PluginOutput): string {
 }
 
 /** The CNI error for a request that never reached the plugin. */
-const refusal = (msg: string): PluginOutput => ({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code: CniErrorCode.DecodingFailure, msg }) });
+const refusal = (msg: string, code: number = CniErrorCode.DecodingFailure): PluginOutput => ({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code, msg }) });
+
+export interface CniServerOptions {
+  requestBytes: number;
+  timeoutMilliseconds: number;
+  /** A reply that could not be delivered: the client (the runtime's plugin process) went away first. */
+  onReplyLost?: (request: { command: string; containerId: string }) => void;
+  /** A connection refused because its peer is not root. */
+  onRefused?: (peer: { pid: number; uid: number }) => void;
+}
+
+/** Who may use the socket: root, and the agent's own user (an agent run unprivileged in a test). */
+function allowedPeer(uid: number): boolean {
+  return uid === 0 || uid === process.getuid?.();
+}
 
 /**
- * Serves the plugin on a root-only unix socket at `path` (its directory is made 0700, the socket
- * 0600: the file permissions are the access check). Each connection is served on its own: one
- * that sends nothing is dropped after REQUEST_TIMEOUT_MILLISECONDS, one that sends too much is
- * refused at MAX_REQUEST_BYTES; neither holds up the others.
+ * Serves the plugin on a root-only unix socket at `path`: its directory is made 0700, the socket
+ * 0600, and each connection's peer is checked with SO_PEERCRED besides, so loosened permissions
+ * (a hostPath mounted with other modes) still let no one else in. Each connection is served on its
+ * own: one that sends nothing is dropped after REQUEST_TIMEOUT_MILLISECONDS, one that sends too
+ * much is refused at MAX_REQUEST_BYTES; neither holds up the others.
  */
-export async function serveCni(path: string, context: PluginContext, limits = { requestBytes: MAX_REQUEST_BYTES, timeoutMilliseconds: REQUEST_TIMEOUT_MILLISECONDS }): Promise<Server> {
+export async function serveCni(path: string, context: PluginContext, options: CniServerOptions = { requestBytes: MAX_REQUEST_BYTES, timeoutMilliseconds: REQUEST_TIMEOUT_MILLISECONDS }): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // A socket file left by an agent that died: nothing answers on it any more.
   rmSync(path, { force: true });
   // allowHalfOpen: the client ends its side after the request and still waits for the reply.
   const server = createServer({ allowHalfOpen: true }, (connection) => {
+    // Node keeps a unix socket's fd on its handle; SO_PEERCRED needs it.
+    const fd = (connection as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const peer = fd >= 0 ? addon().peerCredentials(fd) : undefined;
+    if (!peer || !allowedPeer(peer.uid)) {
+      options.onRefused?.({ pid: peer?.pid ?? 0, uid: peer?.uid ?? -1 });
+      const who = peer ? `uid ${peer.uid} (pid ${peer.pid})` : "a caller whose credentials could not be read";
+      connection.end(reply(refusal(`the podnet agent's CNI socket is for root only: refused ${who}`, CniErrorCode.PermissionDenied)));
+      return;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
-    connection.setTimeout(limits.timeoutMilliseconds, () => connection.destroy());
+    connection.setTimeout(options.timeoutMilliseconds, () => connection.destroy());
     connection.on("data", (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limits.requestBytes) {
+      if (received > options.requestBytes) {
         connection.removeAllListeners("data");
         connection.removeAllListeners("end");
-        connection.end(reply(refusal(`request larger than ${limits.requestBytes} bytes: refused`)));
+        connection.end(reply(refusal(`request larger than ${options.requestBytes} bytes: refused`)));
         return;
       }
       chunks.push(chunk);
@@ -73,7 +98,14 @@ export async function serveCni(path: string, context: PluginContext, limits = { 
       const answer: Promise<PluginOutput> = request
         ? runPlugin(request, context)
         : Promise.resolve(refusal(`not a ${PROTOCOL_LINE.trim()} request`));
-      void answer.then((output) => connection.end(reply(output)));
+      void answer.then((output) => {
+        // A client killed meanwhile (the runtime gave up): the work is done and nobody learns of
+        // it; the runtime's DEL or GC of that attachment undoes it.
+        connection.write(reply(output), (error) => {
+          if (error && request) options.onReplyLost?.({ command: request.env.CNI_COMMAND ?? "", containerId: request.env.CNI_CONTAINERID ?? "" });
+        });
+        connection.end();
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -49,6 +49,8 @@ export interface Addon {
   tcpMd5Key(fd: number, peer: string, key: string): void;
   /** IP_TTL, and IP_MINTTL when minTtl > 0 (RFC 5082). */
   socketTtl(fd: number, ttl: number, minTtl: number): void;
+  /** SO_PEERCRED: who is at the other end of a connected unix socket (as of its connect). */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** The slot table layout the C code was compiled with. */
   slotLayout: Record<string, number>;
 }

@@ -27,6 +27,8 @@
 #define DEFAULT_TIMEOUT_SECONDS 10
 #define STANDALONE "podnet-standalone"
 #define PROTOCOL_LINE "PODNET-CNI/1\n"
+// Tells podnet-standalone that the agent had the request (host/cni/in-process.ts TAKEOVER_VARIABLE).
+#define TAKEOVER_VARIABLE "PODNET_CNI_TAKEOVER"
 
 extern char **environ;
 
@@ -164,27 +166,32 @@ int main(void) {
   }
   failed = failed || append(&request, "", 1) || append(&request, config.bytes, config.length);
   if (failed) return fail(5, "out of memory", "");
-  bool timed_out = false;
+  // An agent that hangs (stopped, deadlocked) or dies with the request (killed, restarted): do the
+  // work here instead. DEL is safe to repeat; an ADD taken over first undoes what the agent may
+  // have half done (podnet-standalone does so when TAKEOVER_VARIABLE is set).
+  char why[sizeof path + 96];
+  bool lost = false;
   if (write_all(agent, request.bytes, request.length) < 0 || shutdown(agent, SHUT_WR) < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(11, "the podnet agent closed its socket before taking the request", strerror(errno));
-    timed_out = true;
+    lost = true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) snprintf(why, sizeof why, "%s: no answer within %d s", path, (int)timeout.tv_sec);
+    else snprintf(why, sizeof why, "%s: the agent closed its socket before taking the request (%s)", path, strerror(errno));
   }
-
   buffer reply = {0};
-  if (!timed_out && read_all(agent, &reply) < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return fail(11, "the podnet agent's reply broke off", strerror(errno));
-    timed_out = true;
+  if (!lost && read_all(agent, &reply) < 0) {
+    lost = true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) snprintf(why, sizeof why, "%s: no answer within %d s", path, (int)timeout.tv_sec);
+    else snprintf(why, sizeof why, "%s: the agent's reply broke off (%s)", path, strerror(errno));
   }
-  if (timed_out) {
-    // A hung agent (stopped, deadlocked): do the work here instead. ADD and DEL are safe to
-    // repeat: IPAM is locked and keyed by container, link work accepts "exists" and "gone".
+  if (!lost && (reply.length == 0 || memchr(reply.bytes, '\n', reply.length) == NULL)) {
+    lost = true;
+    snprintf(why, sizeof why, "%s: the agent closed the connection without replying", path);
+  }
+  if (lost) {
     close(agent);
-    char why[sizeof path + 64];
-    snprintf(why, sizeof why, "%s: no answer within %d s", path, (int)timeout.tv_sec);
+    setenv(TAKEOVER_VARIABLE, why, 1);
     return run_standalone(&config, why);
   }
-  char *newline = reply.length ? memchr(reply.bytes, '\n', reply.length) : NULL;
-  if (newline == NULL) return fail(11, "the podnet agent closed the connection without replying", path);
+  char *newline = memchr(reply.bytes, '\n', reply.length);
   int code = atoi(reply.bytes);
   size_t header = (size_t)(newline - reply.bytes) + 1;
   if (write_all(1, reply.bytes + header, reply.length - header) < 0) return 5;

@@ -740,6 +740,31 @@ static napi_value socket_ttl(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket, the
+// credentials the peer had when it connected (the kernel's word, not the peer's).
+static napi_value peer_credentials(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "peerCredentials(fd) takes a file descriptor");
+    return NULL;
+  }
+  struct ucred credentials;
+  socklen_t length = sizeof credentials;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) return throw_errno(env, "getsockopt SO_PEERCRED", errno);
+  napi_value result, pid, uid, gid;
+  CHECK_NAPI(napi_create_object(env, &result));
+  CHECK_NAPI(napi_create_int32(env, credentials.pid, &pid));
+  CHECK_NAPI(napi_create_uint32(env, credentials.uid, &uid));
+  CHECK_NAPI(napi_create_uint32(env, credentials.gid, &gid));
+  CHECK_NAPI(napi_set_named_property(env, result, "pid", pid));
+  CHECK_NAPI(napi_set_named_property(env, result, "uid", uid));
+  CHECK_NAPI(napi_set_named_property(env, result, "gid", gid));
+  return result;
+}
+
 static napi_value slot_layout(napi_env env) {
   napi_value layout, value;
   const struct { const char *name; int value; } fields[] = {
@@ -772,6 +797,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"tcpSocket", NULL, tcp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tcpMd5Key", NULL, tcp_md5_key, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketTtl", NULL, socket_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
     {"slotLayout", NULL, NULL, NULL, NULL, slot_layout(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
