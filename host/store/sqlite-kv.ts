@@ -28,6 +28,13 @@ const SCHEMA = `
 
 /** How often a watch looks for commits by other connections. */
 const POLL_MILLISECONDS = 5;
+/**
+ * Changes kept for watches (as k3s's kine keeps 1,000 revisions): older ones are deleted as new
+ * ones come, so the file does not grow with every write ever made. A watch polls every few
+ * milliseconds and never falls that far behind; one resumed from older gets CompactedError and
+ * lists again.
+ */
+export const RETAINED_CHANGES = 1000;
 
 export interface SqliteOptions {
   /** better-sqlite3's native module, when it is not where the package expects it (the single executable). */
@@ -73,7 +80,10 @@ export class SqliteKv implements KvStore {
         return next;
       };
       this.sweep(revision);
-      return work(revision);
+      const result = work(revision);
+      const latest = this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").pluck().get() as number;
+      if (latest > RETAINED_CHANGES) this.forget(latest - RETAINED_CHANGES);
+      return result;
     });
     let result: T;
     try {
@@ -160,10 +170,12 @@ export class SqliteKv implements KvStore {
 
   /** Forgets changes up to `revision`; watches from before it get CompactedError. */
   async compact(revision: number): Promise<void> {
-    this.change(() => {
-      this.db.prepare("DELETE FROM changes WHERE revision <= ?").run(revision);
-      this.db.prepare("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(revision);
-    });
+    this.change(() => this.forget(revision));
+  }
+
+  private forget(revision: number): void {
+    this.db.prepare("DELETE FROM changes WHERE revision <= ?").run(revision);
+    this.db.prepare("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'").run(revision);
   }
 
   /** Deletes expired keys now (watchers then see their deletes). */
@@ -175,19 +187,25 @@ export class SqliteKv implements KvStore {
     let last = fromRevision;
     let version = -1;
     let stopped = false;
-    const read = this.db.prepare("SELECT revision, key, type, value FROM changes WHERE revision > ? AND substr(key, 1, ?) = ? ORDER BY revision, key");
+    const read = this.db.prepare("SELECT revision, key, type, value FROM changes WHERE revision > ? AND revision <= ? AND substr(key, 1, ?) = ? ORDER BY revision, key");
+    // One snapshot: the changes since `last` up to the store's revision, which the watch has then
+    // seen all of — also when none were under its prefix, so a quiet prefix does not rescan the
+    // same history at every poll (it did: CPU grew with every write the store had taken).
+    const snapshot = this.db.transaction(() => {
+      const compacted = this.db.prepare("SELECT value FROM meta WHERE name = 'compacted'").pluck().get() as number;
+      if (last < compacted) throw new CompactedError(last, compacted);
+      const latest = this.db.prepare("SELECT value FROM meta WHERE name = 'revision'").pluck().get() as number;
+      return { latest, rows: read.all(last, latest, prefix.length, prefix) as Array<{ revision: number; key: string; type: "put" | "delete"; value: string | null }> };
+    });
     const poll = () => {
       if (stopped) return;
       try {
         const current = this.db.pragma("data_version", { simple: true }) as number;
         if (current !== version || version === -1) {
           version = current;
-          const compacted = this.db.prepare("SELECT value FROM meta WHERE name = 'compacted'").pluck().get() as number;
-          if (last < compacted) throw new CompactedError(last, compacted);
-          for (const row of read.all(last, prefix.length, prefix) as Array<{ revision: number; key: string; type: "put" | "delete"; value: string | null }>) {
-            onEvent({ type: row.type, key: row.key, value: row.value ?? undefined, revision: row.revision });
-            last = row.revision;
-          }
+          const { latest, rows } = snapshot();
+          for (const row of rows) onEvent({ type: row.type, key: row.key, value: row.value ?? undefined, revision: row.revision });
+          last = Math.max(last, latest);
         }
         timer = setTimeout(poll, POLL_MILLISECONDS);
       } catch (error) {

@@ -5,7 +5,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompactedError, type KvEvent, type KvStore } from "../../host/store/kv";
-import { SqliteKv } from "../../host/store/sqlite-kv";
+import Database from "better-sqlite3";
+import { RETAINED_CHANGES, SqliteKv } from "../../host/store/sqlite-kv";
 import { EtcdKv } from "../../host/store/etcd-kv";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
 
@@ -196,6 +197,31 @@ for (const backend of backends) {
     await other.watch.stop();
     assert.instance(errors[0], CompactedError);
     assert.equal(events.map((event) => event.key), ["/cc/3"]);
+  });
+
+  test("the embedded store keeps only the last RETAINED_CHANGES changes; a live watch on a quiet prefix loses nothing", async () => {
+    if (backend.name !== "sqlite") return; // etcd compacts when told to (the contract test above)
+    const { revision: start } = await store.range("/quiet/");
+    const quiet = collect(store, "/quiet/", start);
+    for (let i = 0; i < RETAINED_CHANGES + 1500; i++) {
+      await store.create(`/busy/${i}`, "x", 0);
+      // Writers elsewhere take turns with the watch's polls (here, one process: let timers run).
+      if (i % 100 === 0) await sleep(10);
+    }
+    await store.create("/quiet/one", "1", 0);
+    const events = await quiet.until(1);
+    await quiet.watch.stop();
+    assert.equal(events.map((event) => `${event.type} ${event.key}`), ["put /quiet/one"]);
+    assert.equal(quiet.errors, []);
+    const file = new Database((store as unknown as SqliteKv).path, { readonly: true });
+    const kept = file.prepare("SELECT count(*) AS n, min(revision) AS first, max(revision) AS last FROM changes").get() as { n: number; first: number; last: number };
+    file.close();
+    assert.equal(kept, { n: RETAINED_CHANGES, first: kept.last - RETAINED_CHANGES + 1, last: kept.last });
+    // A watch from before what is kept lists again.
+    const old = collect(store, "/busy/", start);
+    for (let i = 0; i < 100 && old.errors.length === 0; i++) await sleep(20);
+    await old.watch.stop();
+    assert.instance(old.errors[0], CompactedError);
   });
 
   test("a watch from a compacted revision ends with CompactedError", async () => {
