@@ -77,6 +77,8 @@ let nextIdentification: u32 = 1;
 @inline const OUTER_TTL: u32 = 64;
 // @ts-ignore: decorator
 @inline const FLAG_DONT_FRAGMENT: u32 = 0x4000;
+/** More-fragments and the fragment offset: either set makes a packet a fragment. */
+@inline const IPV4_FRAGMENT_BITS: u32 = 0x3fff;
 // @ts-ignore: decorator
 @inline const MIN_MTU: u32 = 576;
 
@@ -187,7 +189,7 @@ function isPeerAddress(address: u32): bool {
 @inline function flowSourcePort(inner: usize, headerLength: u32): u32 {
   let hash = load32(inner + IPV4_SOURCE) ^ load32(inner + IPV4_DESTINATION) ^ <u32>load<u8>(inner + IPV4_PROTOCOL);
   let protocol = <u32>load<u8>(inner + IPV4_PROTOCOL);
-  let notFragment = (load16(inner + 6) & 0x3fff) == 0;
+  let notFragment = (load16(inner + 6) & IPV4_FRAGMENT_BITS) == 0;
   if (notFragment && (protocol == IP_PROTOCOL_TCP || protocol == IP_PROTOCOL_UDP)) hash ^= load32(inner + headerLength);
   hash *= 0x9e3779b1;
   return 49152 | (hash >>> 18);
@@ -320,6 +322,7 @@ function decapOne(mode: u32, slot: usize, datagram: bool): Status {
   let protocol = <u32>load<u8>(outer + IPV4_PROTOCOL);
   let inner = outer + <usize>outerHeaderLength;
   let innerAvailable = outerLength - <u32>outerHeaderLength;
+  if ((load16(outer + 6) & IPV4_FRAGMENT_BITS) != 0) return Status.Fragment;
   if (mode == EncapMode.Ipip) {
     if (protocol != IP_PROTOCOL_IPIP) return Status.Unsupported;
     // A raw IPIP socket takes protocol-4 packets from anyone: only current peers' get through.

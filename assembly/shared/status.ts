@@ -20,4 +20,9 @@ export enum Status {
   Malformed = 11,
   /** An encapsulated packet from an address that holds no current lease: dropped. */
   UnknownPeer = 12,
+  /**
+   * An outer packet that is a fragment: the kernel reassembles before a socket sees one, so a
+   * fragment that gets here was not meant for us (its inner packet would be cut): dropped.
+   */
+  Fragment = 13,
 }

@@ -18,7 +18,7 @@ import { installPlugin, type Installed } from "./cni-runtime";
 import { addPod, calicoNodes, podnet, routes, startAgent, type CalicoNode, type StoreChoice } from "./calico-cluster";
 import { agree } from "./field-agreement";
 import { startBird, type Lab } from "../bgp/lab";
-import { repositoryRoot } from "../helpers/paths";
+import { echo, ipv4, sendRaw } from "./forged-packets";
 
 test.after(cleanupNamespaces);
 
@@ -157,8 +157,7 @@ test("a protocol-4 packet from an address that is not a peer node is dropped and
   const unknownPeer = () => Number(/podnet_datapath_packets_total\{direction="decap",status="UnknownPeer"\} (\d+)/.exec(metricsIn(node1.namespace))?.[1] ?? 0);
   const before = unknownPeer();
   // The router is not a node: it sends node 1 an IPIP packet for node 1's pod through its own raw socket.
-  const sent = execFileSync("ip", ["netns", "exec", router, process.execPath, "--import", "tsx", `${repositoryRoot}test/netns/send-ipip.ts`, "198.18.0.254", "198.18.0.1", node1.pods[0].address, "3"], { encoding: "utf8" });
-  assert.is(sent.trim(), "sent 3");
+  assert.is(sendRaw(router, "198.18.0.254", ipv4({ from: "198.18.0.254", to: "198.18.0.1" }, 4, echo(node1.pods[0].address)), 3), 3);
   await waitFor(() => unknownPeer() === before + 3, 3000, "3 packets counted as UnknownPeer");
   assert.ok(ping(node2.pods[0].namespace, node1.pods[0].address), "traffic from real peers still flows");
 });

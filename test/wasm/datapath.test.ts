@@ -7,6 +7,7 @@ import { ChecksumState, HeaderKind } from "../../assembly/shared/fields";
 import { CounterDirection, DATAGRAM_HEADERS, EncapMode, MAX_BATCH, SlotField } from "../../assembly/shared/slots";
 import { Status } from "../../assembly/shared/status";
 import { configureLocal, configurePeer, PacketBatch, statusCounts } from "../../host/wasm/datapath";
+import { internetChecksum } from "../../host/wasm/checksum";
 import { emitHeader, parseHeader } from "../../host/wasm/headers";
 import { core } from "../../host/wasm/module";
 import { ipv4ToNumber } from "../../host/net/addresses";
@@ -164,6 +165,32 @@ test("IPIP decap takes packets only from a configured peer: others are UnknownPe
   configurePeer(8, { publicIp: "198.18.0.1", vtepMac: "00:00:00:00:00:00" });
   batch.set(0, fromUs);
   assert.is(batch.decap(EncapMode.Ipip, 1), 1);
+  configurePeer(8, undefined);
+});
+
+test("an outer IPIP fragment, even from a peer, is dropped and counted as Fragment (the kernel reassembles before a socket sees one)", () => {
+  configurePeer(8, { publicIp: "198.18.0.1", vtepMac: "00:00:00:00:00:00" });
+  batch.set(0, innerPacket());
+  batch.encap(EncapMode.Ipip, 1);
+  const whole = batch.output(0).slice();
+  // More fragments with offset 0 (a first fragment), and offset 185 × 8 without it (a last one).
+  for (const flagsAndOffset of [0x2000, 185, 0x4000 | 0x2000]) {
+    const fragment = whole.slice();
+    fragment[6] = (fragment[6] & 0x40) | (flagsAndOffset >> 8);
+    fragment[7] = flagsAndOffset & 0xff;
+    fragment[10] = fragment[11] = 0;
+    const check = internetChecksum(fragment.subarray(0, 20));
+    fragment[10] = check >> 8;
+    fragment[11] = check & 0xff;
+    const before = statusCounts(CounterDirection.Decap).get(Status.Fragment) ?? 0;
+    batch.set(0, fragment);
+    assert.is(batch.decap(EncapMode.Ipip, 1), 0);
+    assert.is(batch.status(0), Status.Fragment, `flags/offset ${flagsAndOffset.toString(16)}`);
+    assert.is(batch.output(0).length, 0);
+    assert.is(statusCounts(CounterDirection.Decap).get(Status.Fragment), before + 1);
+  }
+  batch.set(0, whole);
+  assert.is(batch.decap(EncapMode.Ipip, 1), 1, "the same packet whole goes through");
   configurePeer(8, undefined);
 });
 
