@@ -37,16 +37,25 @@ function parsePolicy(text: string, what: string): PolicyChoice {
   return text;
 }
 
+/** Options whose values are no secret; an error quotes any other's (password=, a misspelling of it) as ***. */
+const QUOTABLE = new Set(["as", "port", "hold", "connect-retry", "import", "export", "local-address"]);
+
+/** The spec as an error may quote it. */
+function withoutSecrets(spec: string): string {
+  return spec.replace(/(^|,)([^,=]+)=([^,]*)/g, (whole, comma: string, key: string) => (QUOTABLE.has(key) ? whole : `${comma}${key}=***`));
+}
+
 export function parsePeerSpec(spec: string): PeerConfig {
   const [address, ...options] = spec.split(",");
-  if (!ipaddr.isValid(address)) throw new SpecError(`--peer ${spec}: '${address}' is not an IP address`);
+  if (!ipaddr.isValid(address)) throw new SpecError(`--peer ${withoutSecrets(spec)}: '${address}' is not an IP address`);
   const settings = new Map<string, string>();
   for (const option of options) {
     const equals = option.indexOf("=");
     const key = equals < 0 ? option : option.slice(0, equals);
     if (PEER_FLAGS.has(key) && equals < 0) settings.set(key, "");
     else if (PEER_VALUES.has(key) && equals > 0) settings.set(key, option.slice(equals + 1));
-    else throw new SpecError(`--peer ${spec}: unknown option '${option}' (known: ${[...PEER_VALUES].map((name) => `${name}=`).join(", ")}, ${[...PEER_FLAGS].join(", ")})`);
+    // Only the key is quoted: a misspelt password= would otherwise show its value.
+    else throw new SpecError(`--peer ${withoutSecrets(spec)}: unknown option '${key}' (known: ${[...PEER_VALUES].map((name) => `${name}=`).join(", ")}, ${[...PEER_FLAGS].join(", ")})`);
   }
   const what = `--peer ${address}`;
   if (!settings.has("as")) throw new SpecError(`${what}: as=N is required`);

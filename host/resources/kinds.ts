@@ -153,7 +153,9 @@ function bgpPeer(metadata: Metadata, spec: Record<string, unknown>): BGPPeer {
   const node = field(spec, "node", "spec", text);
   const password = field(spec, "password", "spec", (value, path) => {
     if (isObject(value)) fail(path, "a secretKeyRef needs Kubernetes secrets, which podnet does not read: give the password itself as a string");
-    return text(value, path);
+    // Not text(): its message quotes the value, and this one is a secret.
+    if (typeof value !== "string" || value === "") fail(path, "must be a non-empty string (the value given is not shown: it is a secret)");
+    return value;
   });
   const keepaliveTime = field(spec, "keepaliveTime", "spec", duration);
   const maxRestartTime = field(spec, "maxRestartTime", "spec", duration);
