@@ -1,15 +1,15 @@
 // A Calico-mode agent whose address is not (yet) on its interface waits rather than exits: it
 // logs why, /healthz answers 503, and once the address is there it registers and becomes
-// healthy. Root only; namespaces only.
+// healthy. Nodes and BGP routes with addresses no node can have are skipped. Root only; namespaces only.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
-import { cleanupNamespaces } from "./namespaces";
-import { healthIn } from "./cluster";
+import { cleanupNamespaces, ipJson } from "./namespaces";
+import { healthIn, metricsIn } from "./cluster";
 import { calicoNodes, podnet, startAgent, stopAgent, type StoreChoice } from "./calico-cluster";
-import { createLab, waitUntil } from "../bgp/lab";
+import { createLab, startPodnetSpeaker, waitUntil } from "../bgp/lab";
 import { controlRequest } from "../../host/bgp/control";
 import type { PeerStatus } from "../../host/bgp/status";
 
@@ -66,6 +66,34 @@ test("Nodes written by someone else with a loopback, multicast or another node's
     await waitUntil(async () => JSON.stringify(await peersOf(nodes[1])) === '["198.18.0.1"]', 10_000, "node2 peers with node1 only");
   } finally {
     for (const each of nodes) await stopAgent(each);
+    lab.remove();
+  }
+});
+
+test("routes from a BGP peer whose next hop no node can have: loopback and multicast withdrawn by the speaker (RFC 7606), link-local skipped and counted by the agent; none programmed, the good one is", async () => {
+  const lab = createLab("nexthop", 2);
+  const [node] = calicoNodes(lab);
+  const store: StoreChoice = { flags: ["--store-path", join(lab.directory, "store.db")], ipam: { storePath: join(lab.directory, "store.db") } };
+  writeFileSync(join(lab.directory, "pool.yaml"), "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pods\nspec:\n  cidr: 10.244.0.0/16\n");
+  writeFileSync(join(lab.directory, "router.yaml"), "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: router\nspec:\n  peerIP: 198.18.0.2\n  asNumber: 64512\n");
+  assert.equal(podnet(store, "apply", "-f", join(lab.directory, "pool.yaml")).status, 0);
+  assert.equal(podnet(store, "apply", "-f", join(lab.directory, "router.yaml")).status, 0);
+  // A route server that is no podnet node (iBGP: next hops pass unchanged), announcing what
+  // someone may have misconfigured.
+  const router = startPodnetSpeaker(lab, lab.nodes[1], ["--as", "64512", "--peer", "198.18.0.1,as=64512",
+    "--announce", "10.244.97.0/26", "--announce", "10.244.98.0/26,next-hop=127.0.0.1", "--announce", "10.244.99.0/26,next-hop=224.0.0.5", "--announce", "10.244.96.0/26,next-hop=169.254.1.1"]);
+  try {
+    startAgent(node, store);
+    const routed = () => (ipJson(node.namespace, ["route", "show", "proto", "107"]) as Array<{ dst: string; gateway?: string; type?: string }>).filter((route) => route.type !== "blackhole").map((route) => `${route.dst} via ${route.gateway}`);
+    await waitUntil(() => routed().includes("10.244.97.0/26 via 198.18.0.2"), 20_000, "the good route programmed");
+    await waitUntil(() => node.output.includes("NEXT_HOP 127.0.0.1 is not a unicast address → treat-as-withdraw") && node.output.includes("NEXT_HOP 224.0.0.5 is not a unicast address → treat-as-withdraw"), 10_000, "the speaker withdraws loopback and multicast next hops");
+    await waitUntil(() => node.output.includes("route to 10.244.96.0/26 from 198.18.0.2: next hop 169.254.1.1 is a link-local address"), 10_000, "the agent skips the link-local next hop, naming it");
+    await waitUntil(() => /^podnet_peer_errors_total\{reason="bad-address"\} [1-9]\d*$/m.test(metricsIn(node.namespace)), 10_000, "counted as bad-address");
+    assert.equal(routed(), ["10.244.97.0/26 via 198.18.0.2"]);
+    assert.is(healthIn(node.namespace), "200");
+  } finally {
+    await stopAgent(node);
+    await router.stop();
     lab.remove();
   }
 });
