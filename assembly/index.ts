@@ -9,6 +9,8 @@ import * as datapath from "./datapath";
 import * as lpm from "./route/lpm";
 import * as decode from "./decode";
 import * as json from "./json";
+import * as netlinkMessage from "./netlink/message";
+import * as netlinkRoute from "./netlink/route";
 
 export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
@@ -175,4 +177,38 @@ export function configureJsonSchema(ptr: usize, len: usize): Status {
 export function renderLayersJson(packet: usize, packetLength: usize, output: usize, capacity: usize): i32 {
   if (!inMemory(packet, packetLength) || !inMemory(output, capacity)) return -Status.BadArgument;
   return json.renderLayersJson(packet, packetLength, output, capacity);
+}
+
+/** Address of the route record (shared/netlink.ts RouteField) that netlink builds read and parses fill. */
+export function netlinkRouteRecord(): usize {
+  return netlinkRoute.ROUTE_RECORD;
+}
+
+/** Address of the record (shared/netlink.ts MessageField) netlinkReadMessage fills. */
+export function netlinkMessageRecord(): usize {
+  return netlinkMessage.MESSAGE_RECORD;
+}
+
+/** Builds a RTM_NEWROUTE/RTM_DELROUTE request from the route record at ptr; returns its length or -Status. */
+export function netlinkRouteMessage(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  return netlinkRoute.buildRouteMessage(netlinkRoute.ROUTE_RECORD, ptr, capacity, type, flags, sequence);
+}
+
+/** Builds a RTM_GETROUTE dump request (IPv4, every table) at ptr; returns its length or -Status. */
+export function netlinkRouteDump(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  return netlinkRoute.buildRouteDump(ptr, capacity, type, flags, sequence);
+}
+
+/** Reads the header of the message at ptr (available bytes received) into the message record; returns its aligned length or -Status. */
+export function netlinkReadMessage(ptr: usize, available: usize): i32 {
+  if (!inMemory(ptr, available)) return -Status.BadArgument;
+  return netlinkMessage.readMessage(ptr, available, netlinkMessage.MESSAGE_RECORD);
+}
+
+/** Parses the RTM_NEWROUTE message at ptr (length bytes, header included) into the route record. */
+export function netlinkParseRoute(ptr: usize, length: usize): Status {
+  if (!inMemory(ptr, length)) return Status.BadArgument;
+  return netlinkRoute.parseRouteMessage(ptr, length, netlinkRoute.ROUTE_RECORD);
 }

@@ -9,6 +9,10 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/limits.h>
+#include <poll.h>
+#include <sched.h>
 #include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -740,6 +744,111 @@ static napi_value socket_ttl(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// netlinkOpen(namespacePath?) -> fd: a blocking NETLINK_ROUTE socket in the network namespace
+// at namespacePath (/var/run/netns/NAME, /proc/PID/ns/net), or this process's own. The thread
+// enters the namespace only for socket() and comes straight back; the socket stays there.
+static napi_value netlink_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[PATH_MAX] = "";
+  napi_valuetype kind = napi_undefined;
+  if (argc >= 1) CHECK_NAPI(napi_typeof(env, argv[0], &kind));
+  if (kind == napi_string) CHECK_NAPI(napi_get_value_string_utf8(env, argv[0], path, sizeof path, NULL));
+  int home = -1;
+  if (path[0] != '\0') {
+    int target = open(path, O_RDONLY | O_CLOEXEC);
+    if (target < 0) return throw_errno(env, "open network namespace", errno);
+    home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0 || setns(target, CLONE_NEWNET) < 0) {
+      int error = errno;
+      close(target);
+      if (home >= 0) close(home);
+      return throw_errno(env, "setns", error);
+    }
+    close(target);
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int error = errno;
+  if (home >= 0) {
+    // Staying in another namespace would move every later socket of this thread there.
+    if (setns(home, CLONE_NEWNET) < 0) napi_fatal_error("netlinkOpen", NAPI_AUTO_LENGTH, "could not return to the process's network namespace", NAPI_AUTO_LENGTH);
+    close(home);
+  }
+  if (fd < 0) return throw_errno(env, "socket AF_NETLINK", error);
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  int one = 1;
+  // Each acknowledgement of a batch is an skb of its own (about a kilobyte with overhead): room
+  // for thousands, as iproute2 asks for a megabyte. FORCE needs CAP_NET_ADMIN; without it, ask.
+  int receive_buffer = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof receive_buffer) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) < 0) {
+    error = errno;
+    close(fd);
+    return throw_errno(env, "bind AF_NETLINK", error);
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_int32(env, fd, &result));
+  return result;
+}
+
+// Reads (fd, memory: ArrayBuffer, offset, length) from the arguments: the byte range must lie in memory.
+static bool fd_and_range(napi_env env, napi_callback_info info, const char *usage, int32_t *fd, uint8_t **bytes, uint32_t *length, int32_t *timeout) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
+  void *data = NULL;
+  size_t size = 0;
+  uint32_t offset = 0;
+  *timeout = 0;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], fd) != napi_ok || napi_get_arraybuffer_info(env, argv[1], &data, &size) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &offset) != napi_ok || napi_get_value_uint32(env, argv[3], length) != napi_ok ||
+      (argc >= 5 && napi_get_value_int32(env, argv[4], timeout) != napi_ok) || (uint64_t)offset + *length > size) {
+    napi_throw_type_error(env, "EINVAL", usage);
+    return false;
+  }
+  *bytes = (uint8_t *)data + offset;
+  return true;
+}
+
+// netlinkSend(fd, memory, offset, length) -> bytes sent: one datagram (any number of messages) to the kernel.
+static napi_value netlink_send(napi_env env, napi_callback_info info) {
+  int32_t fd, timeout;
+  uint8_t *bytes;
+  uint32_t length;
+  if (!fd_and_range(env, info, "netlinkSend(fd, memory, offset, length)", &fd, &bytes, &length, &timeout)) return NULL;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent = sendto(fd, bytes, length, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  if (sent < 0) return throw_errno(env, "sendto AF_NETLINK", errno);
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, (uint32_t)sent, &result));
+  return result;
+}
+
+// netlinkReceive(fd, memory, offset, capacity, timeoutMs) -> bytes of one datagram, 0 when none came
+// within timeoutMs. A datagram larger than capacity is an error (MSG_TRUNC), never cut silently.
+static napi_value netlink_receive(napi_env env, napi_callback_info info) {
+  int32_t fd, timeout;
+  uint8_t *bytes;
+  uint32_t capacity;
+  if (!fd_and_range(env, info, "netlinkReceive(fd, memory, offset, capacity, timeoutMs)", &fd, &bytes, &capacity, &timeout)) return NULL;
+  struct pollfd ready = {.fd = fd, .events = POLLIN};
+  int polled = poll(&ready, 1, timeout);
+  if (polled < 0) return throw_errno(env, "poll", errno);
+  ssize_t received = 0;
+  if (polled > 0) {
+    received = recv(fd, bytes, capacity, MSG_TRUNC);
+    if (received < 0) return throw_errno(env, "recv AF_NETLINK", errno);
+    if ((size_t)received > capacity) return throw_errno(env, "recv AF_NETLINK (datagram larger than the buffer)", EMSGSIZE);
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, (uint32_t)received, &result));
+  return result;
+}
+
 // peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket, the
 // credentials the peer had when it connected (the kernel's word, not the peer's).
 static napi_value peer_credentials(napi_env env, napi_callback_info info) {
@@ -798,6 +907,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"tcpMd5Key", NULL, tcp_md5_key, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketTtl", NULL, socket_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"netlinkSend", NULL, netlink_send, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"netlinkReceive", NULL, netlink_receive, NULL, NULL, NULL, napi_enumerable, NULL},
     {"slotLayout", NULL, NULL, NULL, NULL, slot_layout(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);

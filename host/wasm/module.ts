@@ -40,6 +40,12 @@ export interface CoreExports {
   renderLayersJson(packet: number, packetLength: number, output: number, capacity: number): number;
   parseHeader(kind: number, ptr: number, len: number, source: number, destination: number): number;
   emitHeader(kind: number, ptr: number, capacity: number, flags: number, source: number, destination: number): number;
+  netlinkRouteRecord(): number;
+  netlinkMessageRecord(): number;
+  netlinkRouteMessage(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
+  netlinkRouteDump(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
+  netlinkReadMessage(ptr: number, available: number): number;
+  netlinkParseRoute(ptr: number, length: number): number;
 }
 
 /** ABI version this host was written against (assembly/index.ts ABI_VERSION). */

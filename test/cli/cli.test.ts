@@ -30,7 +30,7 @@ test("version --json shows the embedded Wasm core and addon loaded", () => {
   assert.is(report.version, packageVersion);
   assert.is(report.singleExecutable, true);
   assert.is(report.wasmAbi, 3);
-  assert.equal(report.addonFunctions, ["closeFd", "peerCredentials", "rawIpipOpen", "readPackets", "receiveDatagrams", "sendDatagrams", "sendPackets", "socketTtl", "stopWatch", "tcpMd5Key", "tcpSocket", "tryLock", "tunOpen", "tunPersist", "udpOpen", "watchReadable", "writePackets"]);
+  assert.equal(report.addonFunctions, ["closeFd", "netlinkOpen", "netlinkReceive", "netlinkSend", "peerCredentials", "rawIpipOpen", "readPackets", "receiveDatagrams", "sendDatagrams", "sendPackets", "socketTtl", "stopWatch", "tcpMd5Key", "tcpSocket", "tryLock", "tunOpen", "tunPersist", "udpOpen", "watchReadable", "writePackets"]);
 });
 
 test("the embedded addon is written out once, reused while intact, and written anew when its content changed", () => {
