@@ -61,7 +61,7 @@ test("the agent SIGKILLed and restarted during 100 parallel ADDs: every ADD succ
   const config = nodeConfig(installed, node, { name: "restart" });
   const namespaces = Array.from({ length: 100 }, () => newPod());
   const adds = namespaces.map((pod, index) => invokeAsync(installed, node, { command: "ADD", containerId: `restart-${index}`, netns: pod, config }));
-  // Kill once some are done, so some are done, some in the agent's hands and some not yet sent.
+  // Killed once 15 are done: others are in the agent's hands, the rest not yet sent.
   await waitFor(() => Object.keys(reservations(ipamDir("restart"))).length >= 15, 20_000, "the first ADDs done");
   const exited = once(node.agent, "exit");
   node.agent.kill("SIGKILL");
@@ -77,7 +77,7 @@ test("the agent SIGKILLed and restarted during 100 parallel ADDs: every ADD succ
   const given = succeeded.map(({ result }) => result.json!.ips[0].address.split("/")[0]);
   assert.is(new Set(given).size, given.length, "no address given twice");
   const held = reservations(ipamDir("restart"));
-  // Every success holds exactly its address; a failed ADD holds at most one address.
+  // Every pod holds exactly its address, and nothing else is held.
   for (const [index, { container }] of succeeded.entries()) assert.is(held[given[index]], `${container}/eth0`);
   // And each pod has its address on eth0, as the result says.
   for (const [index, { container }] of succeeded.entries()) {
@@ -86,6 +86,7 @@ test("the agent SIGKILLed and restarted during 100 parallel ADDs: every ADD succ
     assert.equal(addresses, [given[index]], `${container}'s eth0`);
   }
   const owners = Object.values(held);
+  assert.is(owners.length, 100, "one address per pod, none left over from a half-done ADD");
   assert.is(new Set(owners).size, owners.length, "no container holds two addresses");
   assert.ok(lockIsFree(join(ipamDir("restart"), "lock")), "no lock left held");
   console.log(`  agent SIGKILLed during 100 parallel ADDs: ${succeeded.length} succeeded, ${owners.length} addresses held, each by its own pod`);
