@@ -106,7 +106,7 @@ async function plot(samples: Sample[], path: string): Promise<void> {
   });
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: `podnet soak: ${MINUTES} min, pod churn 10 ADD + 10 DEL/s on each of 3 nodes, a 4th node leaving and joining every 30 s`,
+    title: `podnet soak: ${MINUTES} min, pod churn of 10 CNI calls/s (ADD + DEL) on each of 3 nodes, a 4th node leaving and joining every 30 s`,
     data: { values: samples as unknown as Record<string, unknown>[] },
     hconcat: [panel("rssMiB", "agent RSS (MiB)"), panel("fds", "agent open fds"), panel("routes", "kernel routes"), panel("callsPerMinute", "CNI calls answered per minute")],
   };

@@ -37,12 +37,13 @@ function parsePolicy(text: string, what: string): PolicyChoice {
   return text;
 }
 
-/** Options whose values are no secret; an error quotes any other's (password=, a misspelling of it) as ***. */
-const QUOTABLE = new Set(["as", "port", "hold", "connect-retry", "import", "export", "local-address"]);
-
-/** The spec as an error may quote it. */
+/**
+ * The spec as an error may quote it: only the values of known options other than password=;
+ * any other value (the password, a misspelling of its key) shows as ***.
+ */
 function withoutSecrets(spec: string): string {
-  return spec.replace(/(^|,)([^,=]+)=([^,]*)/g, (whole, comma: string, key: string) => (QUOTABLE.has(key) ? whole : `${comma}${key}=***`));
+  const quotable = (key: string) => PEER_VALUES.has(key) && key !== "password";
+  return spec.replace(/(^|,)([^,=]+)=([^,]*)/g, (whole, comma: string, key: string) => (quotable(key) ? whole : `${comma}${key}=***`));
 }
 
 export function parsePeerSpec(spec: string): PeerConfig {
