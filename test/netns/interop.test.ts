@@ -17,7 +17,10 @@ import { vtepMacFor } from "../../host/backend/userspace";
 
 test.after(cleanupNamespaces);
 
-const FLANNEL_SUBNET = "10.244.200";
+/** A /24 for the hand-configured Flannel node that no podnet agent leased (they lease at random). */
+function flannelSubnet(leased: string[]): string {
+  for (let third = 200; ; third++) if (!leased.includes(`10.244.${third}.0/24`)) return `10.244.${third}`;
+}
 
 // Offload (TSO super-packets cut in Wasm, UDP GSO/GRO) must be invisible on the wire: the same test
 // runs with it on and forced off, and checks which one ran.
@@ -33,6 +36,7 @@ for (const offload of [true, false]) {
     // would be dropped, counted Truncated) with inner checksums left for the NIC to fill in. So this
     // veth segments and checksums as a NIC would.
     execFileSync("ip", ["netns", "exec", flannel.namespace, "ethtool", "-K", "eth0", "tx", "off"]);
+    const FLANNEL_SUBNET = flannelSubnet(podnetPeers.map((peer) => peer.subnet));
     const flannelMac = flannelDevice(flannel, FLANNEL_SUBNET);
     for (const peer of podnetPeers) flannelPeer(flannel, peer);
 
