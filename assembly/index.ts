@@ -2,6 +2,7 @@
 // Exports validate their arguments once; everything behind them trusts its caller.
 
 import { Status } from "./shared/status";
+import { LinkField } from "./shared/netlink";
 import { inMemory } from "./heap";
 import * as cksum from "./wire/checksum";
 import * as headers from "./headers";
@@ -11,6 +12,9 @@ import * as decode from "./decode";
 import * as json from "./json";
 import * as netlinkMessage from "./netlink/message";
 import * as netlinkRoute from "./netlink/route";
+import * as netlinkLink from "./netlink/link";
+import * as netlinkAddress from "./netlink/address";
+import * as netlinkNeighbour from "./netlink/neighbour";
 
 export { allocate } from "./heap";
 export { configureLocal, configurePeer } from "./datapath";
@@ -211,4 +215,66 @@ export function netlinkReadMessage(ptr: usize, available: usize): i32 {
 export function netlinkParseRoute(ptr: usize, length: usize): Status {
   if (!inMemory(ptr, length)) return Status.BadArgument;
   return netlinkRoute.parseRouteMessage(ptr, length, netlinkRoute.ROUTE_RECORD);
+}
+
+/** Address of the link record (shared/netlink.ts LinkField). */
+export function netlinkLinkRecord(): usize {
+  return netlinkLink.LINK_RECORD;
+}
+
+/** Address of the address record (shared/netlink.ts AddressField). */
+export function netlinkAddressRecord(): usize {
+  return netlinkAddress.ADDRESS_RECORD;
+}
+
+/** Address of the neighbour record (shared/netlink.ts NeighbourField). */
+export function netlinkNeighbourRecord(): usize {
+  return netlinkNeighbour.NEIGHBOUR_RECORD;
+}
+
+/** Builds a link request (RTM_NEWLINK/DELLINK/GETLINK) from the link record at ptr; returns its length or -Status. */
+export function netlinkLinkMessage(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  let record = netlinkLink.LINK_RECORD;
+  let nameLength = <usize>load<u32>(record + (<usize>LinkField.NameLength << 2));
+  let peerNameLength = <usize>load<u32>(record + (<usize>LinkField.PeerNameLength << 2));
+  if (!inMemory(<usize>load<u32>(record + (<usize>LinkField.NameOffset << 2)), nameLength)) return -Status.BadArgument;
+  if (!inMemory(<usize>load<u32>(record + (<usize>LinkField.PeerNameOffset << 2)), peerNameLength)) return -Status.BadArgument;
+  return netlinkLink.buildLinkMessage(record, ptr, capacity, type, flags, sequence);
+}
+
+/** Builds RTM_NEWADDR/RTM_DELADDR from the address record at ptr; returns its length or -Status. */
+export function netlinkAddressMessage(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  return netlinkAddress.buildAddressMessage(netlinkAddress.ADDRESS_RECORD, ptr, capacity, type, flags, sequence);
+}
+
+/** Builds RTM_NEWNEIGH/RTM_DELNEIGH (a neighbour, or an FDB entry) from the neighbour record at ptr; returns its length or -Status. */
+export function netlinkNeighbourMessage(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32): i32 {
+  if (!inMemory(ptr, capacity)) return -Status.BadArgument;
+  return netlinkNeighbour.buildNeighbourMessage(netlinkNeighbour.NEIGHBOUR_RECORD, ptr, capacity, type, flags, sequence);
+}
+
+/** Builds a dump request of `type` whose family header is familyLength bytes starting with `family`; returns its length or -Status. */
+export function netlinkDump(ptr: usize, capacity: usize, type: u32, flags: u32, sequence: u32, familyLength: usize, family: u32): i32 {
+  if (!inMemory(ptr, capacity) || familyLength > 64) return -Status.BadArgument;
+  return netlinkMessage.buildDump(ptr, capacity, type, flags, sequence, familyLength, family);
+}
+
+/** Parses the RTM_NEWLINK message at ptr into the link record (its name offset points into the message). */
+export function netlinkParseLink(ptr: usize, length: usize): Status {
+  if (!inMemory(ptr, length)) return Status.BadArgument;
+  return netlinkLink.parseLinkMessage(ptr, length, netlinkLink.LINK_RECORD);
+}
+
+/** Parses the RTM_NEWADDR message at ptr into the address record. */
+export function netlinkParseAddress(ptr: usize, length: usize): Status {
+  if (!inMemory(ptr, length)) return Status.BadArgument;
+  return netlinkAddress.parseAddressMessage(ptr, length, netlinkAddress.ADDRESS_RECORD);
+}
+
+/** Parses the RTM_NEWNEIGH message at ptr into the neighbour record. */
+export function netlinkParseNeighbour(ptr: usize, length: usize): Status {
+  if (!inMemory(ptr, length)) return Status.BadArgument;
+  return netlinkNeighbour.parseNeighbourMessage(ptr, length, netlinkNeighbour.NEIGHBOUR_RECORD);
 }

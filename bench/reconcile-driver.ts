@@ -10,7 +10,7 @@ import { Agent } from "../host/agent/agent";
 import { AgentMetrics } from "../host/agent/metrics";
 import { FlannelControlPlane } from "../host/agent/flannel";
 import { createBackend } from "../host/backend/registry";
-import { systemKernel } from "../host/net/kernel";
+import { systemKernel } from "../host/net/system-kernel";
 import { SqliteKv } from "../host/store/sqlite-kv";
 
 const PEERS = Number(process.argv[2] ?? 1000);
@@ -26,7 +26,7 @@ const log = pino({ level: "warn" });
 const metrics = new AgentMetrics();
 const plane = new FlannelControlPlane({ store, prefix: "/coreos.com/network", publicIp: "198.18.0.1", subnetFile: join(directory, "subnet.env"), underlayMtu: 1500, ipMasquerade: false, log, metrics });
 const agent = new Agent({
-  plane, backendFor: (type) => createBackend(type, { log, metrics, kernel: systemKernel, userspace: false }),
+  plane, backendFor: (type) => createBackend(type, { log, metrics, kernel: systemKernel(), userspace: false }),
   publicIp: "198.18.0.1", interfaceName: "underlay", underlayMtu: 1500, reconcileIntervalSeconds: 3600, log, metrics,
 });
 

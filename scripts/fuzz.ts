@@ -1,10 +1,11 @@
 // npm run fuzz [-- INPUTS [SEED [LOOKUPS]]]: the full fuzz campaigns — INPUTS (default 1,000,000)
 // random and mutated inputs through every parse and the batch data path, as many mutated BGP
-// messages through the BGP codec, and LOOKUPS (default 10,000,000) route lookups checked against
+// messages through the BGP codec and as many rtnetlink replies through the netlink readers, and LOOKUPS (default 10,000,000) route lookups checked against
 // an independent reference. Prints a JSON report and exits 1 on any failure.
 import { fuzzWire } from "../test/fuzz/wire-fuzz";
 import { fuzzRoutes } from "../test/fuzz/route-fuzz";
 import { fuzzBgp } from "../test/fuzz/bgp-fuzz";
+import { fuzzNetlink } from "../test/fuzz/netlink-fuzz";
 
 const inputs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
@@ -20,7 +21,10 @@ started = Date.now();
 const bgp = fuzzBgp(seed, inputs);
 const bgpSeconds = (Date.now() - started) / 1000;
 started = Date.now();
+const netlink = fuzzNetlink(seed, inputs);
+const netlinkSeconds = (Date.now() - started) / 1000;
+started = Date.now();
 const routes = fuzzRoutes(seed, lookups);
 const routeSeconds = (Date.now() - started) / 1000;
-console.log(JSON.stringify({ seed, wire: { ...wire, seconds: wireSeconds }, bgp: { ...bgp, seconds: bgpSeconds }, routes: { ...routes, seconds: routeSeconds } }, null, 2));
-process.exitCode = wire.failures.length > 0 || bgp.failures.length > 0 || routes.disagreements.length > 0 ? 1 : 0;
+console.log(JSON.stringify({ seed, wire: { ...wire, seconds: wireSeconds }, bgp: { ...bgp, seconds: bgpSeconds }, netlink: { ...netlink, seconds: netlinkSeconds }, routes: { ...routes, seconds: routeSeconds } }, null, 2));
+process.exitCode = wire.failures.length > 0 || bgp.failures.length > 0 || netlink.failures.length > 0 || routes.disagreements.length > 0 ? 1 : 0;

@@ -19,6 +19,11 @@ export interface AgentOptions {
   /** The underlay's MTU. */
   underlayMtu: number;
   reconcileIntervalSeconds?: number;
+  /**
+   * Starts hearing the kernel delete routes (route-monitor.ts): `deleted(prefix)` for each of
+   * podnet's, `lost(error)` when notifications were lost. Without it, none are heard.
+   */
+  watchKernel?: (deleted: (prefix: string) => void, lost: (error: Error) => void) => { stop(): void };
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -35,6 +40,7 @@ export class Agent {
   private serial: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private kernelWatch?: { stop(): void };
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -57,13 +63,34 @@ export class Agent {
       routeChanged: (change) => void this.serially(() => this.applyChange(change)).catch(() => undefined),
       resync: () => this.reconcile(),
     });
+    this.kernelWatch = this.options.watchKernel?.(
+      (prefix) => void this.serially(() => this.restore(prefix)).catch(() => undefined),
+      (error) => {
+        log.warn({ err: error.message }, "kernel route notifications were lost; programming every route again");
+        void this.serially(async () => this.programmed.clear()).then(() => this.reconcile()).catch(() => undefined);
+      },
+    );
     this.scheduleReconcile();
+  }
+
+  /**
+   * Someone else deleted the kernel route of `prefix`. Queued behind the agent's own changes: if
+   * the agent itself removed it, it is no longer in the table and nothing is done.
+   */
+  private async restore(prefix: string): Promise<void> {
+    const route = this.programmed.get(prefix);
+    if (!route || this.stopped) return;
+    this.options.log.warn({ subnet: prefix, publicIp: route.nodeIp }, "route removed from the kernel by someone else; restoring it");
+    this.options.metrics.routesRestored.inc();
+    this.programmed.delete(prefix);
+    await this.add([route]);
   }
 
   /** Stops the control plane and the timer; the backend keeps or removes its state as it says. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.kernelWatch?.stop();
     await this.options.plane.stop();
     await this.serial.catch(() => undefined);
     await this.backend?.teardown();

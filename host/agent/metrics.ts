@@ -13,6 +13,7 @@ export class AgentMetrics implements BackendMetrics {
   readonly storeErrors = new Counter({ name: "podnet_store_errors_total", help: "Store operations that failed", labelNames: ["operation"], registers: [this.registry] });
   readonly renewals = new Counter({ name: "podnet_lease_renewals_total", help: "Renewals of this node's lease", registers: [this.registry] });
   readonly peerErrors = new Counter({ name: "podnet_peer_errors_total", help: "Attempts to program a peer's route that failed or were refused, by reason (backend-type, backend-data, not-on-link, kernel, capacity); retried at each reconcile", labelNames: ["reason"], registers: [this.registry] });
+  readonly routesRestored = new Counter({ name: "podnet_routes_restored_total", help: "podnet routes someone else deleted from the kernel, put back as soon as the kernel said so", registers: [this.registry] });
   readonly skippedEntries = new Counter({ name: "podnet_store_entries_skipped_total", help: "Store entries that were not valid leases", registers: [this.registry] });
   readonly cniRequests = new Counter({ name: "podnet_cni_requests_total", help: "CNI plugin commands served on the agent's socket, by command and result code (0: success)", labelNames: ["command", "code"], registers: [this.registry] });
   readonly cniRepliesLost = new Counter({ name: "podnet_cni_replies_lost_total", help: "CNI results the agent could not deliver: the runtime's plugin process was gone (its DEL or GC undoes the work)", labelNames: ["command"], registers: [this.registry] });

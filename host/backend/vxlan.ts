@@ -67,7 +67,7 @@ export class VxlanBackend implements Backend {
     for (const failure of neighbourFailures) failed(steps[failure.index], failure);
     const withNeighbour = without(steps, neighbourFailures);
 
-    const fdbFailures = await this.kernel.applyBridge(withNeighbour.map((step) => bridgeCommands.fdbReplace(step.mac, DEVICE, step.route.nodeIp)));
+    const fdbFailures = await this.kernel.apply(withNeighbour.map((step) => bridgeCommands.fdbReplace(step.mac, DEVICE, step.route.nodeIp)));
     for (const failure of fdbFailures) failed(withNeighbour[failure.index], failure);
     const withFdb = without(withNeighbour, fdbFailures);
 
@@ -77,7 +77,7 @@ export class VxlanBackend implements Backend {
     // Undo the earlier steps of every peer that did not get its route.
     const undoFdb = routeFailures.map((failure) => withFdb[failure.index]);
     const undoNeighbour = [...fdbFailures.map((failure) => withNeighbour[failure.index]), ...undoFdb];
-    await this.kernel.applyBridge(undoFdb.map((step) => bridgeCommands.fdbDelete(step.mac, DEVICE)));
+    await this.kernel.apply(undoFdb.map((step) => bridgeCommands.fdbDelete(step.mac, DEVICE)));
     await this.kernel.apply(undoNeighbour.map((step) => ipCommands.neighbourDelete(step.gateway, DEVICE)));
     return failures;
   }
@@ -89,7 +89,7 @@ export class VxlanBackend implements Backend {
     };
     collect(routes, await this.kernel.apply(routes.map((route) => ipCommands.routeDelete(route.prefix))));
     const { usable } = withVtepMacs(routes);
-    collect(usable.map((entry) => entry.route), await this.kernel.applyBridge(usable.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE))));
+    collect(usable.map((entry) => entry.route), await this.kernel.apply(usable.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE))));
     collect(routes, await this.kernel.apply(routes.map((route) => ipCommands.neighbourDelete(vtepAddress(route.prefix), DEVICE))));
     return failures;
   }
@@ -102,7 +102,7 @@ export class VxlanBackend implements Backend {
     removed.push(...staleNeighbours.map((entry) => `neighbour ${entry.dst}`));
     const macs = new Set(keep.map((route) => String(route.backendData?.VtepMAC).toLowerCase()));
     const staleFdb = (await readFdb(this.kernel, DEVICE)).filter((entry) => entry.dst && !macs.has(entry.mac.toLowerCase()));
-    await this.kernel.applyBridge(staleFdb.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE, entry.dst)));
+    await this.kernel.apply(staleFdb.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE, entry.dst)));
     removed.push(...staleFdb.map((entry) => `fdb ${entry.mac} → ${entry.dst}`));
     return removed;
   }

@@ -23,7 +23,8 @@ import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MILLISECONDS, serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
-import { systemKernel } from "../net/kernel";
+import { RouteMonitor } from "../net/route-monitor";
+import { chooseKernelInterface, KERNEL_INTERFACES, KERNEL_VARIABLE, type KernelInterface, systemKernel } from "../net/system-kernel";
 import { openStore, type StoreFlags } from "../store/open";
 import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";
@@ -53,6 +54,7 @@ interface AgentFlags extends StoreFlags {
   metricsAddress: string;
   cniSocket: string;
   logFormat: LogFormat;
+  kernel: KernelInterface;
 }
 
 /** How long a SIGTERM or SIGINT may take to end the agent. */
@@ -90,7 +92,12 @@ export function agentCommand(): Command {
     .option("--metrics-address <host:port>", "where /metrics and /healthz listen", "127.0.0.1:9808")
     .option("--cni-socket <path>", "where the CNI plugin's requests are served (root only); 'none' to serve none", CNI_DEFAULTS.agentSocket)
     .addOption(new Option("--log-format <format>", "text or json").choices(["text", "json"]).default("text"))
+    .addOption(
+      new Option("--kernel <interface>", "how kernel state is changed: netlink (in process) or ip (iproute2 processes, the previous way; kept for one release)")
+        .choices(KERNEL_INTERFACES).env(KERNEL_VARIABLE).default("netlink"),
+    )
     .action(async (flags: AgentFlags) => {
+      chooseKernelInterface(flags.kernel);
       if (flags.backend !== undefined && (flags.backend === "bgp") !== (flags.mode === "calico")) {
         throw new UsageError(flags.mode === "calico" ? `--backend ${flags.backend}: Calico mode routes by BGP (backend bgp); IPIP comes with the IPPool's ipipMode` : "--backend bgp is Calico mode's: run the agent with --mode calico");
       }
@@ -137,11 +144,12 @@ export function agentCommand(): Command {
         // The config's Backend settings belong to its Type; an operator's other --backend runs on its defaults.
         if (name !== configured && Object.keys(settings).some((key) => key !== "Type")) log.warn({ configured, backend: name }, "--backend overrides the network config's backend type; its Backend settings are not used");
         const chosen = name === configured ? backendSettings(name, settings) : {};
-        return createBackend(name, { log, metrics, kernel: systemKernel, userspace: flags.userspace ?? false, offload: flags.offload, settings: chosen });
+        return createBackend(name, { log, metrics, kernel: systemKernel(), userspace: flags.userspace ?? false, offload: flags.offload, settings: chosen });
       };
       const agent = new Agent({
         plane, backendFor, publicIp, interfaceName, underlayMtu: mtu,
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
+        watchKernel: (deleted, lost) => new RouteMonitor(deleted, lost),
       });
       const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
@@ -150,7 +158,7 @@ export function agentCommand(): Command {
           ? undefined
           : await serveCni(flags.cniSocket, {
               servedByAgent: true,
-              kernel: systemKernel,
+              kernel: systemKernel(),
               nodeIpam: calico ? { ipam: calico.ipam, node: flags.nodeName, podMtu: () => mtu - calico!.encapsulationOverhead } : undefined,
               onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
                 metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);

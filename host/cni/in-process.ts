@@ -3,7 +3,7 @@
 // The process's streams are passed in, as skel passes them, so this runs under test with others.
 
 import type { Readable, Writable } from "node:stream";
-import { systemKernel } from "../net/kernel";
+import { systemKernel } from "../net/system-kernel";
 import { runPlugin } from "./plugin";
 
 export interface ProcessIo {
@@ -37,9 +37,9 @@ export async function runCniInProcess(io: ProcessIo = { env: process.env, stdin:
     // The runtime never got that ADD's result, so nothing uses what the agent may have set up:
     // undo it (DEL is idempotent) and ADD afresh, rather than fail on "already has an address".
     io.stderr?.write(`podnet: the agent did not answer this ADD (${takeover}); undoing what it may have done and adding in-process\n`);
-    await runPlugin({ env: { ...io.env, CNI_COMMAND: "DEL" }, stdin }, { servedByAgent: false, kernel: systemKernel });
+    await runPlugin({ env: { ...io.env, CNI_COMMAND: "DEL" }, stdin }, { servedByAgent: false, kernel: systemKernel() });
   }
-  const output = await runPlugin({ env: io.env, stdin }, { servedByAgent: false, kernel: systemKernel });
+  const output = await runPlugin({ env: io.env, stdin }, { servedByAgent: false, kernel: systemKernel() });
   if (output.stdout) io.stdout.write(`${output.stdout}\n`);
   return output.exitCode;
 }

@@ -8,6 +8,7 @@
 // The host end's name is derived from the attachment, so DEL and GC find it without the netns.
 
 import { createHash } from "node:crypto";
+import type { KernelChange } from "../net/changes";
 import { ipCommands, readDeviceRoutes, readLink, readLinks } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import type { NetworkConfig } from "./config";
@@ -99,8 +100,8 @@ async function createVethPair(
   hostMac: string,
   attachment: Attachment,
   addressing: PodAddressing,
-  hostCommands: string[],
-  podCommands: string[],
+  hostCommands: KernelChange[],
+  podCommands: KernelChange[],
 ): Promise<void> {
   const pod = podMac(addressing.address);
   const { ifName, netns } = attachment;

@@ -51,8 +51,8 @@ export interface Addon {
   socketTtl(fd: number, ttl: number, minTtl: number): void;
   /** SO_PEERCRED: who is at the other end of a connected unix socket (as of its connect). */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
-  /** A NETLINK_ROUTE socket in the network namespace at `namespacePath` (this process's own when absent). */
-  netlinkOpen(namespacePath?: string): number;
+  /** A NETLINK_ROUTE socket in the network namespace at `namespacePath` (this process's own when absent), in the multicast `groups` (nl_groups bits). */
+  netlinkOpen(namespacePath?: string, groups?: number): number;
   /** Sends bytes [offset, offset + length) of memory to the kernel as one datagram. */
   netlinkSend(fd: number, memory: ArrayBuffer, offset: number, length: number): number;
   /** One datagram into [offset, offset + capacity) of memory; 0 when none came within timeoutMs. */

@@ -744,17 +744,21 @@ static napi_value socket_ttl(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// netlinkOpen(namespacePath?) -> fd: a blocking NETLINK_ROUTE socket in the network namespace
+// netlinkOpen(namespacePath?, groups?) -> fd: a blocking NETLINK_ROUTE socket in the network namespace
 // at namespacePath (/var/run/netns/NAME, /proc/PID/ns/net), or this process's own. The thread
 // enters the namespace only for socket() and comes straight back; the socket stays there.
 static napi_value netlink_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char path[PATH_MAX] = "";
   napi_valuetype kind = napi_undefined;
   if (argc >= 1) CHECK_NAPI(napi_typeof(env, argv[0], &kind));
   if (kind == napi_string) CHECK_NAPI(napi_get_value_string_utf8(env, argv[0], path, sizeof path, NULL));
+  uint32_t groups = 0;
+  napi_valuetype groups_kind = napi_undefined;
+  if (argc >= 2) CHECK_NAPI(napi_typeof(env, argv[1], &groups_kind));
+  if (groups_kind == napi_number) CHECK_NAPI(napi_get_value_uint32(env, argv[1], &groups));
   int home = -1;
   if (path[0] != '\0') {
     int target = open(path, O_RDONLY | O_CLOEXEC);
@@ -776,7 +780,7 @@ static napi_value netlink_open(napi_env env, napi_callback_info info) {
     close(home);
   }
   if (fd < 0) return throw_errno(env, "socket AF_NETLINK", error);
-  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK, .nl_groups = groups};
   int one = 1;
   // Each acknowledgement of a batch is an skb of its own (about a kilobyte with overhead): room
   // for thousands, as iproute2 asks for a megabyte. FORCE needs CAP_NET_ADMIN; without it, ask.
@@ -790,6 +794,8 @@ static napi_value netlink_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "bind AF_NETLINK", error);
   }
+  // The kernel's own words for a refusal ("Nexthop has invalid gateway"), as `ip` prints them.
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   napi_value result;
   CHECK_NAPI(napi_create_int32(env, fd, &result));
   return result;

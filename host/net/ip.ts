@@ -1,14 +1,14 @@
-// The iproute2 commands podnet runs, spelled in this one place (a Kernel runs them), and the reads
-// built on them. podnet's routes carry its own route protocol number, so podnet only ever changes
+// The changes podnet makes to the kernel, spelled in this one place (a Kernel carries them out),
+// and the reads built on `ip -json`. podnet's routes carry its own route protocol number, so podnet only ever changes
 // routes it made.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type KernelChange, PODNET_ROUTE_PROTOCOL } from "./changes";
 import { isAlreadyGone, KernelError, type Kernel } from "./kernel";
 
-/** Route protocol podnet tags its routes with (unassigned in iproute2's rt_protos). */
-export const PODNET_ROUTE_PROTOCOL = 107;
+export { PODNET_ROUTE_PROTOCOL };
 
 /**
  * Names podnet's route protocol for iproute2 (`proto podnet` in `ip route`, as Calico's routes
@@ -23,40 +23,42 @@ export function nameRouteProtocol(directory: string): string {
   return file;
 }
 
-/** `ip` commands (for Kernel.apply). */
+const PROTO = PODNET_ROUTE_PROTOCOL;
+
+/** The changes podnet makes, each spelled as the `ip` command it stands for (for Kernel.apply). */
 export const ipCommands = {
-  routeReplace: (prefix: string, via: string, device: string, onlink = false) =>
-    `route replace ${prefix} via ${via} dev ${device}${onlink ? " onlink" : ""} proto ${PODNET_ROUTE_PROTOCOL}`,
+  routeReplace: (prefix: string, via: string, device: string, onlink = false): KernelChange =>
+    ({ kind: "route", op: "replace", destination: prefix, via, device, onlink, protocol: PROTO }),
   /** A route straight into a point-to-point device (a TUN device), no gateway. */
-  routeReplaceOnDevice: (prefix: string, device: string) => `route replace ${prefix} dev ${device} proto ${PODNET_ROUTE_PROTOCOL}`,
-  routeDelete: (prefix: string) => `route del ${prefix} proto ${PODNET_ROUTE_PROTOCOL}`,
+  routeReplaceOnDevice: (prefix: string, device: string): KernelChange => ({ kind: "route", op: "replace", destination: prefix, device, protocol: PROTO }),
+  routeDelete: (prefix: string): KernelChange => ({ kind: "route", op: "delete", destination: prefix, protocol: PROTO }),
   /** A local block (Calico mode): addresses of it that no pod holds go nowhere. */
-  routeReplaceBlackhole: (prefix: string) => `route replace blackhole ${prefix} proto ${PODNET_ROUTE_PROTOCOL}`,
+  routeReplaceBlackhole: (prefix: string): KernelChange => ({ kind: "route", op: "replace", blackhole: true, destination: prefix, protocol: PROTO }),
   /** A pod's /32 (or any on-link destination) through a device, the kernel's own protocol. */
-  routeReplaceLink: (destination: string, device: string) => `route replace ${destination} dev ${device} scope link`,
-  routeAddLink: (destination: string, device: string) => `route add ${destination} dev ${device} scope link`,
-  routeAddDefault: (via: string, device: string) => `route add default via ${via} dev ${device}`,
-  neighbourReplace: (address: string, mac: string, device: string) => `neigh replace ${address} lladdr ${mac} dev ${device} nud permanent`,
-  neighbourDelete: (address: string, device: string) => `neigh del ${address} dev ${device}`,
-  addressReplace: (address: string, device: string) => `address replace ${address} dev ${device}`,
-  addressAdd: (address: string, device: string) => `address add ${address} dev ${device}`,
-  linkDelete: (name: string) => `link del ${name}`,
-  linkUp: (name: string) => `link set ${name} up`,
-  linkMtuUp: (name: string, mtu: number) => `link set ${name} mtu ${mtu} up`,
-  linkMaster: (name: string, master: string) => `link set ${name} master ${master}`,
-  hairpinOn: (name: string) => `link set ${name} type bridge_slave hairpin on`,
-  bridgeAdd: (name: string, mac: string) => `link add ${name} address ${mac} type bridge`,
-  vxlanAdd: (name: string, vni: number, local: string, device: string, port: number) =>
-    `link add ${name} type vxlan id ${vni} local ${local} dev ${device} dstport ${port} nolearning`,
+  routeReplaceLink: (destination: string, device: string): KernelChange => ({ kind: "route", op: "replace", destination, device, scope: "link" }),
+  routeAddLink: (destination: string, device: string): KernelChange => ({ kind: "route", op: "add", destination, device, scope: "link" }),
+  routeAddDefault: (via: string, device: string): KernelChange => ({ kind: "route", op: "add", destination: "default", via, device }),
+  neighbourReplace: (address: string, mac: string, device: string): KernelChange => ({ kind: "neighbour", op: "replace", address, mac, device }),
+  neighbourDelete: (address: string, device: string): KernelChange => ({ kind: "neighbour", op: "delete", address, device }),
+  addressReplace: (address: string, device: string): KernelChange => ({ kind: "address", op: "replace", address, device }),
+  addressAdd: (address: string, device: string): KernelChange => ({ kind: "address", op: "add", address, device }),
+  linkDelete: (name: string): KernelChange => ({ kind: "link", op: "delete", name }),
+  linkUp: (name: string): KernelChange => ({ kind: "link", op: "set", name, up: true }),
+  linkMtuUp: (name: string, mtu: number): KernelChange => ({ kind: "link", op: "set", name, mtu, up: true }),
+  linkMaster: (name: string, master: string): KernelChange => ({ kind: "link", op: "set", name, master }),
+  hairpinOn: (name: string): KernelChange => ({ kind: "link", op: "set", name, hairpin: true }),
+  bridgeAdd: (name: string, mac: string): KernelChange => ({ kind: "link", op: "add", type: "bridge", name, mac }),
+  vxlanAdd: (name: string, vni: number, local: string, device: string, port: number): KernelChange =>
+    ({ kind: "link", op: "add", type: "vxlan", name, vni, local, device, port }),
   /** A veth pair whose second end is created inside the namespace at path `netns`. */
-  vethPair: (host: { name: string; mac: string }, pod: { name: string; mac: string; netns: string }, mtu: number) =>
-    `link add ${host.name} mtu ${mtu} address ${host.mac} type veth peer name ${pod.name} mtu ${mtu} address ${pod.mac} netns ${pod.netns}`,
+  vethPair: (host: { name: string; mac: string }, pod: { name: string; mac: string; netns: string }, mtu: number): KernelChange =>
+    ({ kind: "link", op: "add", type: "veth", name: host.name, mac: host.mac, mtu, peer: pod }),
 };
 
-/** `bridge` commands (for Kernel.applyBridge): VXLAN FDB entries. */
+/** `bridge` commands: VXLAN FDB entries. */
 export const bridgeCommands = {
-  fdbReplace: (mac: string, device: string, destination: string) => `fdb replace ${mac} dev ${device} dst ${destination}`,
-  fdbDelete: (mac: string, device: string, destination?: string) => `fdb del ${mac} dev ${device}${destination ? ` dst ${destination}` : ""}`,
+  fdbReplace: (mac: string, device: string, destination: string): KernelChange => ({ kind: "fdb", op: "replace", mac, device, destination }),
+  fdbDelete: (mac: string, device: string, destination?: string): KernelChange => ({ kind: "fdb", op: "delete", mac, device, destination }),
 };
 
 /** Reads kernel state as JSON, blocking: only for start-up detection, before the event loop has work. */

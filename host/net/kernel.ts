@@ -1,27 +1,27 @@
 // The kernel boundary: every change podnet makes to links, addresses, routes, neighbours, FDB
-// entries and sysctls goes through a Kernel. The real one runs iproute2 without blocking the event
-// loop — one `ip -force -batch -` per call however many commands it holds, every command tried and
-// each failure mapped back to the command that caused it — and reads with `ip -json`. Tests give
+// entries and sysctls goes through a Kernel. Two real ones: rtnetlink in process
+// (netlink-kernel.ts, the default) and this file's iproute2 kernel (`--kernel ip`), which runs
+// one `ip -force -batch -` (or `bridge`) per call however many changes it holds, every change tried
+// and each failure mapped back to the change that caused it. Both read with `ip -json`. Tests give
 // the CNI plugin and backends a fake one (test/helpers/fake-kernel.ts).
 
 import { execFile } from "node:child_process";
 import { readFile, realpath, writeFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { commandLine, type KernelChange, toolOf } from "./changes";
 
 /** One command of a batch that the kernel (or iproute2) refused. */
 export interface KernelFailure {
   /** Its position in the batch, from 0. */
   index: number;
   command: string;
-  /** What iproute2 said, e.g. "RTNETLINK answers: File exists". */
+  /** What iproute2 says of it, e.g. "RTNETLINK answers: File exists" (the netlink kernel words it the same). */
   message: string;
 }
 
 export interface Kernel {
-  /** Applies `ip` commands (ipCommands) in one batch, optionally in the namespace at path `netns`; resolves with those that failed. */
-  apply(commands: string[], netns?: string): Promise<KernelFailure[]>;
-  /** Applies `bridge` commands (bridgeCommands: FDB entries) in one batch; resolves with those that failed. */
-  applyBridge(commands: string[]): Promise<KernelFailure[]>;
+  /** Makes the changes in order, optionally in the namespace at path `netns`; resolves with those that failed (every one is tried). */
+  apply(changes: KernelChange[], netns?: string): Promise<KernelFailure[]>;
   /** Reads state as iproute2's JSON (`ip -json ARGS`; the readers in ip.ts build ARGS). */
   read<T>(args: string[], netns?: string): Promise<T>;
   /** Reads bridge state (`bridge -json ARGS`). */
@@ -41,8 +41,8 @@ export class KernelError extends Error {
 }
 
 /** Runs `commands` and throws a KernelError naming every one that failed. */
-export async function applyOrThrow(kernel: Kernel, commands: string[], netns?: string): Promise<void> {
-  const failures = await kernel.apply(commands, netns);
+export async function applyOrThrow(kernel: Kernel, changes: KernelChange[], netns?: string): Promise<void> {
+  const failures = await kernel.apply(changes, netns);
   if (failures.length > 0) throw new KernelError(failures, netns ? `(in ${netns}) ` : "");
 }
 
@@ -106,7 +106,6 @@ async function run(command: string, args: string[], input: string | undefined, n
 }
 
 async function batch(command: "ip" | "bridge", commands: string[], netns?: string): Promise<KernelFailure[]> {
-  if (commands.length === 0) return [];
   const ran = await run(command, ["-force", "-batch", "-"], `${commands.join("\n")}\n`, netns);
   if (ran.ok) return [];
   const failures = batchFailures(commands, ran.stderr);
@@ -121,10 +120,23 @@ async function readJson<T>(command: "ip" | "bridge", args: string[], netns?: str
   return (output === "" ? [] : JSON.parse(output)) as T;
 }
 
+/** Runs the changes as consecutive batches of one tool each (`ip`, `bridge`), in order. */
+async function applyWithIproute2(changes: KernelChange[], netns?: string): Promise<KernelFailure[]> {
+  const failures: KernelFailure[] = [];
+  for (let from = 0; from < changes.length; ) {
+    const tool = toolOf(changes[from]);
+    let to = from + 1;
+    while (to < changes.length && toolOf(changes[to]) === tool) to++;
+    const refused = await batch(tool, changes.slice(from, to).map(commandLine), netns);
+    failures.push(...refused.map((failure) => ({ ...failure, index: failure.index + from })));
+    from = to;
+  }
+  return failures;
+}
+
 /** The kernel of this process's network namespace (and others by path), through iproute2. */
-export const systemKernel: Kernel = {
-  apply: (commands, netns) => batch("ip", commands, netns),
-  applyBridge: (commands) => batch("bridge", commands),
+export const iproute2Kernel: Kernel = {
+  apply: applyWithIproute2,
   read: (args, netns) => readJson("ip", args, netns),
   readBridge: (args) => readJson("bridge", args),
   async writeSysctl(path, value) {

@@ -1,20 +1,15 @@
 // rtnetlink in process: the Wasm core builds and parses the messages (assembly/netlink/), the
-// addon owns the NETLINK_ROUTE socket (one per network namespace). Routes first: a dump of the
-// IPv4 routes of every table, and batches of route changes sent as one datagram whose
-// acknowledgements come back in one read, each error mapped to the request that caused it.
+// addon owns the NETLINK_ROUTE socket (one per network namespace). A batch of requests goes as one
+// datagram and their acknowledgements come back in one read, each error mapped to the request that
+// caused it; dumps read every part of a multipart answer. Routes have their own calls here (the
+// dump, apply); links, addresses, neighbours and FDB entries are built by netlink-kernel.ts.
 
 import { MESSAGE_RECORD_FIELDS, MessageField, NetlinkFlag, NetlinkType, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { addon } from "../native/addon";
 import { core, WasmLoadError } from "../wasm/module";
 import { ipv4ToNumber, numberToIpv4 } from "./addresses";
-import { getSystemErrorMap } from "node:util";
-
-/** An errno as the kernel's answer: "RTNETLINK answers: EEXIST (file already exists)". */
-function osErrorName(errno: number): string {
-  const [name, message] = getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, "unknown error"];
-  return `RTNETLINK answers: ${name} (${message})`;
-}
+import { refusalText } from "./errno-text";
 
 /** A route as the kernel holds it (IPv4). */
 export interface NetlinkRoute {
@@ -34,24 +29,35 @@ export interface NetlinkRoute {
 
 export type RouteChange = { op: "add" | "replace" | "delete"; route: NetlinkRoute };
 
-/** A change the kernel refused: what was asked, and the errno as `ip` would name it. */
+/** The kernel's answer to one request of a batch that it refused. */
+export interface Refusal {
+  errno: number;
+  /** As `ip` prints it: "RTNETLINK answers: File exists", or "Error: <the kernel's extended ACK>.". */
+  text: string;
+}
+
+/** A route change the kernel refused: what was asked, and the refusal as `ip` prints it. */
 export class NetlinkError extends Error {
   constructor(
     readonly change: RouteChange,
     readonly errno: number,
+    text: string,
   ) {
-    super(`${change.op} route ${change.route.destination}${change.route.gateway ? ` via ${change.route.gateway}` : ""} table ${change.route.table}: ${osErrorName(errno)}`);
+    super(`${change.op} route ${change.route.destination}${change.route.gateway ? ` via ${change.route.gateway}` : ""} table ${change.route.table}: ${text}`);
   }
 }
 
+/** Builds one request at `at` (capacity bytes) with `sequence`; returns its length or -Status. */
+export type RequestBuilder = (at: number, capacity: number, sequence: number) => number;
+
 const BUFFER_BYTES = 256 * 1024;
 const REPLY_TIMEOUT_MILLISECONDS = 5000;
-/** Changes per datagram: their acknowledgements must fit the socket's receive buffer (4 MiB). */
-const CHANGES_PER_DATAGRAM = 1000;
+/** Requests per datagram: their acknowledgements must fit the socket's receive buffer (4 MiB). */
+export const REQUESTS_PER_DATAGRAM = 1000;
 
 let buffer = 0;
 /** The core's buffer for building requests and receiving replies (one, reused). */
-function netlinkBuffer(): number {
+export function netlinkBuffer(): number {
   if (buffer === 0) {
     buffer = core().allocate(BUFFER_BYTES);
     if (buffer === 0) throw new WasmLoadError(`podnet.wasm refused a ${BUFFER_BYTES}-byte buffer (Status ${Status[Status.OutOfMemory]})`);
@@ -59,7 +65,7 @@ function netlinkBuffer(): number {
   return buffer;
 }
 
-const words = (address: number, count: number) => new Uint32Array(core().memory.buffer, address, count);
+export const words = (address: number, count: number) => new Uint32Array(core().memory.buffer, address, count);
 
 function writeRoute(route: NetlinkRoute): void {
   const [address, length] = route.destination.split("/");
@@ -85,7 +91,7 @@ function writeRoute(route: NetlinkRoute): void {
   record[RouteField.PreferredSource] = route.preferredSource ? ipv4ToNumber(route.preferredSource) : 0;
 }
 
-function readRoute(): NetlinkRoute {
+export function readRoute(): NetlinkRoute {
   const record = words(core().netlinkRouteRecord(), ROUTE_RECORD_FIELDS);
   const route: NetlinkRoute = {
     destination: `${numberToIpv4(record[RouteField.Destination])}/${record[RouteField.DestinationLength]}`,
@@ -99,97 +105,160 @@ function readRoute(): NetlinkRoute {
   return route;
 }
 
+/** One message of a reply, as readMessage left it. */
+export interface Reply {
+  type: number;
+  flags: number;
+  sequence: number;
+  errno: number;
+  errorSequence: number;
+  /** The kernel's extended ACK text ("" when none). */
+  errorText: string;
+  /** Where the message is in the core's memory, and its length. */
+  at: number;
+  length: number;
+}
+
+const textDecoder = new TextDecoder();
+
 /** A NETLINK_ROUTE socket in one network namespace. */
 export class RouteNetlink {
   private readonly fd: number;
   private sequence = 1;
 
-  /** `namespacePath`: /var/run/netns/NAME or /proc/PID/ns/net; this process's own when absent. */
-  constructor(namespacePath?: string) {
-    this.fd = addon().netlinkOpen(namespacePath);
+  /**
+   * `namespacePath`: /var/run/netns/NAME or /proc/PID/ns/net; this process's own when absent.
+   * `groups`: multicast groups (NetlinkGroup bits) to hear, for a monitoring socket.
+   */
+  constructor(namespacePath?: string, groups = 0) {
+    this.fd = addon().netlinkOpen(namespacePath, groups);
+  }
+
+  get descriptor(): number {
+    return this.fd;
   }
 
   close(): void {
     addon().closeFd(this.fd);
   }
 
-  /** Each message of the replies to `sequence` until `done` says the exchange is over. */
-  private *replies(done: (type: number, flags: number) => boolean): Generator<{ type: number; flags: number; sequence: number; errno: number; errorSequence: number; at: number; length: number }> {
+  /** The messages of one datagram already queued (none when `timeoutMs` passes first). */
+  receive(timeoutMs: number): Reply[] {
     const at = netlinkBuffer();
+    const received = addon().netlinkReceive(this.fd, core().memory.buffer, at, BUFFER_BYTES, timeoutMs);
+    const messages: Reply[] = [];
+    let offset = 0;
+    while (offset < received) {
+      const length = core().netlinkReadMessage(at + offset, received - offset);
+      if (length < 0) throw new Error(`netlink: a malformed reply (${Status[-length]} at byte ${offset} of ${received})`);
+      const message = words(core().netlinkMessageRecord(), MESSAGE_RECORD_FIELDS);
+      const textLength = message[MessageField.ErrorTextLength];
+      messages.push({
+        type: message[MessageField.Type], flags: message[MessageField.Flags], sequence: message[MessageField.Sequence],
+        errno: message[MessageField.Errno], errorSequence: message[MessageField.ErrorSequence],
+        errorText: textLength ? textDecoder.decode(new Uint8Array(core().memory.buffer, message[MessageField.ErrorText], textLength)) : "",
+        at: at + offset, length,
+      });
+      offset += length;
+    }
+    return messages;
+  }
+
+  /** Each message of the replies until `done` says the exchange is over. */
+  private *replies(done: (reply: Reply) => boolean): Generator<Reply> {
     for (;;) {
-      const received = addon().netlinkReceive(this.fd, core().memory.buffer, at, BUFFER_BYTES, REPLY_TIMEOUT_MILLISECONDS);
-      if (received === 0) throw new Error(`netlink: no reply from the kernel within ${REPLY_TIMEOUT_MILLISECONDS} ms`);
-      let offset = 0;
-      while (offset < received) {
-        const length = core().netlinkReadMessage(at + offset, received - offset);
-        if (length < 0) throw new Error(`netlink: a malformed reply (${Status[-length]} at byte ${offset} of ${received})`);
-        const message = words(core().netlinkMessageRecord(), MESSAGE_RECORD_FIELDS);
-        const reply = {
-          type: message[MessageField.Type], flags: message[MessageField.Flags], sequence: message[MessageField.Sequence],
-          errno: message[MessageField.Errno], errorSequence: message[MessageField.ErrorSequence], at: at + offset, length,
-        };
+      const messages = this.receive(REPLY_TIMEOUT_MILLISECONDS);
+      if (messages.length === 0) throw new Error(`netlink: no reply from the kernel within ${REPLY_TIMEOUT_MILLISECONDS} ms`);
+      for (const reply of messages) {
         yield reply;
-        offset += length;
-        if (done(reply.type, reply.flags)) return;
+        if (done(reply)) return;
       }
+    }
+  }
+
+  /**
+   * Sends the requests (at most REQUESTS_PER_DATAGRAM) in one datagram and reads one answer to
+   * each: its NLMSG_ERROR (an ACK or a refusal) or, for a request that gets a message back, that
+   * message, passed to `onMessage`. Returns per request undefined or its Refusal.
+   */
+  exchange(requests: RequestBuilder[], onMessage?: (index: number, reply: Reply) => void): Array<Refusal | undefined> {
+    const results: Array<Refusal | undefined> = new Array(requests.length).fill(undefined);
+    if (requests.length === 0) return results;
+    const at = netlinkBuffer();
+    const first = this.sequence;
+    let length = 0;
+    for (const build of requests) {
+      const written = build(at + length, BUFFER_BYTES - length, this.sequence++);
+      if (written < 0) throw new Error(`netlink: ${requests.length} requests do not fit one ${BUFFER_BYTES}-byte datagram (${Status[-written]})`);
+      length += written;
+    }
+    addon().netlinkSend(this.fd, core().memory.buffer, at, length);
+    const answered = new Set<number>();
+    for (const reply of this.replies(() => answered.size === requests.length)) {
+      const index = (reply.type === NetlinkType.Error ? reply.errorSequence : reply.sequence) - first;
+      if (index < 0 || index >= requests.length || answered.has(index)) continue;
+      answered.add(index);
+      if (reply.type === NetlinkType.Error) {
+        if (reply.errno !== 0) results[index] = { errno: reply.errno, text: refusalText(reply.errno, reply.errorText) };
+      } else onMessage?.(index, reply);
+    }
+    return results;
+  }
+
+  /** Sends a dump request built by `build` and passes each message of the answer to `onMessage`. */
+  dump(what: string, build: RequestBuilder, onMessage: (reply: Reply) => void): void {
+    const at = netlinkBuffer();
+    const sequence = this.sequence++;
+    const length = build(at, BUFFER_BYTES, sequence);
+    if (length < 0) throw new Error(`netlink: could not build the ${what} dump request (${Status[-length]})`);
+    addon().netlinkSend(this.fd, core().memory.buffer, at, length);
+    for (const reply of this.replies((message) => message.sequence === sequence && (message.type === NetlinkType.Done || message.type === NetlinkType.Error))) {
+      if (reply.sequence !== sequence) continue;
+      if (reply.type === NetlinkType.Error && reply.errno !== 0) throw new Error(`netlink: ${what} dump refused: ${refusalText(reply.errno, reply.errorText)}`);
+      if (reply.type !== NetlinkType.Done && reply.type !== NetlinkType.Error) onMessage(reply);
     }
   }
 
   /** Every IPv4 route of every table. */
   dumpRoutes(): NetlinkRoute[] {
-    const at = netlinkBuffer();
-    const sequence = this.sequence++;
-    const length = core().netlinkRouteDump(at, BUFFER_BYTES, NetlinkType.GetRoute, NetlinkFlag.Request | NetlinkFlag.Dump, sequence);
-    if (length < 0) throw new Error(`netlink: could not build the dump request (${Status[-length]})`);
-    addon().netlinkSend(this.fd, core().memory.buffer, at, length);
     const routes: NetlinkRoute[] = [];
-    for (const reply of this.replies((type) => type === NetlinkType.Done || type === NetlinkType.Error)) {
-      if (reply.sequence !== sequence) continue;
-      if (reply.type === NetlinkType.Error && reply.errno !== 0) throw new Error(`netlink: route dump refused: ${osErrorName(reply.errno)}`);
-      if (reply.type !== NetlinkType.NewRoute) continue;
+    this.dump("route", (at, capacity, sequence) => core().netlinkRouteDump(at, capacity, NetlinkType.GetRoute, NetlinkFlag.Request | NetlinkFlag.Dump, sequence), (reply) => {
+      if (reply.type !== NetlinkType.NewRoute) return;
       const status = core().netlinkParseRoute(reply.at, reply.length);
-      if (status === Status.Unsupported) continue;
+      if (status === Status.Unsupported) return;
       if (status !== Status.Ok) throw new Error(`netlink: a route in the dump does not parse (${Status[status]})`);
       routes.push(readRoute());
-    }
+    });
     return routes;
   }
 
   /**
-   * Sends every change in one datagram and reads their acknowledgements; returns, per change,
-   * undefined when it was done or the NetlinkError naming it. Changes are applied in order; one
-   * failing does not stop the others (as `ip -batch -force`).
+   * Sends the changes, up to REQUESTS_PER_DATAGRAM a datagram, and reads their acknowledgements;
+   * returns, per change, undefined when it was done or the NetlinkError naming it. Changes are
+   * applied in order; one failing does not stop the others (as `ip -batch -force`).
    */
   apply(changes: RouteChange[]): Array<NetlinkError | undefined> {
     const results: Array<NetlinkError | undefined> = [];
-    for (let from = 0; from < changes.length; from += CHANGES_PER_DATAGRAM) results.push(...this.applyOnce(changes.slice(from, from + CHANGES_PER_DATAGRAM)));
-    return results;
-  }
-
-  private applyOnce(changes: RouteChange[]): Array<NetlinkError | undefined> {
-    const at = netlinkBuffer();
-    const first = this.sequence;
-    let length = 0;
-    for (const change of changes) {
-      writeRoute(change.route);
-      const type = change.op === "delete" ? NetlinkType.DeleteRoute : NetlinkType.NewRoute;
-      const flags = NetlinkFlag.Request | NetlinkFlag.Ack | (change.op === "add" ? NetlinkFlag.Create | NetlinkFlag.Exclusive : change.op === "replace" ? NetlinkFlag.Create | NetlinkFlag.Replace : 0);
-      const written = core().netlinkRouteMessage(at + length, BUFFER_BYTES - length, type, flags, this.sequence++);
-      if (written < 0) throw new Error(`netlink: ${changes.length} route changes do not fit one ${BUFFER_BYTES}-byte request (${Status[-written]})`);
-      length += written;
-    }
-    const results: Array<NetlinkError | undefined> = new Array(changes.length).fill(undefined);
-    if (changes.length === 0) return results;
-    addon().netlinkSend(this.fd, core().memory.buffer, at, length);
-    let answered = 0;
-    for (const reply of this.replies(() => answered === changes.length)) {
-      if (reply.type !== NetlinkType.Error) continue;
-      const index = reply.errorSequence - first;
-      if (index < 0 || index >= changes.length) continue;
-      answered++;
-      if (reply.errno !== 0) results[index] = new NetlinkError(changes[index], reply.errno);
+    for (let from = 0; from < changes.length; from += REQUESTS_PER_DATAGRAM) {
+      const chunk = changes.slice(from, from + REQUESTS_PER_DATAGRAM);
+      const refusals = this.exchange(chunk.map((change) => routeRequest(change.route, change.op)));
+      results.push(...refusals.map((refusal, index) => (refusal ? new NetlinkError(chunk[index], refusal.errno, refusal.text) : undefined)));
     }
     return results;
   }
 }
 
+/** The request that makes `op` of `route`. */
+export function routeRequest(route: NetlinkRoute, op: "add" | "replace" | "delete"): RequestBuilder {
+  return (at, capacity, sequence) => {
+    writeRoute(route);
+    const type = op === "delete" ? NetlinkType.DeleteRoute : NetlinkType.NewRoute;
+    return core().netlinkRouteMessage(at, capacity, type, requestFlags(op), sequence);
+  };
+}
+
+/** nlmsg_flags of a change: add fails on an existing entry (as `ip … add`), replace creates or replaces. */
+export function requestFlags(op: "add" | "replace" | "delete" | "set"): number {
+  const create = op === "add" ? NetlinkFlag.Create | NetlinkFlag.Exclusive : op === "replace" ? NetlinkFlag.Create | NetlinkFlag.Replace : 0;
+  return NetlinkFlag.Request | NetlinkFlag.Ack | create;
+}

@@ -46,6 +46,16 @@ export interface CoreExports {
   netlinkRouteDump(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
   netlinkReadMessage(ptr: number, available: number): number;
   netlinkParseRoute(ptr: number, length: number): number;
+  netlinkLinkRecord(): number;
+  netlinkAddressRecord(): number;
+  netlinkNeighbourRecord(): number;
+  netlinkLinkMessage(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
+  netlinkAddressMessage(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
+  netlinkNeighbourMessage(ptr: number, capacity: number, type: number, flags: number, sequence: number): number;
+  netlinkDump(ptr: number, capacity: number, type: number, flags: number, sequence: number, familyLength: number, family: number): number;
+  netlinkParseLink(ptr: number, length: number): number;
+  netlinkParseAddress(ptr: number, length: number): number;
+  netlinkParseNeighbour(ptr: number, length: number): number;
 }
 
 /** ABI version this host was written against (assembly/index.ts ABI_VERSION). */

@@ -5,12 +5,12 @@ import * as assert from "uvu/assert";
 import { AgentMetrics } from "../../host/agent/metrics";
 import { createLogger } from "../../host/agent/log";
 import { BACKEND_NAMES, backendSettings, createBackend, type BackendContext } from "../../host/backend/registry";
-import { systemKernel } from "../../host/net/kernel";
+import { systemKernel } from "../../host/net/system-kernel";
 import { UserspaceBackend, vtepMacFor } from "../../host/backend/userspace";
 import { VxlanBackend } from "../../host/backend/vxlan";
 
 const context = (overrides: Partial<BackendContext>): BackendContext => ({
-  log: createLogger("json", "silent"), metrics: new AgentMetrics(), kernel: systemKernel, userspace: false, kernelHasVxlan: () => true, ...overrides,
+  log: createLogger("json", "silent"), metrics: new AgentMetrics(), kernel: systemKernel(), userspace: false, kernelHasVxlan: () => true, ...overrides,
 });
 
 test("vxlan runs on the kernel VTEP when the kernel has one, in userspace with --userspace or without the module", () => {

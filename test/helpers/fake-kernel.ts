@@ -1,12 +1,13 @@
 // A Kernel that changes nothing: it records every command it is given, answers reads from what it
 // was told, and refuses the commands a test names — the CNI plugin's and the backends' kernel
 // boundary for unit tests that need no root and no namespace.
+import { commandLine, type KernelChange } from "../../host/net/changes";
 import type { Kernel, KernelFailure } from "../../host/net/kernel";
 
 export interface AppliedBatch {
+  /** The changes as the command lines that stand for them. */
   commands: string[];
   netns?: string;
-  bridge?: boolean;
 }
 
 export class FakeKernel implements Kernel {
@@ -19,12 +20,8 @@ export class FakeKernel implements Kernel {
   /** The message for a command the kernel refuses (matched against the command text), or undefined. */
   refuse: (command: string, netns?: string) => string | undefined = () => undefined;
 
-  async apply(commands: string[], netns?: string): Promise<KernelFailure[]> {
-    return this.record({ commands, netns });
-  }
-
-  async applyBridge(commands: string[]): Promise<KernelFailure[]> {
-    return this.record({ commands, bridge: true });
+  async apply(changes: KernelChange[], netns?: string): Promise<KernelFailure[]> {
+    return this.record({ commands: changes.map(commandLine), netns });
   }
 
   async read<T>(args: string[]): Promise<T> {

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { cleanupNamespaces, spawnIn } from "./namespaces";
 import {
-  addPod, healthIn, metricsIn, peersAdded, ping, pingOutput, podnetRoutes, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster,
+  addPod, healthIn, metricsIn, peersAdded, ping, pingOutput, podnetRoutes, restoreAfterDelete, sleep, startCluster, startEchoServer, tcpEcho, waitFor, type Cluster,
 } from "./cluster";
 import { SqliteKv } from "../../host/store/sqlite-kv";
 
@@ -117,6 +117,15 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
       await startEchoServer(tcpPeer.namespace);
       assert.ok(tcpEcho(tcpPod.namespace, tcpPeer.address), "TCP between pods whose MTU is too large");
     }
+
+    // A route deleted by hand is put back as soon as the kernel says so (route-monitor.ts).
+    const secondSubnet = second.pod.address.replace(/\.10$/, ".0/24");
+    const restored = restoreAfterDelete(first.namespace, secondSubnet);
+    console.log(`  ${mode.name}: route to ${secondSubnet} deleted by hand on node 1: back after ${restored.milliseconds} ms`);
+    assert.ok(restored.milliseconds <= 100, `route restored within 100 ms (took ${restored.milliseconds} ms)`);
+    assert.ok(restored.same, "restored exactly as it was");
+    assert.is(metricValue(metricsIn(first.namespace), "podnet_routes_restored_total"), 1);
+    assert.ok(ping(first.pod.namespace, second.pod.address), "pods reach each other after the repair");
 
     // Restart: the agent on node 2 is killed (SIGKILL) and started again half a second later, under
     // a steady ping every 10 ms. Kernel backends forward all along (fail-static: nothing lost);

@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanupNamespaces, createNamespace, ipJson, spawnIn } from "./namespaces";
-import { ip, metricsIn, ping, pingOutput, sleep, startEchoServer, tcpEcho, waitFor } from "./cluster";
+import { ip, metricsIn, ping, pingOutput, restoreAfterDelete, sleep, startEchoServer, tcpEcho, waitFor } from "./cluster";
 import { installPlugin, type Installed } from "./cni-runtime";
 import { addPod, calicoNodes, podnet, routes, startAgent, type CalicoNode, type StoreChoice } from "./calico-cluster";
 import { agree } from "./field-agreement";
@@ -119,6 +119,10 @@ test("CrossSubnet: plain IPv4 between nodes 1 and 2, IPv4-in-IPv4 to node 3 thro
   assert.is(routeTo(node2, node3), "tunl0 via 198.18.1.3");
   const tunnelRoute = routes(node1.namespace).find((entry) => entry.dst === blockOf(node3))!;
   assert.equal((tunnelRoute as { flags?: string[] }).flags, ["onlink"]);
+  // The tunnel route deleted by hand is put back at once (route-monitor.ts).
+  const restored = restoreAfterDelete(node1.namespace, blockOf(node3));
+  console.log(`  ipip: route to ${blockOf(node3)} through tunl0 deleted by hand on node1: back after ${restored.milliseconds} ms`);
+  assert.ok(restored.milliseconds <= 100 && restored.same, `tunnel route restored as it was within 100 ms (${restored.milliseconds} ms)`);
   // tunl0: a TUN device holding one address of the node's own block as a /32, MTU 1480.
   for (const node of nodes) {
     const [device] = ipJson(node.namespace, ["-details", "address", "show", "dev", "tunl0"]) as Array<{ mtu: number; linkinfo: { info_kind: string }; addr_info: Array<{ family: string; local: string; prefixlen: number }> }>;

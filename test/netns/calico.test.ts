@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupNamespaces } from "./namespaces";
-import { ping } from "./cluster";
+import { ping, restoreAfterDelete } from "./cluster";
 import { installPlugin, invoke } from "./cni-runtime";
 import { addPod, asClusterNode, calicoNodes, podConfig, podnet, routes, startAgent, stopAgent, type CalicoNode, type StoreChoice } from "./calico-cluster";
 import { createLab, waitUntil } from "../bgp/lab";
@@ -78,6 +78,13 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
     const failed: string[] = [];
     for (const from of pods) for (const to of pods) if (from !== to && !ping(from.namespace, to.address)) failed.push(`${from.containerId} → ${to.containerId} (${to.address})`);
     assert.equal(failed, []);
+
+    // A block route and the node's own blackhole deleted by hand are put back at once (route-monitor.ts).
+    for (const prefix of [blockOf(nodes[1]), blockOf(nodes[0])]) {
+      const restored = restoreAfterDelete(nodes[0].namespace, prefix);
+      console.log(`  calico (${storeKind}): route to ${prefix} deleted by hand on node1: back after ${restored.milliseconds} ms`);
+      assert.ok(restored.milliseconds <= 100 && restored.same, `${prefix} restored as it was within 100 ms (${restored.milliseconds} ms)`);
+    }
 
     assert.is(readFileSync(join(lab.directory, "rt_protos.d", "podnet.conf"), "utf8"), "# written by podnet: the protocol of the routes it programs\n107\tpodnet\n");
     // podnet status: calicoctl node status's shape, from node1's agent.

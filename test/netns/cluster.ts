@@ -149,6 +149,29 @@ export function podnetRoutes(namespace: string): string[] {
   return (JSON.parse(execFileSync("ip", ["-n", namespace, "-json", "route", "show", "proto", "107"], { encoding: "utf8" })) as Array<{ dst: string }>).map((route) => route.dst).sort();
 }
 
+/** podnet's kernel route to `prefix` as `ip -json` shows it, or undefined. */
+function podnetRoute(namespace: string, prefix: string): string | undefined {
+  const [route] = JSON.parse(execFileSync("ip", ["-n", namespace, "-json", "route", "show", prefix, "proto", "107"], { encoding: "utf8" })) as unknown[];
+  return route === undefined ? undefined : JSON.stringify(route);
+}
+
+/**
+ * Deletes podnet's route to `prefix` in the namespace by hand (`ip route del`), then polls (each
+ * look is one `ip` run, ~2 ms) until it is back. Returns the milliseconds it took, or Infinity
+ * after `limitMs`, and whether it came back exactly as it was.
+ */
+export function restoreAfterDelete(namespace: string, prefix: string, limitMs = 2000): { milliseconds: number; same: boolean } {
+  const before = podnetRoute(namespace, prefix);
+  if (before === undefined) throw new Error(`no podnet route to ${prefix} in ${namespace} to delete`);
+  execFileSync("ip", ["-n", namespace, "route", "del", prefix, "proto", "107"]);
+  const start = performance.now();
+  while (performance.now() - start < limitMs) {
+    const now = podnetRoute(namespace, prefix);
+    if (now !== undefined) return { milliseconds: Math.round(performance.now() - start), same: now === before };
+  }
+  return { milliseconds: Infinity, same: false };
+}
+
 const ECHO_PORT = 7000;
 const ECHO_SERVER = `require("node:net").createServer((socket) => socket.pipe(socket)).listen(${ECHO_PORT}, () => console.log("listening"))`;
 // Sends 200 kB (many full-size segments) and exits 0 only when every byte came back unchanged.

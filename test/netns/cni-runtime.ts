@@ -65,6 +65,8 @@ function environment(installed: Installed, invocation: Invocation): Record<strin
     CNI_NETNS: invocation.netns ? `/var/run/netns/${invocation.netns}` : undefined,
     CNI_IFNAME: invocation.ifName ?? (invocation.containerId ? "eth0" : undefined),
     CNI_PATH: `${installed.binDir}:/usr/lib/cni`,
+    // The suite's choice of kernel interface reaches the plugin run in process (agent down).
+    PODNET_KERNEL: process.env.PODNET_KERNEL,
     ...invocation.env,
   };
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)) as Record<string, string>;

@@ -86,10 +86,10 @@ test("the kernel's refusals come back one per request, each naming it; the other
     { op: "delete", route: { destination: "10.244.2.0/26", table: 254, protocol: 107, scope: 0, type: RouteType.Blackhole, onlink: false } },
   ]);
   assert.equal(results.map((result) => result?.message), [
-    "add route 10.244.1.0/24 via 198.18.0.2 table 254: RTNETLINK answers: EEXIST (file already exists)",
+    "add route 10.244.1.0/24 via 198.18.0.2 table 254: RTNETLINK answers: File exists",
     undefined,
-    "add route 10.244.6.0/24 via 203.0.113.1 table 254: RTNETLINK answers: ENETUNREACH (network is unreachable)",
-    "delete route 10.244.99.0/24 via 198.18.0.2 table 254: RTNETLINK answers: ESRCH (no such process)",
+    "add route 10.244.6.0/24 via 203.0.113.1 table 254: Error: Nexthop has invalid gateway.",
+    "delete route 10.244.99.0/24 via 198.18.0.2 table 254: RTNETLINK answers: No such process",
     undefined,
   ]);
   assert.equal(results.map((result) => result?.errno), [17, undefined, 101, 3, undefined]);

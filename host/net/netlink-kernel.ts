@@ -1,0 +1,313 @@
+// The Kernel over rtnetlink, in process (the default; `--kernel ip` or PODNET_KERNEL=ip runs
+// iproute2 instead). Each change becomes one request built by the Wasm core; a call's changes go
+// in as few datagrams as the kernel allows: a link that is created or deleted ends one, since the
+// changes after it may name it by its new index. Device names are looked up first, all of a
+// datagram's in one exchange. Every refusal is worded as `ip` prints it and mapped to its change.
+// Between datagrams the event loop gets a turn. Reads stay on `ip -json` (iproute2Kernel).
+
+import { closeSync, openSync } from "node:fs";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import {
+  ADDRESS_RECORD_FIELDS, AddressField, IFF_UP, LINK_RECORD_FIELDS, LinkField, LinkKind, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NeighbourState,
+  NetlinkFamily, NetlinkType, NTF_SELF, RouteType,
+} from "../../assembly/shared/netlink";
+import { Status } from "../../assembly/shared/status";
+import { core, WasmLoadError } from "../wasm/module";
+import { ipv4ToNumber, numberToIpv4 } from "./addresses";
+import { commandLine, type KernelChange, type LinkChange } from "./changes";
+import { iproute2Kernel, type Kernel, type KernelFailure } from "./kernel";
+import { REQUESTS_PER_DATAGRAM, requestFlags, type RequestBuilder, RouteNetlink, routeRequest, words } from "./netlink";
+
+const MAIN_TABLE = 254;
+/** rtm_scope values. */
+const SCOPE_UNIVERSE = 0;
+const SCOPE_LINK = 253;
+const SCOPE_HOST = 254;
+/** A delete matches a route of any scope (as `ip route del`). */
+const SCOPE_NOWHERE = 255;
+const NO_NAMESPACE = 0xffffffff;
+
+/** A device a change names does not exist: `ip` says so before sending anything. */
+class MissingDevice extends Error {
+  constructor(readonly device: string) {
+    super(`Cannot find device "${device}"`);
+  }
+}
+
+const encoder = new TextEncoder();
+let scratch = 0;
+/** Room in the core's memory for the two link names a request may carry. */
+function nameScratch(): number {
+  if (scratch === 0) {
+    scratch = core().allocate(64);
+    if (scratch === 0) throw new WasmLoadError(`podnet.wasm refused a 64-byte buffer (Status ${Status[Status.OutOfMemory]})`);
+  }
+  return scratch;
+}
+
+/** Writes `name` at scratch + slot × 32 and points the record's offset/length fields at it. */
+function writeName(record: Uint32Array, offsetField: LinkField, name: string, slot: number): void {
+  const bytes = encoder.encode(name);
+  const at = nameScratch() + slot * 32;
+  new Uint8Array(core().memory.buffer, at, 32).set(bytes.subarray(0, 32));
+  record[offsetField] = at;
+  record[offsetField + 1] = bytes.length;
+}
+
+/** "aa:bb:cc:dd:ee:ff" as the record's two numbers (first two bytes, last four). */
+function macFields(mac: string): [number, number] {
+  const bytes = mac.split(":").map((part) => parseInt(part, 16));
+  if (bytes.length !== 6 || bytes.some((byte) => !(byte >= 0 && byte <= 255))) throw new Error(`"${mac}" is not a MAC address`);
+  return [(bytes[0] << 8) | bytes[1], ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0];
+}
+
+function prefixParts(destination: string): [number, number] {
+  if (destination === "default") return [0, 0];
+  const [address, length] = destination.split("/");
+  return [ipv4ToNumber(address), length === undefined ? 32 : Number(length)];
+}
+
+/** The devices a change needs the index of (a link it creates has none yet). */
+function devicesNamed(change: KernelChange): string[] {
+  switch (change.kind) {
+    case "route":
+      return change.device ? [change.device] : [];
+    case "neighbour":
+    case "address":
+    case "fdb":
+      return [change.device];
+    case "link":
+      if (change.op === "add") return change.type === "vxlan" ? [change.device] : [];
+      return change.op === "set" && change.master ? [change.name, change.master] : [change.name];
+  }
+}
+
+const changesLinks = (change: KernelChange) => change.kind === "link" && (change.op === "add" || change.op === "delete");
+
+type Resolve = (name: string) => number;
+
+function routeBuilder(change: Extract<KernelChange, { kind: "route" }>, index: Resolve): RequestBuilder {
+  const [destination, length] = prefixParts(change.destination);
+  const remove = change.op === "delete";
+  // `ip route` defaults: a new route is unicast, protocol boot, and scope link when it has no
+  // gateway; a delete names only what it was given and matches any scope.
+  const scope = remove ? SCOPE_NOWHERE : change.scope === "link" || (!change.via && !change.blackhole) ? SCOPE_LINK : SCOPE_UNIVERSE;
+  return routeRequest(
+    {
+      destination: `${numberToIpv4(destination)}/${length}`,
+      table: MAIN_TABLE,
+      protocol: change.protocol ?? (remove ? 0 : 3),
+      scope,
+      type: remove ? (0 as RouteType) : change.blackhole ? RouteType.Blackhole : RouteType.Unicast,
+      gateway: change.via,
+      device: change.device ? index(change.device) : undefined,
+      onlink: change.onlink ?? false,
+    },
+    change.op,
+  );
+}
+
+function addressBuilder(change: Extract<KernelChange, { kind: "address" }>, index: Resolve): RequestBuilder {
+  const [local, length] = prefixParts(change.address);
+  const device = index(change.device);
+  return (at, capacity, sequence) => {
+    const record = words(core().netlinkAddressRecord(), ADDRESS_RECORD_FIELDS);
+    record.fill(0);
+    record[AddressField.PrefixLength] = length;
+    record[AddressField.Local] = local;
+    record[AddressField.Index] = device;
+    // As `ip address add`: 127/8 is host scope, anything else universe.
+    record[AddressField.Scope] = local >>> 24 === 127 ? SCOPE_HOST : SCOPE_UNIVERSE;
+    return core().netlinkAddressMessage(at, capacity, NetlinkType.NewAddress, requestFlags(change.op), sequence);
+  };
+}
+
+function neighbourBuilder(change: Extract<KernelChange, { kind: "neighbour" | "fdb" }>, index: Resolve): RequestBuilder {
+  const device = index(change.device);
+  const destination = change.kind === "neighbour" ? change.address : change.destination;
+  const mac = change.mac ? macFields(change.mac) : undefined;
+  const fdb = change.kind === "fdb";
+  return (at, capacity, sequence) => {
+    const record = words(core().netlinkNeighbourRecord(), NEIGHBOUR_RECORD_FIELDS);
+    record.fill(0);
+    // A neighbour as `ip neigh … nud permanent`; an FDB entry as `bridge fdb` (self, permanent).
+    record[NeighbourField.Family] = fdb ? NetlinkFamily.Bridge : NetlinkFamily.Inet;
+    record[NeighbourField.Index] = device;
+    record[NeighbourField.State] = fdb ? NeighbourState.NoArp | NeighbourState.Permanent : NeighbourState.Permanent;
+    record[NeighbourField.Flags] = fdb ? NTF_SELF : 0;
+    if (destination) {
+      record[NeighbourField.HasDestination] = 1;
+      record[NeighbourField.Destination] = ipv4ToNumber(destination);
+    }
+    if (mac) {
+      record[NeighbourField.HasMac] = 1;
+      [record[NeighbourField.MacHigh], record[NeighbourField.MacLow]] = mac;
+    }
+    const type = change.op === "delete" ? NetlinkType.DeleteNeighbour : NetlinkType.NewNeighbour;
+    return core().netlinkNeighbourMessage(at, capacity, type, requestFlags(change.op), sequence);
+  };
+}
+
+/** `ip link set DEV master M` words a missing M its own way. */
+function masterIndex(master: string, index: Resolve): number {
+  try {
+    return index(master);
+  } catch {
+    throw new Error(`Error: argument "${master}" is wrong: Device does not exist`);
+  }
+}
+
+/** A veth's other end goes to a namespace given as a path: the request carries an fd of it, open until sent. */
+function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: string) => number): RequestBuilder {
+  // Looked up now, so a missing device fails this change alone.
+  const device = change.op === "add" ? 0 : index(change.name);
+  const master = change.op === "set" && change.master ? masterIndex(change.master, index) : 0;
+  const underlay = change.op === "add" && change.type === "vxlan" ? index(change.device) : 0;
+  const namespace = change.op === "add" && change.type === "veth" ? openNamespace(change.peer.netns) : NO_NAMESPACE;
+  const fill = (record: Uint32Array) => {
+    record.fill(0);
+    record[LinkField.Index] = device;
+    record[LinkField.PeerNamespaceFd] = namespace;
+    if (change.op === "delete") return;
+    if (change.op === "set") {
+      if (change.up !== undefined) {
+        record[LinkField.Flags] = change.up ? IFF_UP : 0;
+        record[LinkField.Change] = IFF_UP;
+      }
+      if (change.mtu) record[LinkField.Mtu] = change.mtu;
+      record[LinkField.Master] = master;
+      if (change.hairpin !== undefined) record[LinkField.Hairpin] = change.hairpin ? 2 : 1;
+      return;
+    }
+    writeName(record, LinkField.NameOffset, change.name, 0);
+    if (change.type === "vxlan") {
+      record[LinkField.Kind] = LinkKind.Vxlan;
+      record[LinkField.VxlanId] = change.vni;
+      record[LinkField.VxlanLocal] = ipv4ToNumber(change.local);
+      record[LinkField.VxlanLink] = underlay;
+      record[LinkField.VxlanPort] = change.port;
+      return;
+    }
+    record[LinkField.HasMac] = 1;
+    [record[LinkField.MacHigh], record[LinkField.MacLow]] = macFields(change.mac);
+    if (change.type === "bridge") {
+      record[LinkField.Kind] = LinkKind.Bridge;
+      return;
+    }
+    record[LinkField.Kind] = LinkKind.Veth;
+    record[LinkField.Mtu] = change.mtu;
+    writeName(record, LinkField.PeerNameOffset, change.peer.name, 1);
+    record[LinkField.PeerHasMac] = 1;
+    [record[LinkField.PeerMacHigh], record[LinkField.PeerMacLow]] = macFields(change.peer.mac);
+    record[LinkField.PeerMtu] = change.mtu;
+  };
+  return (at, capacity, sequence) => {
+    fill(words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS));
+    const type = change.op === "delete" ? NetlinkType.DeleteLink : NetlinkType.NewLink;
+    return core().netlinkLinkMessage(at, capacity, type, requestFlags(change.op === "add" ? "add" : "set"), sequence);
+  };
+}
+
+function requestFor(change: KernelChange, index: Resolve, openNamespace: (path: string) => number): RequestBuilder {
+  switch (change.kind) {
+    case "route":
+      return routeBuilder(change, index);
+    case "address":
+      return addressBuilder(change, index);
+    case "neighbour":
+    case "fdb":
+      return neighbourBuilder(change, index);
+    case "link":
+      return linkBuilder(change, index, openNamespace);
+  }
+}
+
+/** The indexes of `names` in the socket's namespace (one RTM_GETLINK each, one exchange); absent names are left out. */
+function lookUpDevices(socket: RouteNetlink, names: string[], into: Map<string, number>): void {
+  const requests: RequestBuilder[] = names.map((name) => (at, capacity, sequence) => {
+    const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
+    record.fill(0);
+    record[LinkField.PeerNamespaceFd] = NO_NAMESPACE;
+    writeName(record, LinkField.NameOffset, name, 0);
+    // No ACK asked: the answer is the link (RTM_NEWLINK) or an error.
+    return core().netlinkLinkMessage(at, capacity, NetlinkType.GetLink, 1, sequence);
+  });
+  socket.exchange(requests, (position, reply) => {
+    if (reply.type !== NetlinkType.NewLink || core().netlinkParseLink(reply.at, reply.length) !== Status.Ok) return;
+    into.set(names[position], words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS)[LinkField.Index]);
+  });
+}
+
+/** rtnetlink sockets: this process's namespace's kept open, others opened for one call. */
+export class NetlinkKernel implements Kernel {
+  private own: RouteNetlink | undefined;
+
+  async apply(changes: KernelChange[], netns?: string): Promise<KernelFailure[]> {
+    if (changes.length === 0) return [];
+    let socket: RouteNetlink;
+    try {
+      socket = netns ? new RouteNetlink(netns) : (this.own ??= new RouteNetlink());
+    } catch (error) {
+      // As `ip -n`: nothing is tried in a namespace that cannot be entered.
+      const message = `Cannot open network namespace "${netns}": ${(error as Error).message}`;
+      return changes.map((change, index) => ({ index, command: commandLine(change), message }));
+    }
+    try {
+      return await this.applyIn(socket, changes);
+    } finally {
+      if (netns) socket.close();
+    }
+  }
+
+  private async applyIn(socket: RouteNetlink, changes: KernelChange[]): Promise<KernelFailure[]> {
+    const failures: KernelFailure[] = [];
+    const fail = (index: number, message: string) => failures.push({ index, command: commandLine(changes[index]), message });
+    const devices = new Map<string, number>();
+    for (let from = 0; from < changes.length; ) {
+      let to = from;
+      while (to < changes.length && to - from < REQUESTS_PER_DATAGRAM && !changesLinks(changes[to++]));
+      const unknown = [...new Set(changes.slice(from, to).flatMap(devicesNamed))].filter((name) => !devices.has(name));
+      if (unknown.length > 0) lookUpDevices(socket, unknown, devices);
+      const index: Resolve = (name) => {
+        const found = devices.get(name);
+        if (found === undefined) throw new MissingDevice(name);
+        return found;
+      };
+      const namespaceFds: number[] = [];
+      const openNamespace = (path: string) => {
+        try {
+          namespaceFds.push(openSync(path, "r"));
+        } catch {
+          throw new Error(`Error: argument "${path}" is wrong: Invalid "netns" value`);
+        }
+        return namespaceFds[namespaceFds.length - 1];
+      };
+      const requests: RequestBuilder[] = [];
+      const positions: number[] = [];
+      for (let position = from; position < to; position++) {
+        try {
+          requests.push(requestFor(changes[position], index, openNamespace));
+          positions.push(position);
+        } catch (error) {
+          fail(position, (error as Error).message);
+        }
+      }
+      try {
+        const refusals = socket.exchange(requests);
+        refusals.forEach((refusal, k) => refusal && fail(positions[k], refusal.text));
+      } finally {
+        for (const fd of namespaceFds) closeSync(fd);
+      }
+      // A link made or removed: indexes looked up before may be stale, new names now exist.
+      if (changesLinks(changes[to - 1])) devices.clear();
+      from = to;
+      if (from < changes.length) await yieldToLoop();
+    }
+    return failures.sort((a, b) => a.index - b.index);
+  }
+
+  read = iproute2Kernel.read;
+  readBridge = iproute2Kernel.readBridge;
+  writeSysctl = iproute2Kernel.writeSysctl;
+  linkExists = iproute2Kernel.linkExists;
+}

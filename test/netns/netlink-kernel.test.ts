@@ -1,0 +1,154 @@
+// The netlink Kernel against the iproute2 one, on a real kernel: the same changes — every kind
+// podnet makes (bridge, VXLAN and veth links with the far end in another namespace, addresses,
+// link settings, routes with gateway, onlink, blackhole, scope link and default, neighbours, FDB
+// entries) — applied in two namespaces, one by each, leave the same state as `ip -json` and
+// `bridge -json` read it; the same refused changes get the same failures, word for word, as `ip`
+// prints them. Root only; all in namespaces made here.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { cleanupNamespaces, createNamespace } from "./namespaces";
+import type { KernelChange } from "../../host/net/changes";
+import { ipCommands, bridgeCommands } from "../../host/net/ip";
+import { iproute2Kernel, type Kernel, type KernelFailure } from "../../host/net/kernel";
+import { NetlinkKernel } from "../../host/net/netlink-kernel";
+
+test.after(cleanupNamespaces);
+
+const netlinkKernel = new NetlinkKernel();
+const VTEP_MAC = "aa:bb:cc:00:00:02";
+/** The node's links whose MAC podnet sets. */
+const NODE_MACS = ["cni0", "veth0abc"];
+
+/** A node namespace with an underlay (eth0, 198.18.0.1/24) and a pod namespace beside it. */
+function makeNode(tag: string): { node: string; pod: string } {
+  const node = createNamespace(`nlk-${tag}`);
+  const pod = createNamespace(`nlk-${tag}-pod`);
+  execFileSync("ip", ["-n", node, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0"]);
+  execFileSync("ip", ["-n", node, "addr", "add", "198.18.0.1/24", "dev", "eth0"]);
+  for (const link of ["eth0", "peer0", "lo"]) execFileSync("ip", ["-n", node, "link", "set", link, "up"]);
+  return { node: `/var/run/netns/${node}`, pod: `/var/run/netns/${pod}` };
+}
+
+/** The node's changes (applied in the node's namespace) and the pod's (in the pod's), as the CNI plugin and the backends make them. */
+function changesFor(pod: string): { node: KernelChange[][]; pod: KernelChange[] } {
+  return {
+    node: [
+      [ipCommands.bridgeAdd("cni0", "02:11:22:33:44:55")],
+      [
+        ipCommands.vethPair({ name: "veth0abc", mac: "02:aa:00:00:00:01" }, { name: "eth0", mac: "0a:58:0a:f4:01:0a", netns: pod }, 1450),
+        ipCommands.addressReplace("10.244.1.1/24", "cni0"),
+        ipCommands.linkUp("cni0"),
+        ipCommands.linkMaster("veth0abc", "cni0"),
+        ipCommands.hairpinOn("veth0abc"),
+        ipCommands.linkUp("veth0abc"),
+      ],
+      [ipCommands.vxlanAdd("flannel.1", 1, "198.18.0.1", "eth0", 8472), ipCommands.linkMtuUp("flannel.1", 1450), ipCommands.addressReplace("10.244.1.0/32", "flannel.1")],
+      [
+        ipCommands.neighbourReplace("10.244.2.0", VTEP_MAC, "flannel.1"),
+        bridgeCommands.fdbReplace(VTEP_MAC, "flannel.1", "198.18.0.2"),
+        ipCommands.routeReplace("10.244.2.0/24", "10.244.2.0", "flannel.1", true),
+        ipCommands.routeReplace("10.244.3.0/24", "198.18.0.3", "eth0"),
+        ipCommands.routeReplaceBlackhole("10.244.4.0/26"),
+        ipCommands.routeReplaceLink("10.244.4.5/32", "veth0abc"),
+        ipCommands.routeReplaceOnDevice("10.244.5.0/24", "cni0"),
+        ipCommands.routeReplace("10.244.3.0/24", "198.18.0.4", "eth0"),
+      ],
+    ],
+    pod: [
+      ipCommands.linkUp("lo"),
+      ipCommands.addressAdd("10.244.1.10/24", "eth0"),
+      ipCommands.linkUp("eth0"),
+      ipCommands.routeAddLink("169.254.1.1", "eth0"),
+      ipCommands.routeAddDefault("10.244.1.1", "eth0"),
+      ipCommands.neighbourReplace("169.254.1.1", "ee:ee:ee:ee:ee:ee", "eth0"),
+    ],
+  };
+}
+
+/** What iproute2 reads of a namespace, without what differs between two identical ones (indexes, counters, timers). */
+function state(namespace: string, podnetSetsMac: string[]): Record<string, unknown> {
+  const name = namespace.split("/").pop()!;
+  const read = (tool: string, args: string[]) => JSON.parse(execFileSync(tool, ["-n", name, "-json", ...args], { encoding: "utf8" }) || "[]");
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).filter(([key]) => !/^(ifindex|link_index|link_netnsid|stats64?|used|confirmed|updated|probes|valid_life_time|preferred_life_time|inet6_addr_gen_mode|addr_gen_mode|num_.*|gso_.*|gro_.*|tso_.*|operstate|linkmode|.*_timer|hello_.*|tcn_.*|topology_change.*|bridge_id|root_id|designated_.*|port_(no|id)|no|id|group_addr|.*_seq|mcast_.*|txqlen|parentbus|parentdev|ifalias|event|promiscuity|allmulti|min_mtu|max_mtu|address|broadcast|nh_id|perm_address)$/.test(key)).map(([key, entry]) => [key, strip(entry)]));
+    }
+    return value;
+  };
+  return {
+    links: strip(read("ip", ["-details", "link", "show"])),
+    addresses: strip(read("ip", ["-4", "address", "show"]).map((link: { ifname: string; addr_info: unknown }) => ({ ifname: link.ifname, addr_info: link.addr_info }))),
+    routes: strip(read("ip", ["route", "show", "table", "all"])),
+    neighbours: strip(read("ip", ["neigh", "show", "nud", "permanent"])),
+    fdb: strip(read("bridge", ["fdb", "show"]).filter((entry: { ifname: string }) => entry.ifname === "flannel.1")),
+    // The MACs podnet sets (the others the kernel draws at random).
+    macs: read("ip", ["link", "show"]).filter((link: { ifname: string }) => podnetSetsMac.includes(link.ifname)).map((link: { ifname: string; address: string }) => `${link.ifname} ${link.address}`),
+  };
+}
+
+async function applyAll(kernel: Kernel, node: { node: string; pod: string }): Promise<void> {
+  const { node: nodeBatches, pod } = changesFor(node.pod);
+  for (const batch of nodeBatches) assert.equal(await kernel.apply(batch, node.node), [], "no change refused");
+  assert.equal(await kernel.apply(pod, node.pod), [], "no pod change refused");
+}
+
+test("netlink and ip leave the same links, addresses, routes, neighbours and FDB entries", async () => {
+  const byIp = makeNode("ip");
+  const byNetlink = makeNode("nl");
+  await applyAll(iproute2Kernel, byIp);
+  await applyAll(netlinkKernel, byNetlink);
+  const expectedNode = state(byIp.node, NODE_MACS);
+  const actualNode = state(byNetlink.node, NODE_MACS);
+  for (const key of Object.keys(expectedNode)) assert.equal(actualNode[key], expectedNode[key], `node ${key}`);
+  const expectedPod = state(byIp.pod, ["eth0"]);
+  const actualPod = state(byNetlink.pod, ["eth0"]);
+  for (const key of Object.keys(expectedPod)) assert.equal(actualPod[key], expectedPod[key], `pod ${key}`);
+  // Removal the same way: the FDB entry, the neighbour, routes, a link.
+  const removal: KernelChange[] = [
+    bridgeCommands.fdbDelete(VTEP_MAC, "flannel.1", "198.18.0.2"),
+    ipCommands.neighbourDelete("10.244.2.0", "flannel.1"),
+    ipCommands.routeDelete("10.244.2.0/24"),
+    ipCommands.routeDelete("10.244.4.0/26"),
+    ipCommands.linkDelete("veth0abc"),
+  ];
+  assert.equal(await iproute2Kernel.apply(removal, byIp.node), []);
+  assert.equal(await netlinkKernel.apply(removal, byNetlink.node), []);
+  const afterIp = state(byIp.node, NODE_MACS);
+  const afterNetlink = state(byNetlink.node, NODE_MACS);
+  for (const key of Object.keys(afterIp)) assert.equal(afterNetlink[key], afterIp[key], `node ${key} after removal`);
+});
+
+test("refusals: the same changes fail, each named, worded as ip prints them; the others are done", async () => {
+  const byIp = makeNode("ip-err");
+  const byNetlink = makeNode("nl-err");
+  const batch: KernelChange[] = [
+    ipCommands.routeReplace("10.244.7.0/24", "198.18.0.7", "eth0"),
+    { kind: "route", op: "add", destination: "10.244.7.0/24", via: "198.18.0.7", device: "eth0", protocol: 107 },
+    ipCommands.routeReplace("10.244.8.0/24", "203.0.113.1", "eth0"),
+    ipCommands.routeReplace("10.244.9.0/24", "198.18.0.9", "nosuch0"),
+    ipCommands.routeDelete("10.244.99.0/24"),
+    ipCommands.neighbourDelete("10.244.2.0", "eth0"),
+    ipCommands.linkDelete("nosuch1"),
+    ipCommands.addressAdd("198.18.0.1/24", "eth0"),
+    ipCommands.linkMaster("eth0", "nosuch2"),
+    bridgeCommands.fdbDelete(VTEP_MAC, "eth0"),
+    ipCommands.routeReplace("10.244.10.0/24", "198.18.0.10", "eth0"),
+  ];
+  // `ip -batch -force` stops at a failed `neigh` command (iproute2 exits there), so ip's words are
+  // taken one change at a time, in order.
+  const expected: KernelFailure[] = [];
+  for (const [index, change] of batch.entries()) expected.push(...(await iproute2Kernel.apply([change], byIp.node)).map((failure) => ({ ...failure, index })));
+  const actual = await netlinkKernel.apply(batch, byNetlink.node);
+  console.log(`  refusals as ip words them:\n${expected.map((failure) => `    ${failure.command}: ${failure.message}`).join("\n")}`);
+  assert.equal(actual, expected);
+  assert.equal(expected.map((failure) => failure.index), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(state(byNetlink.node, NODE_MACS).routes, state(byIp.node, NODE_MACS).routes, "the changes that were not refused were made");
+  // A namespace that is not there: every change fails, naming it.
+  const [gone] = await netlinkKernel.apply([ipCommands.linkUp("lo")], "/var/run/netns/podnet-no-such-namespace");
+  assert.equal(gone.index, 0);
+  assert.match(gone.message, 'Cannot open network namespace "/var/run/netns/podnet-no-such-namespace"');
+});
+
+test.run();
