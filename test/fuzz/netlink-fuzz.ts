@@ -67,20 +67,27 @@ function corpus(wasm: CoreExports): Uint8Array[] {
   take(wasm.netlinkNeighbourMessage(at, 4096, NetlinkType.NewNeighbour, 0, 12));
   // NLMSG_DONE, and an NLMSG_ERROR (EINVAL) with the request's header and an extended ACK message.
   seeds.push(Uint8Array.from([20, 0, 0, 0, 3, 0, 2, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-  const text = new TextEncoder().encode("Nexthop has invalid gateway\0");
-  const error = new Uint8Array(16 + 4 + 16 + 4 + 28);
+  const error = extendedAckError(22, 9, "Nexthop has invalid gateway");
+  seeds.push(error);
+  return seeds;
+}
+
+/** An NLMSG_ERROR for request `sequence` (errno, the request's header, NLMSGERR_ATTR_MSG `text`), as the kernel sends it with NETLINK_CAP_ACK and NETLINK_EXT_ACK. */
+export function extendedAckError(errno: number, sequence: number, text: string): Uint8Array {
+  const message = new TextEncoder().encode(`${text}\0`);
+  const attribute = (4 + message.length + 3) & ~3;
+  const error = new Uint8Array(16 + 4 + 16 + attribute);
   const view = new DataView(error.buffer);
   view.setUint32(0, error.length, true);
   view.setUint16(4, NetlinkType.Error, true);
-  view.setUint16(6, 0x200, true);
-  view.setInt32(16, -22, true);
+  view.setUint16(6, 0x200, true); // NLM_F_ACK_TLVS
+  view.setInt32(16, -errno, true);
   view.setUint32(20, 16, true);
-  view.setUint32(28, 9, true);
-  view.setUint16(36, 4 + text.length, true);
-  view.setUint16(38, 1, true);
-  error.set(text, 40);
-  seeds.push(error);
-  return seeds;
+  view.setUint32(28, sequence, true);
+  view.setUint16(36, 4 + message.length, true);
+  view.setUint16(38, 1, true); // NLMSGERR_ATTR_MSG
+  error.set(message, 40);
+  return error;
 }
 
 /** Runs `inputs` fuzz inputs from `seed` through a fresh instance of dist/podnet.wasm. */

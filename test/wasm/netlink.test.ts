@@ -14,7 +14,7 @@ import { core } from "../../host/wasm/module";
 import { copyIn, memoryBytes } from "../../host/wasm/scratch";
 import { ipv4ToNumber } from "../../host/net/addresses";
 import { seededRandom } from "../helpers/random";
-import { fuzzNetlink } from "../fuzz/netlink-fuzz";
+import { extendedAckError, fuzzNetlink } from "../fuzz/netlink-fuzz";
 
 const record = () => new Uint32Array(core().memory.buffer, core().netlinkRouteRecord(), ROUTE_RECORD_FIELDS);
 const message = () => new Uint32Array(core().memory.buffer, core().netlinkMessageRecord(), MESSAGE_RECORD_FIELDS);
@@ -154,17 +154,8 @@ test("a link, an address and a neighbour read back as built; a veth request nest
 });
 
 test("an error with an extended ACK: the kernel's text is found; one whose attribute lies is Truncated", () => {
-  const text = new TextEncoder().encode("Nexthop has invalid gateway\0");
-  const error = new Uint8Array(16 + 4 + 16 + 4 + 28);
+  const error = extendedAckError(22, 9, "Nexthop has invalid gateway");
   const view = new DataView(error.buffer);
-  view.setUint32(0, error.length, true);
-  view.setUint16(4, NetlinkType.Error, true);
-  view.setUint16(6, 0x200, true);
-  view.setInt32(16, -22, true);
-  view.setUint32(28, 9, true);
-  view.setUint16(36, 4 + text.length, true);
-  view.setUint16(38, 1, true);
-  error.set(text, 40);
   const at = copyIn(error);
   assert.is(core().netlinkReadMessage(at, error.length), error.length);
   const fields = message();
