@@ -4,7 +4,10 @@
 // caused it; dumps read every part of a multipart answer. Routes have their own calls here (the
 // dump, apply); links, addresses, neighbours and FDB entries are built by netlink-kernel.ts.
 
-import { MESSAGE_RECORD_FIELDS, MessageField, NetlinkFlag, NetlinkType, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK } from "../../assembly/shared/netlink";
+import {
+  ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, MESSAGE_RECORD_FIELDS, MessageField, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily,
+  NetlinkFlag, NetlinkType, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK,
+} from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { addon } from "../native/addon";
 import { core, WasmLoadError } from "../wasm/module";
@@ -28,6 +31,43 @@ export interface NetlinkRoute {
 }
 
 export type RouteChange = { op: "add" | "replace" | "delete"; route: NetlinkRoute };
+
+/** A link as a RTM_GETLINK dump gives it (the fields podnet reads). */
+export interface NetlinkLink {
+  index: number;
+  name: string;
+  /** ifi_flags (IFF_UP = 1, …). */
+  flags: number;
+  mtu: number;
+  /** The master's index (a bridge port's bridge). */
+  master?: number;
+  mac?: string;
+  kind: LinkKind;
+}
+
+/** An IPv4 address as a RTM_GETADDR dump gives it. */
+export interface NetlinkAddress {
+  index: number;
+  /** "a.b.c.d/len". */
+  address: string;
+  scope: number;
+}
+
+/** A neighbour (family Inet) or FDB entry (family Bridge) as a RTM_GETNEIGH dump gives it. */
+export interface NetlinkNeighbour {
+  family: NetlinkFamily;
+  index: number;
+  destination?: string;
+  mac?: string;
+  state: number;
+  flags: number;
+}
+
+/** The record's two MAC fields as "aa:bb:cc:dd:ee:ff". */
+export function macText(high: number, low: number): string {
+  const bytes = [high >>> 8, high & 255, low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255];
+  return bytes.map((byte) => byte.toString(16).padStart(2, "0")).join(":");
+}
 
 /** The kernel's answer to one request of a batch that it refused. */
 export interface Refusal {
@@ -217,6 +257,53 @@ export class RouteNetlink {
       if (reply.type === NetlinkType.Error && reply.errno !== 0) throw new Error(`netlink: ${what} dump refused: ${refusalText(reply.errno, reply.errorText)}`);
       if (reply.type !== NetlinkType.Done && reply.type !== NetlinkType.Error) onMessage(reply);
     }
+  }
+
+  /** Every link of the namespace. */
+  dumpLinks(): NetlinkLink[] {
+    const links: NetlinkLink[] = [];
+    this.dump("link", (at, capacity, sequence) => core().netlinkDump(at, capacity, NetlinkType.GetLink, NetlinkFlag.Request | NetlinkFlag.Dump, sequence, 16, NetlinkFamily.Unspecified), (reply) => {
+      if (reply.type !== NetlinkType.NewLink) return;
+      const status = core().netlinkParseLink(reply.at, reply.length);
+      if (status !== Status.Ok) throw new Error(`netlink: a link in the dump does not parse (${Status[status]})`);
+      const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
+      const name = textDecoder.decode(new Uint8Array(core().memory.buffer, record[LinkField.NameOffset], record[LinkField.NameLength]));
+      const link: NetlinkLink = { index: record[LinkField.Index], name, flags: record[LinkField.Flags], mtu: record[LinkField.Mtu], kind: record[LinkField.Kind] as LinkKind };
+      if (record[LinkField.Master]) link.master = record[LinkField.Master];
+      if (record[LinkField.HasMac]) link.mac = macText(record[LinkField.MacHigh], record[LinkField.MacLow]);
+      links.push(link);
+    });
+    return links;
+  }
+
+  /** Every IPv4 address of the namespace. */
+  dumpAddresses(): NetlinkAddress[] {
+    const addresses: NetlinkAddress[] = [];
+    this.dump("address", (at, capacity, sequence) => core().netlinkDump(at, capacity, NetlinkType.GetAddress, NetlinkFlag.Request | NetlinkFlag.Dump, sequence, 8, NetlinkFamily.Inet), (reply) => {
+      if (reply.type !== NetlinkType.NewAddress) return;
+      const status = core().netlinkParseAddress(reply.at, reply.length);
+      if (status === Status.Unsupported) return;
+      if (status !== Status.Ok) throw new Error(`netlink: an address in the dump does not parse (${Status[status]})`);
+      const record = words(core().netlinkAddressRecord(), ADDRESS_RECORD_FIELDS);
+      addresses.push({ index: record[AddressField.Index], address: `${numberToIpv4(record[AddressField.Local])}/${record[AddressField.PrefixLength]}`, scope: record[AddressField.Scope] });
+    });
+    return addresses;
+  }
+
+  /** Every neighbour (Inet) or FDB entry (Bridge) of the namespace. */
+  dumpNeighbours(family: NetlinkFamily.Inet | NetlinkFamily.Bridge): NetlinkNeighbour[] {
+    const neighbours: NetlinkNeighbour[] = [];
+    this.dump("neighbour", (at, capacity, sequence) => core().netlinkDump(at, capacity, NetlinkType.GetNeighbour, NetlinkFlag.Request | NetlinkFlag.Dump, sequence, 12, family), (reply) => {
+      if (reply.type !== NetlinkType.NewNeighbour) return;
+      const status = core().netlinkParseNeighbour(reply.at, reply.length);
+      if (status !== Status.Ok) throw new Error(`netlink: a neighbour in the dump does not parse (${Status[status]})`);
+      const record = words(core().netlinkNeighbourRecord(), NEIGHBOUR_RECORD_FIELDS);
+      const entry: NetlinkNeighbour = { family: record[NeighbourField.Family], index: record[NeighbourField.Index], state: record[NeighbourField.State], flags: record[NeighbourField.Flags] };
+      if (record[NeighbourField.HasDestination]) entry.destination = numberToIpv4(record[NeighbourField.Destination]);
+      if (record[NeighbourField.HasMac]) entry.mac = macText(record[NeighbourField.MacHigh], record[NeighbourField.MacLow]);
+      neighbours.push(entry);
+    });
+    return neighbours;
   }
 
   /** Every IPv4 route of every table. */

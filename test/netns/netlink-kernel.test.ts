@@ -3,7 +3,9 @@
 // link settings, routes with gateway, onlink, blackhole, scope link and default, neighbours, FDB
 // entries) — applied in two namespaces, one by each, leave the same state as `ip -json` and
 // `bridge -json` read it; the same refused changes get the same failures, word for word, as `ip`
-// prints them. Root only; all in namespaces made here.
+// prints them; and a property test: random routes, addresses and neighbours applied through
+// netlink read back the same through the netlink dumps and through `ip -json`, before and after
+// random deletes. Root only; all in namespaces made here.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
@@ -12,6 +14,10 @@ import type { KernelChange } from "../../host/net/changes";
 import { ipCommands, bridgeCommands } from "../../host/net/ip";
 import { iproute2Kernel, type Kernel, type KernelFailure } from "../../host/net/kernel";
 import { NetlinkKernel } from "../../host/net/netlink-kernel";
+import { RouteNetlink } from "../../host/net/netlink";
+import { NetlinkFamily, NeighbourState, RouteType } from "../../assembly/shared/netlink";
+import { numberToIpv4 } from "../../host/net/addresses";
+import { seededRandom } from "../helpers/random";
 
 test.after(cleanupNamespaces);
 
@@ -149,6 +155,115 @@ test("refusals: the same changes fail, each named, worded as ip prints them; the
   const [gone] = await netlinkKernel.apply([ipCommands.linkUp("lo")], "/var/run/netns/podnet-no-such-namespace");
   assert.equal(gone.index, 0);
   assert.match(gone.message, 'Cannot open network namespace "/var/run/netns/podnet-no-such-namespace"');
+});
+
+/** Random changes of three kinds, each destination, address and neighbour distinct; what each should leave, in the words of view(). */
+function randomChanges(seed: number, count: number): { changes: KernelChange[]; expected: Map<string, string> } {
+  const next = seededRandom(seed);
+  const changes: KernelChange[] = [];
+  const expected = new Map<string, string>();
+  const devices = ["eth0", "eth1"];
+  const mac = () => ["02", ...Array.from({ length: 5 }, () => (next() & 255).toString(16).padStart(2, "0"))].join(":");
+  while (changes.length < count) {
+    const device = devices[next() % 2];
+    const kind = next() % 3;
+    if (kind === 0) {
+      const length = 16 + (next() % 17);
+      const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+      const destination = `${numberToIpv4((((10 << 24) | (244 << 16) | (next() & 0xffff)) & mask) >>> 0)}/${length}`;
+      if (expected.has(`route ${destination}`)) continue;
+      const style = next() % 4;
+      const via = device === "eth0" ? `198.18.0.${2 + (next() % 200)}` : `198.19.0.${2 + (next() % 200)}`;
+      const change: KernelChange =
+        style === 0 ? { kind: "route", op: "replace", destination, via, device, protocol: 107 }
+        : style === 1 ? { kind: "route", op: "replace", destination, via: `198.18.${next() & 255}.${1 + (next() % 254)}`, device, onlink: true, protocol: 107 }
+        : style === 2 ? { kind: "route", op: "replace", destination, blackhole: true, protocol: 107 }
+        : { kind: "route", op: "replace", destination, device, scope: "link", protocol: 107 };
+      changes.push(change);
+      expected.set(`route ${destination}`, routeWords(change as Extract<KernelChange, { kind: "route" }>));
+    } else if (kind === 1) {
+      const address = `10.${200 + (next() % 40)}.${next() & 255}.${1 + (next() % 254)}`;
+      const length = 8 + (next() % 25);
+      if (expected.has(`address ${address}`)) continue;
+      changes.push({ kind: "address", op: "add", address: `${address}/${length}`, device });
+      expected.set(`address ${address}`, `address ${address}/${length} dev ${device}`);
+    } else {
+      const address = `198.${18 + (next() % 2)}.${next() & 255}.${1 + (next() % 254)}`;
+      if (expected.has(`neighbour ${address} ${device}`)) continue;
+      const lladdr = mac();
+      changes.push({ kind: "neighbour", op: "replace", address, mac: lladdr, device });
+      expected.set(`neighbour ${address} ${device}`, `neighbour ${address} lladdr ${lladdr} dev ${device}`);
+    }
+  }
+  return { changes, expected };
+}
+
+function routeWords(route: { destination: string; via?: string; device?: string; onlink?: boolean; blackhole?: boolean }): string {
+  return `route ${route.blackhole ? "blackhole " : ""}${route.destination}${route.via ? ` via ${route.via}` : ""}${route.device ? ` dev ${route.device}` : ""}${route.onlink ? " onlink" : ""}`;
+}
+
+/** The namespace's podnet routes, addresses on eth0/eth1 but the base ones, permanent neighbours: through the netlink dumps. */
+function netlinkView(namespace: string): string[] {
+  const socket = new RouteNetlink(namespace);
+  try {
+    const names = new Map(socket.dumpLinks().map((link) => [link.index, link.name]));
+    const routes = socket.dumpRoutes().filter((route) => route.protocol === 107 && route.table === 254)
+      .map((route) => routeWords({ destination: route.destination, via: route.gateway, device: route.device ? names.get(route.device) : undefined, onlink: route.onlink, blackhole: route.type === RouteType.Blackhole }));
+    const addresses = socket.dumpAddresses().filter((entry) => entry.address.startsWith("10.")).map((entry) => `address ${entry.address} dev ${names.get(entry.index)}`);
+    const neighbours = socket.dumpNeighbours(NetlinkFamily.Inet).filter((entry) => entry.state === NeighbourState.Permanent)
+      .map((entry) => `neighbour ${entry.destination} lladdr ${entry.mac} dev ${names.get(entry.index)}`);
+    return [...routes, ...addresses, ...neighbours].sort();
+  } finally {
+    socket.close();
+  }
+}
+
+/** The same through `ip -json`. */
+function ipView(namespace: string): string[] {
+  const name = namespace.split("/").pop()!;
+  const ip = (args: string[]) => JSON.parse(execFileSync("ip", ["-n", name, "-json", ...args], { encoding: "utf8" }) || "[]");
+  const routes = (ip(["route", "show", "proto", "107"]) as Array<{ dst: string; gateway?: string; dev?: string; type?: string; flags: string[] }>)
+    .map((route) => routeWords({ destination: route.dst.includes("/") ? route.dst : `${route.dst}/32`, via: route.gateway, device: route.dev, onlink: route.flags.includes("onlink"), blackhole: route.type === "blackhole" }));
+  const addresses = (ip(["-4", "address", "show"]) as Array<{ ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }>)
+    .flatMap((link) => link.addr_info.filter((entry) => entry.local.startsWith("10.")).map((entry) => `address ${entry.local}/${entry.prefixlen} dev ${link.ifname}`));
+  const neighbours = (ip(["neigh", "show", "nud", "permanent"]) as Array<{ dst: string; lladdr: string; dev: string }>).map((entry) => `neighbour ${entry.dst} lladdr ${entry.lladdr} dev ${entry.dev}`);
+  return [...routes, ...addresses, ...neighbours].sort();
+}
+
+test("property: 300 random routes, addresses and neighbours through netlink read back the same through the netlink dumps and ip -json, before and after random deletes", async () => {
+  const { node } = makeNode("prop");
+  const name = node.split("/").pop()!;
+  execFileSync("ip", ["-n", name, "link", "add", "eth1", "type", "veth", "peer", "name", "peer1"]);
+  execFileSync("ip", ["-n", name, "addr", "add", "198.19.0.1/24", "dev", "eth1"]);
+  for (const link of ["eth1", "peer1"]) execFileSync("ip", ["-n", name, "link", "set", link, "up"]);
+  for (const seed of [20261204, 7, 99]) {
+    const { changes, expected } = randomChanges(seed, 300);
+    assert.equal(await netlinkKernel.apply(changes, node), [], `seed ${seed}: nothing refused`);
+    const want = [...expected.values()].sort();
+    assert.equal(netlinkView(node), want, `seed ${seed}: the netlink dumps`);
+    assert.equal(ipView(node), want, `seed ${seed}: ip -json`);
+    // Delete every other route and neighbour (addresses stay: podnet never deletes one), then compare again.
+    const next = seededRandom(seed + 1);
+    const deletes: KernelChange[] = [];
+    for (const change of changes) {
+      if (next() % 2 === 0) continue;
+      if (change.kind === "route") {
+        deletes.push({ kind: "route", op: "delete", destination: change.destination, protocol: 107 });
+        expected.delete(`route ${change.destination}`);
+      } else if (change.kind === "neighbour") {
+        deletes.push({ kind: "neighbour", op: "delete", address: change.address, device: change.device });
+        expected.delete(`neighbour ${change.address} ${change.device}`);
+      }
+    }
+    assert.equal(await netlinkKernel.apply(deletes, node), [], `seed ${seed}: no delete refused`);
+    const left = [...expected.values()].sort();
+    assert.equal(netlinkView(node), left, `seed ${seed}: the netlink dumps after deletes`);
+    assert.equal(ipView(node), left, `seed ${seed}: ip -json after deletes`);
+    // Clean the slate for the next seed: the rest of the routes and neighbours, and the addresses (by ip).
+    await netlinkKernel.apply(changes.filter((change) => change.kind !== "address").map((change) =>
+      change.kind === "route" ? { kind: "route", op: "delete", destination: change.destination, protocol: 107 } as KernelChange : { ...change, op: "delete" } as KernelChange), node);
+    for (const device of ["eth0", "eth1"]) execFileSync("ip", ["-n", name, "addr", "flush", "dev", device, "to", "10.0.0.0/8"]);
+  }
 });
 
 test.run();
