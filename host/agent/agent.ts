@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { Backend, PeerRoute, RouteFailure } from "../backend/backend";
 import type { ControlPlane, RouteChange, SkippedRoute } from "./control-plane";
 import type { AgentMetrics } from "./metrics";
+import type { KernelEvents } from "../net/kernel-monitor";
 
 export interface AgentOptions {
   plane: ControlPlane;
@@ -19,11 +20,8 @@ export interface AgentOptions {
   /** The underlay's MTU. */
   underlayMtu: number;
   reconcileIntervalSeconds?: number;
-  /**
-   * Starts hearing the kernel delete routes (route-monitor.ts): `deleted(prefix)` for each of
-   * podnet's, `lost(error)` when notifications were lost. Without it, none are heard.
-   */
-  watchKernel?: (deleted: (prefix: string) => void, lost: (error: Error) => void) => { stop(): void };
+  /** Starts hearing the kernel delete routes and links (kernel-monitor.ts). Without it, none are heard. */
+  watchKernel?: (events: KernelEvents) => { stop(): void };
   log: Logger;
   metrics: AgentMetrics;
 }
@@ -41,6 +39,7 @@ export class Agent {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private kernelWatch?: { stop(): void };
+  private tunnelAddress = "";
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -55,6 +54,7 @@ export class Agent {
     log.info({ backend: backend.name }, "backend chosen");
     const backendData = await backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
     const { tunnelAddress } = await plane.join(backend, backendData);
+    this.tunnelAddress = tunnelAddress;
     await backend.setup({ tunnelAddress, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName, underlayMtu: this.options.underlayMtu });
     this.backend = backend;
     // A store that fails right now is retried by the timer; start does not fail for it.
@@ -63,14 +63,30 @@ export class Agent {
       routeChanged: (change) => void this.serially(() => this.applyChange(change)).catch(() => undefined),
       resync: () => this.reconcile(),
     });
-    this.kernelWatch = this.options.watchKernel?.(
-      (prefix) => void this.serially(() => this.restore(prefix)).catch(() => undefined),
-      (error) => {
-        log.warn({ err: error.message }, "kernel route notifications were lost; programming every route again");
+    this.kernelWatch = this.options.watchKernel?.({
+      routeDeleted: (prefix) => void this.serially(() => this.restore(prefix)).catch(() => undefined),
+      linkDeleted: (name) => {
+        if (name === backend.kernelDevice) void this.serially(() => this.restoreDevice(name)).catch(() => undefined);
+      },
+      lost: (error) => {
+        log.warn({ err: error.message }, "kernel notifications were lost; programming every route again");
         void this.serially(async () => this.programmed.clear()).then(() => this.reconcile()).catch(() => undefined);
       },
-    );
+    });
     this.scheduleReconcile();
+  }
+
+  /** Someone deleted the backend's device (and with it every route through it): made again as at start, then every route. */
+  private async restoreDevice(name: string): Promise<void> {
+    if (this.stopped) return;
+    const { log, metrics } = this.options;
+    log.warn({ device: name }, "the backend's device was deleted by someone else; making it again");
+    metrics.devicesRestored.inc();
+    const backend = this.backend!;
+    await backend.prepare({ publicIp: this.options.publicIp, interfaceName: this.options.interfaceName });
+    await backend.setup({ tunnelAddress: this.tunnelAddress, publicIp: this.options.publicIp, interfaceName: this.options.interfaceName, underlayMtu: this.options.underlayMtu });
+    this.programmed.clear();
+    await this.reconcileNow();
   }
 
   /**

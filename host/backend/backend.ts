@@ -65,6 +65,12 @@ export interface Backend {
    * by an earlier run for routes that went away while no agent was watching. Returns what it removed.
    */
   prune(keep: PeerRoute[]): Promise<string[]>;
+  /**
+   * The kernel device this backend made and can make again with prepare and setup (kernel VXLAN:
+   * flannel.1), so the agent rebuilds it when someone deletes it; absent when there is none, or
+   * when the device lives and dies with the agent's own fd (TUN devices).
+   */
+  readonly kernelDevice?: string;
   /** Calico's IPIP: the address the tunnel device holds (one of a local block), given before routes through it. */
   useTunnelAddress?(address: string): Promise<void>;
   /** Removes what setup made (or leaves it, fail-static, and says so). */

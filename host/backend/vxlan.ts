@@ -29,8 +29,11 @@ interface Step {
 export class VxlanBackend implements Backend {
   readonly name = "vxlan";
   readonly overhead = FLANNEL_VXLAN.overhead;
+  readonly kernelDevice = DEVICE;
   private readonly vni: number;
   private readonly port: number;
+  /** The VTEP's MAC once made: a device made again gets it back, so the lease's VtepMAC stays true. */
+  private mac: string | undefined;
 
   constructor(private readonly log: Logger, private readonly kernel: Kernel, settings: BackendSettings = {}) {
     this.vni = settings.vni ?? FLANNEL_VXLAN.vni;
@@ -47,9 +50,10 @@ export class VxlanBackend implements Backend {
       this.log.warn({ device: DEVICE }, "existing VXLAN device has another configuration; recreating it");
       await applyOrThrow(this.kernel, [ipCommands.linkDelete(DEVICE)]);
     }
-    if (!matches) await applyOrThrow(this.kernel, [ipCommands.vxlanAdd(DEVICE, this.vni, node.publicIp, node.interfaceName, this.port)]);
+    if (!matches) await applyOrThrow(this.kernel, [ipCommands.vxlanAdd(DEVICE, this.vni, node.publicIp, node.interfaceName, this.port, this.mac)]);
     await applyOrThrow(this.kernel, [ipCommands.linkMtuUp(DEVICE, underlay.mtu - this.overhead)]);
     const device = await readLink(this.kernel, DEVICE);
+    this.mac = device!.address;
     return { VNI: this.vni, VtepMAC: device!.address };
   }
 

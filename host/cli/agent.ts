@@ -23,7 +23,7 @@ import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MILLISECONDS, serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
 import { ipv4ToNumber } from "../net/addresses";
-import { RouteMonitor } from "../net/route-monitor";
+import { KernelMonitor } from "../net/kernel-monitor";
 import { chooseKernelInterface, KERNEL_INTERFACES, KERNEL_VARIABLE, type KernelInterface, systemKernel } from "../net/system-kernel";
 import { openStore, type StoreFlags } from "../store/open";
 import { withStoreFlags } from "./store-flags";
@@ -149,7 +149,7 @@ export function agentCommand(): Command {
       const agent = new Agent({
         plane, backendFor, publicIp, interfaceName, underlayMtu: mtu,
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
-        watchKernel: (deleted, lost) => new RouteMonitor(deleted, lost),
+        watchKernel: (events) => new KernelMonitor(events),
       });
       const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");

@@ -33,7 +33,7 @@ export type LinkChange =
   | { kind: "link"; op: "delete"; name: string }
   | ({ kind: "link"; op: "set"; name: string } & LinkSettings)
   | { kind: "link"; op: "add"; type: "bridge"; name: string; mac: string }
-  | { kind: "link"; op: "add"; type: "vxlan"; name: string; vni: number; local: string; device: string; port: number }
+  | { kind: "link"; op: "add"; type: "vxlan"; name: string; vni: number; local: string; device: string; port: number; mac?: string }
   | {
       kind: "link";
       op: "add";
@@ -73,7 +73,9 @@ function linkLine(change: LinkChange): string {
         .join(" ");
     case "add":
       if (change.type === "bridge") return `link add ${change.name} address ${change.mac} type bridge`;
-      if (change.type === "vxlan") return `link add ${change.name} type vxlan id ${change.vni} local ${change.local} dev ${change.device} dstport ${change.port} nolearning`;
+      if (change.type === "vxlan") {
+        return `link add ${change.name}${change.mac ? ` address ${change.mac}` : ""} type vxlan id ${change.vni} local ${change.local} dev ${change.device} dstport ${change.port} nolearning`;
+      }
       return `link add ${change.name} mtu ${change.mtu} address ${change.mac} type veth peer name ${change.peer.name} mtu ${change.mtu} address ${change.peer.mac} netns ${change.peer.netns}`;
   }
 }

@@ -48,8 +48,9 @@ export const ipCommands = {
   linkMaster: (name: string, master: string): KernelChange => ({ kind: "link", op: "set", name, master }),
   hairpinOn: (name: string): KernelChange => ({ kind: "link", op: "set", name, hairpin: true }),
   bridgeAdd: (name: string, mac: string): KernelChange => ({ kind: "link", op: "add", type: "bridge", name, mac }),
-  vxlanAdd: (name: string, vni: number, local: string, device: string, port: number): KernelChange =>
-    ({ kind: "link", op: "add", type: "vxlan", name, vni, local, device, port }),
+  /** `mac`: the device's MAC (one it had before); the kernel draws one when absent. */
+  vxlanAdd: (name: string, vni: number, local: string, device: string, port: number, mac?: string): KernelChange =>
+    ({ kind: "link", op: "add", type: "vxlan", name, vni, local, device, port, mac }),
   /** A veth pair whose second end is created inside the namespace at path `netns`. */
   vethPair: (host: { name: string; mac: string }, pod: { name: string; mac: string; netns: string }, mtu: number): KernelChange =>
     ({ kind: "link", op: "add", type: "veth", name: host.name, mac: host.mac, mtu, peer: pod }),

@@ -186,6 +186,10 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
       record[LinkField.VxlanLocal] = ipv4ToNumber(change.local);
       record[LinkField.VxlanLink] = underlay;
       record[LinkField.VxlanPort] = change.port;
+      if (change.mac) {
+        record[LinkField.HasMac] = 1;
+        [record[LinkField.MacHigh], record[LinkField.MacLow]] = macFields(change.mac);
+      }
       return;
     }
     record[LinkField.HasMac] = 1;

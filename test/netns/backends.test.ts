@@ -118,7 +118,7 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
       assert.ok(tcpEcho(tcpPod.namespace, tcpPeer.address), "TCP between pods whose MTU is too large");
     }
 
-    // A route deleted by hand is put back as soon as the kernel says so (route-monitor.ts).
+    // A route deleted by hand is put back as soon as the kernel says so (kernel-monitor.ts).
     const secondSubnet = second.pod.address.replace(/\.10$/, ".0/24");
     const restored = restoreAfterDelete(first.namespace, secondSubnet);
     console.log(`  ${mode.name}: route to ${secondSubnet} deleted by hand on node 1: back after ${restored.milliseconds} ms`);
@@ -126,6 +126,19 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
     assert.ok(restored.same, "restored exactly as it was");
     assert.is(metricValue(metricsIn(first.namespace), "podnet_routes_restored_total"), 1);
     assert.ok(ping(first.pod.namespace, second.pod.address), "pods reach each other after the repair");
+    if (mode.backend === "vxlan" && !mode.userspace) {
+      // The VTEP deleted by hand (its routes, neighbours and FDB entries go with it): made again
+      // with the same MAC (the lease's VtepMAC stays true), then every peer programmed again.
+      const deleted = performance.now();
+      execFileSync("ip", ["-n", first.namespace, "link", "del", "flannel.1"]);
+      await waitFor(() => podnetRoutes(first.namespace).includes(secondSubnet), 3000, "the VTEP and its routes back");
+      const back = Math.round(performance.now() - deleted);
+      console.log(`  ${mode.name}: flannel.1 deleted by hand on node 1: device and routes back after ${back} ms`);
+      const [again] = JSON.parse(execFileSync("ip", ["-n", first.namespace, "-json", "-details", "link", "show", "flannel.1"], { encoding: "utf8" }));
+      assert.equal([again.address, again.mtu, again.linkinfo.info_data.id], [device.address, mode.mtu, device.linkinfo.info_data.id], "the same MAC, MTU and VNI");
+      assert.is(metricValue(metricsIn(first.namespace), "podnet_devices_restored_total"), 1);
+      assert.ok(ping(first.pod.namespace, second.pod.address) && ping(first.pod.namespace, third.pod.address), "pods reach both peers again");
+    }
 
     // Restart: the agent on node 2 is killed (SIGKILL) and started again half a second later, under
     // a steady ping every 10 ms. Kernel backends forward all along (fail-static: nothing lost);

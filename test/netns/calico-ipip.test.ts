@@ -119,7 +119,7 @@ test("CrossSubnet: plain IPv4 between nodes 1 and 2, IPv4-in-IPv4 to node 3 thro
   assert.is(routeTo(node2, node3), "tunl0 via 198.18.1.3");
   const tunnelRoute = routes(node1.namespace).find((entry) => entry.dst === blockOf(node3))!;
   assert.equal((tunnelRoute as { flags?: string[] }).flags, ["onlink"]);
-  // The tunnel route deleted by hand is put back at once (route-monitor.ts).
+  // The tunnel route deleted by hand is put back at once (kernel-monitor.ts).
   const restored = restoreAfterDelete(node1.namespace, blockOf(node3));
   console.log(`  ipip: route to ${blockOf(node3)} through tunl0 deleted by hand on node1: back after ${restored.milliseconds} ms`);
   assert.ok(restored.milliseconds <= 100 && restored.same, `tunnel route restored as it was within 100 ms (${restored.milliseconds} ms)`);

@@ -79,7 +79,7 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
     for (const from of pods) for (const to of pods) if (from !== to && !ping(from.namespace, to.address)) failed.push(`${from.containerId} → ${to.containerId} (${to.address})`);
     assert.equal(failed, []);
 
-    // A block route and the node's own blackhole deleted by hand are put back at once (route-monitor.ts).
+    // A block route and the node's own blackhole deleted by hand are put back at once (kernel-monitor.ts).
     for (const prefix of [blockOf(nodes[1]), blockOf(nodes[0])]) {
       const restored = restoreAfterDelete(nodes[0].namespace, prefix);
       console.log(`  calico (${storeKind}): route to ${prefix} deleted by hand on node1: back after ${restored.milliseconds} ms`);
