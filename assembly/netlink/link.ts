@@ -152,7 +152,22 @@ function sameText(data: usize, length: usize, text: usize, textLength: usize): b
   return length == textLength && memory.compare(data, text, length) == 0;
 }
 
+function readVxlanData(type: u32, data: usize, length: usize): Status {
+  if (type == IFLA_VXLAN_ID || type == IFLA_VXLAN_LOCAL || type == IFLA_VXLAN_LINK) {
+    if (length < 4) return Status.BadHeaderLength;
+    if (type == IFLA_VXLAN_ID) setField(parsing, LinkField.VxlanId, load<u32>(data));
+    else if (type == IFLA_VXLAN_LINK) setField(parsing, LinkField.VxlanLink, load<u32>(data));
+    else setField(parsing, LinkField.VxlanLocal, bswap<u32>(load<u32>(data)));
+  } else if (type == IFLA_VXLAN_PORT) {
+    if (length < 2) return Status.BadHeaderLength;
+    setField(parsing, LinkField.VxlanPort, <u32>bswap<u16>(load<u16>(data)));
+  }
+  return Status.Ok;
+}
+
 function readLinkInfo(type: u32, data: usize, length: usize): Status {
+  // The kernel writes IFLA_INFO_KIND before IFLA_INFO_DATA: the kind says how to read the data.
+  if (type == IFLA_INFO_DATA && getField(parsing, LinkField.Kind) == LinkKind.Vxlan) return eachAttribute(data, data + length, readVxlanData);
   if (type != IFLA_INFO_KIND) return Status.Ok;
   while (length > 0 && load<u8>(data + length - 1) == 0) length--;
   let kind = LinkKind.Other;
@@ -187,8 +202,9 @@ function readLinkAttribute(type: u32, data: usize, length: usize): Status {
 
 /**
  * Reads the RTM_NEWLINK message at `p` (`length` bytes, header included) into `record`: index,
- * flags, name (where it lies in the message), MAC, MTU, master and kind. Unknown attributes are
- * skipped; one that runs past the message is Truncated.
+ * flags, name (where it lies in the message), MAC, MTU, master, kind and a VXLAN device's VNI,
+ * local address, underlay and port. Unknown attributes are skipped; one that runs past the
+ * message is Truncated.
  */
 export function parseLinkMessage(p: usize, length: usize, record: usize): Status {
   if (length < NLMSG_HEADER_LEN + IFINFOMSG_LEN) return Status.Truncated;

@@ -28,8 +28,8 @@ export class HostGatewayBackend implements Backend {
     if (routes.length === 0) return [];
     // One read of the connected networks instead of a `route get` per peer.
     const connected = (await readConnectedRoutes(this.kernel))
-      .filter((route) => route.dev === this.interfaceName && route.dst !== "default")
-      .map((route) => (route.dst.includes("/") ? parsePrefix(route.dst) : { address: ipv4ToNumber(route.dst), length: 32 }));
+      .filter((route) => route.dev === this.interfaceName && route.dst !== "0.0.0.0/0")
+      .map((route) => parsePrefix(route.dst));
     const onLink = (address: string) => connected.some((prefix) => networkOf(ipv4ToNumber(address), prefix.length) === prefix.address);
     const failures: RouteFailure[] = [];
     const reachable: PeerRoute[] = [];

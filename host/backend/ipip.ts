@@ -98,7 +98,7 @@ export class UserspaceIpipTunnel implements IpipTunnel {
     await this.kernel.writeSysctl(`net/ipv6/conf/${this.device}/disable_ipv6`, "1").catch(() => undefined);
     await applyOrThrow(this.kernel, [ipCommands.addressReplace(`${endpoint.tunnelAddress}/32`, this.device), ipCommands.linkMtuUp(this.device, endpoint.underlayMtu - IPIP_OVERHEAD)]);
     const kept = (await readPodnetRoutes(this.kernel, this.device)).filter((route) => route.gateway);
-    for (const route of kept) this.relay.setRoute(route.dst.includes("/") ? route.dst : `${route.dst}/32`, { publicIp: route.gateway!, vtepMac: "00:00:00:00:00:00" });
+    for (const route of kept) this.relay.setRoute(route.dst, { publicIp: route.gateway!, vtepMac: "00:00:00:00:00:00" });
     this.log.info({ device: this.device, address: endpoint.tunnelAddress, offload: this.relay.offload, keptRoutes: kept.length }, "IPIP in userspace: TUN device, Wasm core, raw IP-protocol-4 socket");
   }
 

@@ -107,7 +107,7 @@ export class RoutedBackend implements Backend {
     const failures: RouteFailure[] = [];
     const resolved: Array<{ route: PeerRoute; gateway: string; device: string }> = [];
     for (const route of routes) {
-      const [towards] = await this.kernel.read<Array<{ gateway?: string; dev?: string }>>(["route", "get", route.nodeIp]).catch(() => []);
+      const towards = await this.kernel.routeTo(route.nodeIp).catch(() => undefined);
       if (towards?.gateway && towards.dev) resolved.push({ route, gateway: towards.gateway, device: towards.dev });
       else failures.push({ route, reason: "not-on-link", message: `no route to node ${route.nodeIp} through a gateway (it announced ${route.prefix})` });
     }

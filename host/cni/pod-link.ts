@@ -217,8 +217,7 @@ export async function checkPod(kernel: Kernel, config: NetworkConfig, attachment
   }
   const routes = await readDeviceRoutes(kernel, ifName, netns);
   for (const route of previous.routes) {
-    const destination = route.dst === "0.0.0.0/0" ? "default" : route.dst.replace(/\/32$/, "");
-    if (!routes.some((entry) => entry.dst === destination && (route.gw === undefined || entry.gateway === route.gw))) {
+    if (!routes.some((entry) => entry.dst === route.dst && (route.gw === undefined || entry.gateway === route.gw))) {
       throw mismatch(`${netns} has no route to ${route.dst}${route.gw ? ` via ${route.gw}` : ""} on ${ifName}`);
     }
   }
@@ -231,7 +230,7 @@ export async function checkPod(kernel: Kernel, config: NetworkConfig, attachment
     const hostRoutes = await readDeviceRoutes(kernel, hostName);
     for (const ip of previous.ips) {
       const local = ip.address.split("/")[0];
-      if (!hostRoutes.some((entry) => entry.dst === local)) throw mismatch(`no host route to ${local} through ${hostName}`);
+      if (!hostRoutes.some((entry) => entry.dst === `${local}/32`)) throw mismatch(`no host route to ${local} through ${hostName}`);
     }
   }
 }

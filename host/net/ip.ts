@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type KernelChange, PODNET_ROUTE_PROTOCOL } from "./changes";
 import { isAlreadyGone, KernelError, type Kernel } from "./kernel";
+import { type LinkState, type RouteState, SCOPE_LINK } from "./state";
 
 export { PODNET_ROUTE_PROTOCOL };
 
@@ -73,65 +74,33 @@ export function ipJsonAtStartup<T>(args: string[]): T {
   return (output === "" ? [] : JSON.parse(output)) as T;
 }
 
-/** A link as `ip -details -json address show` gives it (the fields podnet reads). */
-export interface LinkState {
-  ifname: string;
-  address: string;
-  mtu: number;
-  flags: string[];
-  master?: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; local?: string } };
-  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
-}
-
-/** A route as `ip -json route show` gives it. */
-export interface RouteState {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  scope?: string;
-  protocol?: string;
-}
+export type { LinkState, RouteState };
 
 /** The link called `name` (in the namespace at path `netns`), or undefined when there is none. */
-export async function readLink(kernel: Kernel, name: string, netns?: string): Promise<LinkState | undefined> {
-  try {
-    return (await kernel.read<LinkState[]>(["-details", "address", "show", "dev", name], netns))[0];
-  } catch (error) {
-    if (isAlreadyGone(error) || /does not exist/.test((error as Error).message)) return undefined;
-    throw error;
-  }
-}
+export const readLink = (kernel: Kernel, name: string, netns?: string): Promise<LinkState | undefined> => kernel.link(name, netns);
 
 /** Every link of `kind` (veth, bridge, vxlan, tun…), or every link. */
-export function readLinks(kernel: Kernel, kind?: string): Promise<LinkState[]> {
-  return kernel.read<LinkState[]>(["-details", "link", "show", ...(kind ? ["type", kind] : [])]);
-}
+export const readLinks = (kernel: Kernel, kind?: string): Promise<LinkState[]> => kernel.links(kind);
 
 /** Routes through `device` (in the namespace at path `netns`). */
-export function readDeviceRoutes(kernel: Kernel, device: string, netns?: string): Promise<RouteState[]> {
-  return kernel.read<RouteState[]>(["route", "show", "dev", device], netns);
+export async function readDeviceRoutes(kernel: Kernel, device: string, netns?: string): Promise<RouteState[]> {
+  return (await kernel.routes(netns)).filter((route) => route.dev === device);
 }
 
 /** The directly connected destinations (scope link routes): what this node reaches without a router. */
-export function readConnectedRoutes(kernel: Kernel): Promise<RouteState[]> {
-  return kernel.read<RouteState[]>(["route", "show", "scope", "link"]);
+export async function readConnectedRoutes(kernel: Kernel): Promise<RouteState[]> {
+  return (await kernel.routes()).filter((route) => route.scope === SCOPE_LINK);
 }
 
 /** Permanent neighbour entries on `device` (VXLAN gateways). */
-export function readPermanentNeighbours(kernel: Kernel, device: string): Promise<Array<{ dst: string }>> {
-  return kernel.read<Array<{ dst: string }>>(["neigh", "show", "dev", device, "nud", "permanent"]);
-}
+export const readPermanentNeighbours = (kernel: Kernel, device: string): Promise<Array<{ dst: string }>> => kernel.permanentNeighbours(device);
 
 /** FDB entries on `device`. */
-export function readFdb(kernel: Kernel, device: string): Promise<Array<{ mac: string; dst?: string }>> {
-  return kernel.readBridge<Array<{ mac: string; dst?: string }>>(["fdb", "show", "dev", device]);
-}
+export const readFdb = (kernel: Kernel, device: string): Promise<Array<{ mac: string; dst?: string }>> => kernel.fdb(device);
 
 /** podnet's routes (proto 107), optionally only those through `device`. */
 export async function readPodnetRoutes(kernel: Kernel, device?: string): Promise<RouteState[]> {
-  const routes = await kernel.read<RouteState[]>(["route", "show", "proto", String(PODNET_ROUTE_PROTOCOL)]);
-  return routes.filter((route) => device === undefined || route.dev === device);
+  return (await kernel.routes()).filter((route) => route.protocol === PODNET_ROUTE_PROTOCOL && (device === undefined || route.dev === device));
 }
 
 /** Destinations of podnet's routes (proto 107), optionally only those through `device`. */
@@ -141,8 +110,7 @@ async function podnetRouteDestinations(kernel: Kernel, device?: string): Promise
 
 /** Deletes podnet's routes to destinations not in `keep`, in one batch; returns the ones it deleted. */
 export async function deleteRoutesExcept(kernel: Kernel, keep: Set<string>, device?: string): Promise<string[]> {
-  // `ip -json` prints a host route without its /32 ("10.244.7.1"); `keep` holds prefixes.
-  const stale = (await podnetRouteDestinations(kernel, device)).filter((destination) => !keep.has(destination.includes("/") ? destination : `${destination}/32`));
+  const stale = (await podnetRouteDestinations(kernel, device)).filter((destination) => !keep.has(destination));
   const failures = (await kernel.apply(stale.map(ipCommands.routeDelete))).filter((failure) => !isAlreadyGone(failure));
   if (failures.length > 0) throw new KernelError(failures);
   return stale;

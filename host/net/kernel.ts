@@ -2,13 +2,14 @@
 // entries and sysctls goes through a Kernel. Two real ones: rtnetlink in process
 // (netlink-kernel.ts, the default) and this file's iproute2 kernel (`--kernel ip`), which runs
 // one `ip -force -batch -` (or `bridge`) per call however many changes it holds, every change tried
-// and each failure mapped back to the change that caused it. Both read with `ip -json`. Tests give
+// and each failure mapped back to the change that caused it, and reads with `ip -json`. Tests give
 // the CNI plugin and backends a fake one (test/helpers/fake-kernel.ts).
 
 import { execFile } from "node:child_process";
 import { readFile, realpath, writeFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { commandLine, type KernelChange, toolOf } from "./changes";
+import { fullPrefix, type LinkState, type RouteState } from "./state";
 
 /** One command of a batch that the kernel (or iproute2) refused. */
 export interface KernelFailure {
@@ -22,10 +23,18 @@ export interface KernelFailure {
 export interface Kernel {
   /** Makes the changes in order, optionally in the namespace at path `netns`; resolves with those that failed (every one is tried). */
   apply(changes: KernelChange[], netns?: string): Promise<KernelFailure[]>;
-  /** Reads state as iproute2's JSON (`ip -json ARGS`; the readers in ip.ts build ARGS). */
-  read<T>(args: string[], netns?: string): Promise<T>;
-  /** Reads bridge state (`bridge -json ARGS`). */
-  readBridge<T>(args: string[]): Promise<T>;
+  /** The link called `name` with its IPv4 addresses (in the namespace at path `netns`), or undefined when there is none. */
+  link(name: string, netns?: string): Promise<LinkState | undefined>;
+  /** Every link of this namespace (without addresses), or those of `kind` (veth, bridge, vxlan, tun). */
+  links(kind?: string): Promise<LinkState[]>;
+  /** The IPv4 routes of the main table (of the namespace at path `netns`). */
+  routes(netns?: string): Promise<RouteState[]>;
+  /** Where the kernel sends a packet to `address` (`ip route get`), or undefined when it has no route. */
+  routeTo(address: string): Promise<{ gateway?: string; dev?: string } | undefined>;
+  /** Permanent neighbour entries on `device`. */
+  permanentNeighbours(device: string): Promise<Array<{ dst: string }>>;
+  /** The FDB entries of `device` (a VXLAN device's: MAC → remote VTEP). */
+  fdb(device: string): Promise<Array<{ mac: string; dst?: string }>>;
   /** Writes /proc/sys/<path> (e.g. "net/ipv4/ip_forward"; slashes, since device names may hold dots) in this process's namespace. */
   writeSysctl(path: string, value: string): Promise<void>;
   /** Whether a link exists in this process's namespace. */
@@ -134,11 +143,45 @@ async function applyWithIproute2(changes: KernelChange[], netns?: string): Promi
   return failures;
 }
 
+/** A route as `ip -N -json route show` prints it: numbers as strings, and defaults left out. */
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  scope?: string;
+  protocol?: string;
+  type?: string;
+}
+
+const fromIp = (route: IpRoute): RouteState => ({
+  dst: fullPrefix(route.dst),
+  gateway: route.gateway,
+  dev: route.dev,
+  scope: Number(route.scope ?? 0),
+  // ip leaves out protocol boot (3) and type unicast (1).
+  protocol: Number(route.protocol ?? 3),
+  type: Number(route.type ?? 1),
+});
+
 /** The kernel of this process's network namespace (and others by path), through iproute2. */
 export const iproute2Kernel: Kernel = {
   apply: applyWithIproute2,
-  read: (args, netns) => readJson("ip", args, netns),
-  readBridge: (args) => readJson("bridge", args),
+  async link(name, netns) {
+    try {
+      return (await readJson<LinkState[]>("ip", ["-details", "address", "show", "dev", name], netns))[0];
+    } catch (error) {
+      if (isAlreadyGone(error) || /does not exist/.test((error as Error).message)) return undefined;
+      throw error;
+    }
+  },
+  links: (kind) => readJson<LinkState[]>("ip", ["-details", "link", "show", ...(kind ? ["type", kind] : [])]),
+  routes: async (netns) => (await readJson<IpRoute[]>("ip", ["-N", "route", "show", "table", "main"], netns)).map(fromIp),
+  async routeTo(address) {
+    const [route] = await readJson<IpRoute[]>("ip", ["route", "get", address]).catch(() => []);
+    return route && { gateway: route.gateway, dev: route.dev };
+  },
+  permanentNeighbours: (device) => readJson<Array<{ dst: string }>>("ip", ["neigh", "show", "dev", device, "nud", "permanent"]),
+  fdb: (device) => readJson<Array<{ mac: string; dst?: string }>>("bridge", ["fdb", "show", "dev", device]),
   async writeSysctl(path, value) {
     await writeFile(`/proc/sys/${path}`, value);
   },

@@ -3,7 +3,8 @@
 // in as few datagrams as the kernel allows: a link that is created or deleted ends one, since the
 // changes after it may name it by its new index. Device names are looked up first, all of a
 // datagram's in one exchange. Every refusal is worded as `ip` prints it and mapped to its change.
-// Between datagrams the event loop gets a turn. Reads stay on `ip -json` (iproute2Kernel).
+// Between datagrams the event loop gets a turn. Reads are dumps and lookups on the same sockets,
+// given in iproute2's shapes (state.ts).
 
 import { closeSync, openSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
@@ -12,46 +13,39 @@ import {
   NetlinkFamily, NetlinkType, NTF_SELF, RouteType,
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
-import { core, WasmLoadError } from "../wasm/module";
+import { core } from "../wasm/module";
 import { ipv4ToNumber, numberToIpv4 } from "./addresses";
 import { commandLine, type KernelChange, type LinkChange } from "./changes";
-import { iproute2Kernel, type Kernel, type KernelFailure } from "./kernel";
-import { REQUESTS_PER_DATAGRAM, requestFlags, type RequestBuilder, RouteNetlink, routeRequest, words } from "./netlink";
+import { iproute2Kernel, type Kernel, KernelError, type KernelFailure } from "./kernel";
+import { linkLookup, type NetlinkLink, REQUESTS_PER_DATAGRAM, readRoute, requestFlags, type RequestBuilder, RouteNetlink, routeRequest, words, writeLinkName } from "./netlink";
+import { type LinkState, type RouteState, SCOPE_LINK } from "./state";
 
 const MAIN_TABLE = 254;
 /** rtm_scope values. */
 const SCOPE_UNIVERSE = 0;
-const SCOPE_LINK = 253;
 const SCOPE_HOST = 254;
 /** A delete matches a route of any scope (as `ip route del`). */
 const SCOPE_NOWHERE = 255;
 const NO_NAMESPACE = 0xffffffff;
+
+/** ifi_flags bits and the names `ip` gives them. */
+const FLAG_NAMES: Array<[number, string]> = [[0x1, "UP"], [0x2, "BROADCAST"], [0x8, "LOOPBACK"], [0x10, "POINTOPOINT"], [0x80, "NOARP"], [0x1000, "MULTICAST"], [0x10000, "LOWER_UP"]];
+const KIND_NAMES: Partial<Record<LinkKind, string>> = { [LinkKind.Bridge]: "bridge", [LinkKind.Vxlan]: "vxlan", [LinkKind.Veth]: "veth", [LinkKind.Tun]: "tun" };
+
+/** A link as iproute2's JSON shows it (the fields podnet reads). */
+function linkState(link: NetlinkLink, master: string | undefined): LinkState {
+  const state: LinkState = { ifname: link.name, address: link.mac ?? "", mtu: link.mtu, flags: FLAG_NAMES.filter(([bit]) => (link.flags & bit) !== 0).map(([, name]) => name) };
+  if (master) state.master = master;
+  const kind = KIND_NAMES[link.kind];
+  if (kind) state.linkinfo = { info_kind: kind, ...(link.vxlan ? { info_data: link.vxlan } : {}) };
+  return state;
+}
 
 /** A device a change names does not exist: `ip` says so before sending anything. */
 class MissingDevice extends Error {
   constructor(readonly device: string) {
     super(`Cannot find device "${device}"`);
   }
-}
-
-const encoder = new TextEncoder();
-let scratch = 0;
-/** Room in the core's memory for the two link names a request may carry. */
-function nameScratch(): number {
-  if (scratch === 0) {
-    scratch = core().allocate(64);
-    if (scratch === 0) throw new WasmLoadError(`podnet.wasm refused a 64-byte buffer (Status ${Status[Status.OutOfMemory]})`);
-  }
-  return scratch;
-}
-
-/** Writes `name` at scratch + slot × 32 and points the record's offset/length fields at it. */
-function writeName(record: Uint32Array, offsetField: LinkField, name: string, slot: number): void {
-  const bytes = encoder.encode(name);
-  const at = nameScratch() + slot * 32;
-  new Uint8Array(core().memory.buffer, at, 32).set(bytes.subarray(0, 32));
-  record[offsetField] = at;
-  record[offsetField + 1] = bytes.length;
 }
 
 /** "aa:bb:cc:dd:ee:ff" as the record's two numbers (first two bytes, last four). */
@@ -179,7 +173,7 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
       if (change.hairpin !== undefined) record[LinkField.Hairpin] = change.hairpin ? 2 : 1;
       return;
     }
-    writeName(record, LinkField.NameOffset, change.name, 0);
+    writeLinkName(record, change.name);
     if (change.type === "vxlan") {
       record[LinkField.Kind] = LinkKind.Vxlan;
       record[LinkField.VxlanId] = change.vni;
@@ -200,7 +194,7 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
     }
     record[LinkField.Kind] = LinkKind.Veth;
     record[LinkField.Mtu] = change.mtu;
-    writeName(record, LinkField.PeerNameOffset, change.peer.name, 1);
+    writeLinkName(record, change.peer.name, LinkField.PeerNameOffset);
     record[LinkField.PeerHasMac] = 1;
     [record[LinkField.PeerMacHigh], record[LinkField.PeerMacLow]] = macFields(change.peer.mac);
     record[LinkField.PeerMtu] = change.mtu;
@@ -228,15 +222,7 @@ function requestFor(change: KernelChange, index: Resolve, openNamespace: (path: 
 
 /** The indexes of `names` in the socket's namespace (one RTM_GETLINK each, one exchange); absent names are left out. */
 function lookUpDevices(socket: RouteNetlink, names: string[], into: Map<string, number>): void {
-  const requests: RequestBuilder[] = names.map((name) => (at, capacity, sequence) => {
-    const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
-    record.fill(0);
-    record[LinkField.PeerNamespaceFd] = NO_NAMESPACE;
-    writeName(record, LinkField.NameOffset, name, 0);
-    // No ACK asked: the answer is the link (RTM_NEWLINK) or an error.
-    return core().netlinkLinkMessage(at, capacity, NetlinkType.GetLink, 1, sequence);
-  });
-  socket.exchange(requests, (position, reply) => {
+  socket.exchange(names.map((name) => linkLookup({ name })), (position, reply) => {
     if (reply.type !== NetlinkType.NewLink || core().netlinkParseLink(reply.at, reply.length) !== Status.Ok) return;
     into.set(names[position], words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS)[LinkField.Index]);
   });
@@ -310,8 +296,80 @@ export class NetlinkKernel implements Kernel {
     return failures.sort((a, b) => a.index - b.index);
   }
 
-  read = iproute2Kernel.read;
-  readBridge = iproute2Kernel.readBridge;
+  async link(name: string, netns?: string): Promise<LinkState | undefined> {
+    return this.withSocket(netns, (socket) => {
+      const link = socket.findLink({ name });
+      if (!link) return undefined;
+      const master = link.master === undefined ? undefined : socket.findLink({ index: link.master })?.name;
+      const addresses = socket.dumpAddresses().filter((entry) => entry.index === link.index);
+      return {
+        ...linkState(link, master),
+        addr_info: addresses.map((entry) => ({ family: "inet", local: entry.address.split("/")[0], prefixlen: Number(entry.address.split("/")[1]) })),
+      };
+    });
+  }
+
+  async links(kind?: string): Promise<LinkState[]> {
+    return this.withSocket(undefined, (socket) => {
+      const links = socket.dumpLinks();
+      const names = new Map(links.map((link) => [link.index, link.name]));
+      return links.map((link) => linkState(link, link.master === undefined ? undefined : names.get(link.master))).filter((link) => kind === undefined || link.linkinfo?.info_kind === kind);
+    });
+  }
+
+  async routes(netns?: string): Promise<RouteState[]> {
+    return this.withSocket(netns, (socket) => {
+      const names = new Map(socket.dumpLinks().map((link) => [link.index, link.name]));
+      return socket.dumpRoutes().filter((route) => route.table === MAIN_TABLE).map((route) => ({
+        dst: route.destination, gateway: route.gateway, dev: route.device === undefined ? undefined : names.get(route.device), scope: route.scope, protocol: route.protocol, type: route.type,
+      }));
+    });
+  }
+
+  async routeTo(address: string): Promise<{ gateway?: string; dev?: string } | undefined> {
+    return this.withSocket(undefined, (socket) => {
+      let answer: { gateway?: string; device?: number } | undefined;
+      const ask = routeRequest({ destination: `${address}/32`, table: 0, protocol: 0, scope: 0, type: 0 as RouteType, onlink: false }, "get");
+      socket.exchange([ask], (_, reply) => {
+        if (reply.type !== NetlinkType.NewRoute || core().netlinkParseRoute(reply.at, reply.length) !== Status.Ok) return;
+        const route = readRoute();
+        answer = { gateway: route.gateway, device: route.device };
+      });
+      if (!answer) return undefined;
+      return { gateway: answer.gateway, dev: answer.device === undefined ? undefined : socket.findLink({ index: answer.device })?.name };
+    });
+  }
+
+  async permanentNeighbours(device: string): Promise<Array<{ dst: string }>> {
+    return this.withSocket(undefined, (socket) => {
+      const link = socket.findLink({ name: device });
+      if (!link) throw new KernelError([{ index: 0, command: `neigh show dev ${device}`, message: `Cannot find device "${device}"` }]);
+      return socket.dumpNeighbours(NetlinkFamily.Inet)
+        .filter((entry) => entry.index === link.index && (entry.state & NeighbourState.Permanent) !== 0 && entry.destination)
+        .map((entry) => ({ dst: entry.destination! }));
+    });
+  }
+
+  async fdb(device: string): Promise<Array<{ mac: string; dst?: string }>> {
+    return this.withSocket(undefined, (socket) => {
+      const link = socket.findLink({ name: device });
+      if (!link) throw new KernelError([{ index: 0, command: `fdb show dev ${device}`, message: `Cannot find device "${device}"` }]);
+      return socket.dumpNeighbours(NetlinkFamily.Bridge)
+        .filter((entry) => entry.index === link.index && entry.mac)
+        .map((entry) => (entry.destination ? { mac: entry.mac!, dst: entry.destination } : { mac: entry.mac! }));
+    });
+  }
+
+  /** Runs `work` on this namespace's socket, or on one opened in `netns` for the call. */
+  private withSocket<T>(netns: string | undefined, work: (socket: RouteNetlink) => T): T {
+    const socket = netns ? new RouteNetlink(netns) : (this.own ??= new RouteNetlink());
+    try {
+      return work(socket);
+    } finally {
+      if (netns) socket.close();
+    }
+  }
+
   writeSysctl = iproute2Kernel.writeSysctl;
   linkExists = iproute2Kernel.linkExists;
 }

@@ -43,6 +43,8 @@ export interface NetlinkLink {
   master?: number;
   mac?: string;
   kind: LinkKind;
+  /** A VXLAN device's VNI, local address and UDP port. */
+  vxlan?: { id: number; local: string; port: number };
 }
 
 /** An IPv4 address as a RTM_GETADDR dump gives it. */
@@ -61,6 +63,33 @@ export interface NetlinkNeighbour {
   mac?: string;
   state: number;
   flags: number;
+}
+
+const ENODEV = 19;
+
+let nameArea = 0;
+/** Writes `name` into the core's memory and points the link record's name fields at it. */
+export function writeLinkName(record: Uint32Array, name: string, field: LinkField.NameOffset | LinkField.PeerNameOffset = LinkField.NameOffset): void {
+  if (nameArea === 0) {
+    nameArea = core().allocate(64);
+    if (nameArea === 0) throw new WasmLoadError(`podnet.wasm refused a 64-byte buffer (Status ${Status[Status.OutOfMemory]})`);
+  }
+  const bytes = new TextEncoder().encode(name).subarray(0, 31);
+  const at = nameArea + (field === LinkField.NameOffset ? 0 : 32);
+  new Uint8Array(core().memory.buffer, at, 32).set(bytes);
+  record[field] = at;
+  record[field + 1] = bytes.length;
+}
+
+/** The link the core's link record holds (after a parse). */
+function readLink(): NetlinkLink {
+  const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
+  const name = textDecoder.decode(new Uint8Array(core().memory.buffer, record[LinkField.NameOffset], record[LinkField.NameLength]));
+  const link: NetlinkLink = { index: record[LinkField.Index], name, flags: record[LinkField.Flags], mtu: record[LinkField.Mtu], kind: record[LinkField.Kind] as LinkKind };
+  if (record[LinkField.Master]) link.master = record[LinkField.Master];
+  if (record[LinkField.HasMac]) link.mac = macText(record[LinkField.MacHigh], record[LinkField.MacLow]);
+  if (link.kind === LinkKind.Vxlan) link.vxlan = { id: record[LinkField.VxlanId], local: numberToIpv4(record[LinkField.VxlanLocal]), port: record[LinkField.VxlanPort] };
+  return link;
 }
 
 /** The record's two MAC fields as "aa:bb:cc:dd:ee:ff". */
@@ -266,14 +295,20 @@ export class RouteNetlink {
       if (reply.type !== NetlinkType.NewLink) return;
       const status = core().netlinkParseLink(reply.at, reply.length);
       if (status !== Status.Ok) throw new Error(`netlink: a link in the dump does not parse (${Status[status]})`);
-      const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
-      const name = textDecoder.decode(new Uint8Array(core().memory.buffer, record[LinkField.NameOffset], record[LinkField.NameLength]));
-      const link: NetlinkLink = { index: record[LinkField.Index], name, flags: record[LinkField.Flags], mtu: record[LinkField.Mtu], kind: record[LinkField.Kind] as LinkKind };
-      if (record[LinkField.Master]) link.master = record[LinkField.Master];
-      if (record[LinkField.HasMac]) link.mac = macText(record[LinkField.MacHigh], record[LinkField.MacLow]);
-      links.push(link);
+      links.push(readLink());
     });
     return links;
+  }
+
+  /** The link called `name`, or with index `index`; undefined when there is none. */
+  findLink(which: { name: string } | { index: number }): NetlinkLink | undefined {
+    let found: NetlinkLink | undefined;
+    const refusals = this.exchange([linkLookup(which)], (_, reply) => {
+      if (reply.type === NetlinkType.NewLink && core().netlinkParseLink(reply.at, reply.length) === Status.Ok) found = readLink();
+    });
+    const [refusal] = refusals;
+    if (refusal && refusal.errno !== ENODEV) throw new Error(`netlink: looking up link ${JSON.stringify(which)}: ${refusal.text}`);
+    return found;
   }
 
   /** Every IPv4 address of the namespace. */
@@ -335,10 +370,23 @@ export class RouteNetlink {
   }
 }
 
-/** The request that makes `op` of `route`. */
-export function routeRequest(route: NetlinkRoute, op: "add" | "replace" | "delete"): RequestBuilder {
+/** A RTM_GETLINK of one link, by name or index: answered with the link (no ACK asked) or an error. */
+export function linkLookup(which: { name: string } | { index: number }): RequestBuilder {
+  return (at, capacity, sequence) => {
+    const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
+    record.fill(0);
+    record[LinkField.PeerNamespaceFd] = 0xffffffff;
+    if ("index" in which) record[LinkField.Index] = which.index;
+    else writeLinkName(record, which.name);
+    return core().netlinkLinkMessage(at, capacity, NetlinkType.GetLink, NetlinkFlag.Request, sequence);
+  };
+}
+
+/** The request that makes `op` of `route`; "get" asks where the kernel sends `route`'s destination (answered with a route, no ACK). */
+export function routeRequest(route: NetlinkRoute, op: "add" | "replace" | "delete" | "get"): RequestBuilder {
   return (at, capacity, sequence) => {
     writeRoute(route);
+    if (op === "get") return core().netlinkRouteMessage(at, capacity, NetlinkType.GetRoute, NetlinkFlag.Request, sequence);
     const type = op === "delete" ? NetlinkType.DeleteRoute : NetlinkType.NewRoute;
     return core().netlinkRouteMessage(at, capacity, type, requestFlags(op), sequence);
   };

@@ -12,8 +12,8 @@ import { FakeKernel } from "../helpers/fake-kernel";
 
 function kernelBackend(): { kernel: FakeKernel; backend: RoutedBackend } {
   const kernel = new FakeKernel();
-  kernel.answers.set("route show scope link", [{ dst: "198.18.0.0/24", dev: "eth0", scope: "link" }]);
-  kernel.answers.set("route get 198.18.1.3", [{ dst: "198.18.1.3", gateway: "198.18.0.254", dev: "eth0" }]);
+  kernel.routeTable = [{ dst: "198.18.0.0/24", dev: "eth0", scope: 253, protocol: 2, type: 1 }];
+  kernel.routesTo.set("198.18.1.3", { gateway: "198.18.0.254", dev: "eth0" });
   const backend = createBackend("bgp", { log: createLogger("json", "silent"), metrics: new AgentMetrics(), kernel, userspace: false, kernelHasIpip: () => true }) as RoutedBackend;
   return { kernel, backend };
 }

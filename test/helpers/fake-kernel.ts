@@ -1,8 +1,9 @@
-// A Kernel that changes nothing: it records every command it is given, answers reads from what it
-// was told, and refuses the commands a test names — the CNI plugin's and the backends' kernel
+// A Kernel that changes nothing: it records every change it is given (as its command line),
+// answers reads from what it was told, and refuses the commands a test names — the CNI plugin's and the backends' kernel
 // boundary for unit tests that need no root and no namespace.
 import { commandLine, type KernelChange } from "../../host/net/changes";
 import type { Kernel, KernelFailure } from "../../host/net/kernel";
+import type { LinkState, RouteState } from "../../host/net/state";
 
 export interface AppliedBatch {
   /** The changes as the command lines that stand for them. */
@@ -14,9 +15,11 @@ export class FakeKernel implements Kernel {
   readonly batches: AppliedBatch[] = [];
   readonly sysctls: Array<[string, string]> = [];
   /** Links that exist, for linkExists and reads. */
-  readonly links = new Map<string, { ifname: string; address: string; mtu: number; flags: string[] }>();
-  /** Answers to reads by their arguments joined with spaces (e.g. "route get 198.18.1.3"). */
-  readonly answers = new Map<string, unknown>();
+  readonly devices = new Map<string, LinkState>();
+  /** The main table, for routes(). */
+  routeTable: RouteState[] = [];
+  /** Answers to routeTo by address. */
+  readonly routesTo = new Map<string, { gateway?: string; dev?: string }>();
   /** The message for a command the kernel refuses (matched against the command text), or undefined. */
   refuse: (command: string, netns?: string) => string | undefined = () => undefined;
 
@@ -24,20 +27,28 @@ export class FakeKernel implements Kernel {
     return this.record({ commands: changes.map(commandLine), netns });
   }
 
-  async read<T>(args: string[]): Promise<T> {
-    const answer = this.answers.get(args.join(" "));
-    if (answer !== undefined) return answer as T;
-    const device = args[args.indexOf("dev") + 1];
-    if (args.includes("dev")) {
-      const link = this.links.get(device);
-      if (!link) throw new Error(`Device "${device}" does not exist.`);
-      return [link] as T;
-    }
-    return [] as T;
+  async link(name: string): Promise<LinkState | undefined> {
+    return this.devices.get(name);
   }
 
-  async readBridge<T>(): Promise<T> {
-    return [] as T;
+  async links(kind?: string): Promise<LinkState[]> {
+    return [...this.devices.values()].filter((link) => kind === undefined || link.linkinfo?.info_kind === kind);
+  }
+
+  async routes(): Promise<RouteState[]> {
+    return this.routeTable;
+  }
+
+  async routeTo(address: string): Promise<{ gateway?: string; dev?: string } | undefined> {
+    return this.routesTo.get(address);
+  }
+
+  async permanentNeighbours(): Promise<Array<{ dst: string }>> {
+    return [];
+  }
+
+  async fdb(): Promise<Array<{ mac: string; dst?: string }>> {
+    return [];
   }
 
   async writeSysctl(path: string, value: string): Promise<void> {
@@ -45,7 +56,7 @@ export class FakeKernel implements Kernel {
   }
 
   async linkExists(name: string): Promise<boolean> {
-    return this.links.has(name);
+    return this.devices.has(name);
   }
 
   /** Every command applied so far, in order, with its namespace when not the node's. */
