@@ -61,7 +61,12 @@ export function isAlreadyGone(failure: KernelFailure | unknown): boolean {
   return /No such process|No such file or directory|Cannot find device|not found/i.test(message);
 }
 
-/** Pairs `ip -force -batch` stderr ("…message…\nCommand failed -:N") with the commands it names. */
+/**
+ * Pairs `ip -force -batch` stderr ("…message…\nCommand failed -:N") with the commands it names.
+ * A message with no such line after it is iproute2 leaving the batch at that command (a failed
+ * `neigh` command exits): it belongs to the batch's last command, since such a command ends its
+ * batch (applyWithIproute2).
+ */
 export function batchFailures(commands: string[], stderr: string): KernelFailure[] {
   const failures: KernelFailure[] = [];
   let message: string[] = [];
@@ -75,6 +80,8 @@ export function batchFailures(commands: string[], stderr: string): KernelFailure
     failures.push({ index, command: commands[index] ?? `line ${index + 1}`, message: message.join(" ") || "failed" });
     message = [];
   }
+  const last = commands.length - 1;
+  if (message.length > 0 && last >= 0 && !failures.some((failure) => failure.index === last)) failures.push({ index: last, command: commands[last], message: message.join(" ") });
   return failures;
 }
 
@@ -129,13 +136,20 @@ async function readJson<T>(command: "ip" | "bridge", args: string[], netns?: str
   return (output === "" ? [] : JSON.parse(output)) as T;
 }
 
+/**
+ * Changes at which a failing `ip -batch` exits instead of going on to the next line: a `neigh`
+ * command the kernel refuses (ipneigh.c), and `link set … master M` when there is no M (an invalid
+ * argument). Each ends its batch, so the changes after it still run.
+ */
+const mayEndBatch = (change: KernelChange) => change.kind === "neighbour" || (change.kind === "link" && change.op === "set" && change.master !== undefined);
+
 /** Runs the changes as consecutive batches of one tool each (`ip`, `bridge`), in order. */
 async function applyWithIproute2(changes: KernelChange[], netns?: string): Promise<KernelFailure[]> {
   const failures: KernelFailure[] = [];
   for (let from = 0; from < changes.length; ) {
     const tool = toolOf(changes[from]);
     let to = from + 1;
-    while (to < changes.length && toolOf(changes[to]) === tool) to++;
+    while (to < changes.length && toolOf(changes[to]) === tool && !mayEndBatch(changes[to - 1])) to++;
     const refused = await batch(tool, changes.slice(from, to).map(commandLine), netns);
     failures.push(...refused.map((failure) => ({ ...failure, index: failure.index + from })));
     from = to;

@@ -23,6 +23,14 @@ test("a failure without a message line and a line number past the batch are stil
   assert.equal(batchFailures(commands, ""), []);
 });
 
+test("a message with no 'Command failed' after it (iproute2 left the batch: a failed neigh) is the last command's", () => {
+  const batch = ["route del 10.9.9.0/24", "neigh del 10.244.2.0 dev eth0"];
+  assert.equal(batchFailures(batch, "RTNETLINK answers: No such process\nCommand failed -:1\nRTNETLINK answers: No such file or directory\n"), [
+    { index: 0, command: batch[0], message: "RTNETLINK answers: No such process" },
+    { index: 1, command: batch[1], message: "RTNETLINK answers: No such file or directory" },
+  ]);
+});
+
 test("'already gone' is told apart from a real refusal, for a failure and for a KernelError", () => {
   assert.ok(isAlreadyGone({ index: 0, command: "route del 10.9.9.0/24", message: "RTNETLINK answers: No such process" }));
   assert.ok(isAlreadyGone(new KernelError([{ index: 0, command: "link del x", message: 'Cannot find device "x"' }])));

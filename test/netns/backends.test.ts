@@ -120,7 +120,7 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
 
     // A route deleted by hand is put back as soon as the kernel says so (kernel-monitor.ts).
     const secondSubnet = second.pod.address.replace(/\.10$/, ".0/24");
-    const restored = restoreAfterDelete(first.namespace, secondSubnet);
+    const restored = await restoreAfterDelete(first.namespace, secondSubnet);
     console.log(`  ${mode.name}: route to ${secondSubnet} deleted by hand on node 1: back after ${restored.milliseconds} ms`);
     assert.ok(restored.milliseconds <= 100, `route restored within 100 ms (took ${restored.milliseconds} ms)`);
     assert.ok(restored.same, "restored exactly as it was");

@@ -120,7 +120,7 @@ test("CrossSubnet: plain IPv4 between nodes 1 and 2, IPv4-in-IPv4 to node 3 thro
   const tunnelRoute = routes(node1.namespace).find((entry) => entry.dst === blockOf(node3))!;
   assert.equal((tunnelRoute as { flags?: string[] }).flags, ["onlink"]);
   // The tunnel route deleted by hand is put back at once (kernel-monitor.ts).
-  const restored = restoreAfterDelete(node1.namespace, blockOf(node3));
+  const restored = await restoreAfterDelete(node1.namespace, blockOf(node3));
   console.log(`  ipip: route to ${blockOf(node3)} through tunl0 deleted by hand on node1: back after ${restored.milliseconds} ms`);
   assert.ok(restored.milliseconds <= 100 && restored.same, `tunnel route restored as it was within 100 ms (${restored.milliseconds} ms)`);
   // tunl0: a TUN device holding one address of the node's own block as a /32, MTU 1480.

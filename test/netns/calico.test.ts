@@ -81,7 +81,7 @@ async function scenario(storeKind: "sqlite" | "etcd"): Promise<void> {
 
     // A block route and the node's own blackhole deleted by hand are put back at once (kernel-monitor.ts).
     for (const prefix of [blockOf(nodes[1]), blockOf(nodes[0])]) {
-      const restored = restoreAfterDelete(nodes[0].namespace, prefix);
+      const restored = await restoreAfterDelete(nodes[0].namespace, prefix);
       console.log(`  calico (${storeKind}): route to ${prefix} deleted by hand on node1: back after ${restored.milliseconds} ms`);
       assert.ok(restored.milliseconds <= 100 && restored.same, `${prefix} restored as it was within 100 ms (${restored.milliseconds} ms)`);
     }

@@ -1,7 +1,7 @@
 // A cluster in namespaces for the root-only suites: an underlay LAN (a bridge in its own
 // namespace, 198.18.0.0/24), nodes as namespaces on it each running `podnet agent` on one
 // embedded store, and a pod behind each node's cni0 bridge (until the CNI plugin makes them).
-import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,21 +155,36 @@ function podnetRoute(namespace: string, prefix: string): string | undefined {
   return route === undefined ? undefined : JSON.stringify(route);
 }
 
+/** The kernel's time of an `ip -ts monitor` line ("[2026-12-04T03:26:24.050597] …"), in ms. */
+const monitorTime = (line: string) => Date.parse(`${line.slice(1, 24)}Z`) + Number(line.slice(24, 27)) / 1000;
+
 /**
- * Deletes podnet's route to `prefix` in the namespace by hand (`ip route del`), then polls (each
- * look is one `ip` run, ~2 ms) until it is back. Returns the milliseconds it took, or Infinity
- * after `limitMs`, and whether it came back exactly as it was.
+ * Deletes podnet's route to `prefix` in the namespace by hand (`ip route del`) and waits until it
+ * is back. The time is the kernel's: between the deletion and the re-addition as `ip -ts monitor
+ * route` stamps them (polling with `ip` would add its own exec time). Infinity when it is not back
+ * within `limitMs`; `same`: back exactly as it was.
  */
-export function restoreAfterDelete(namespace: string, prefix: string, limitMs = 2000): { milliseconds: number; same: boolean } {
+export async function restoreAfterDelete(namespace: string, prefix: string, limitMs = 2000): Promise<{ milliseconds: number; same: boolean }> {
   const before = podnetRoute(namespace, prefix);
   if (before === undefined) throw new Error(`no podnet route to ${prefix} in ${namespace} to delete`);
-  execFileSync("ip", ["-n", namespace, "route", "del", prefix, "proto", "107"]);
-  const start = performance.now();
-  while (performance.now() - start < limitMs) {
-    const now = podnetRoute(namespace, prefix);
-    if (now !== undefined) return { milliseconds: Math.round(performance.now() - start), same: now === before };
+  const monitor = spawn("ip", ["-n", namespace, "-ts", "monitor", "route"], { stdio: ["ignore", "pipe", "ignore"] });
+  let seen = "";
+  monitor.stdout!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
+  try {
+    // The monitor prints nothing until an event: give it time to join the group.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    execFileSync("ip", ["-n", namespace, "route", "del", prefix, "proto", "107"]);
+    const lines = () => seen.split("\n");
+    // "[time] Deleted [blackhole ]PREFIX …", then "[time] [blackhole ]PREFIX …".
+    const deleted = () => lines().find((line) => line.includes("] Deleted ") && line.includes(` ${prefix} `));
+    const added = () => lines().find((line) => !line.includes("] Deleted ") && line.includes(` ${prefix} `));
+    const started = Date.now();
+    while (!(deleted() && added()) && Date.now() - started < limitMs) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (!deleted() || !added()) return { milliseconds: Infinity, same: false };
+    return { milliseconds: Math.round(monitorTime(added()!) - monitorTime(deleted()!)), same: podnetRoute(namespace, prefix) === before };
+  } finally {
+    monitor.kill();
   }
-  return { milliseconds: Infinity, same: false };
 }
 
 const ECHO_PORT = 7000;
