@@ -1,9 +1,10 @@
 // The Kernel over rtnetlink, in process (the default; `--kernel ip` or PODNET_KERNEL=ip runs
 // iproute2 instead). Each change becomes one request built by the Wasm core; a call's changes go
 // in as few datagrams as the kernel allows: a link that is created or deleted ends one, since the
-// changes after it may name it by its new index. Device names are looked up first, all of a
-// datagram's in one exchange. Every refusal is worded as `ip` prints it and mapped to its change.
-// Between datagrams the event loop gets a turn. Reads are dumps and lookups on the same sockets,
+// changes after it may name it by its new index, and each holds only as many as the kernel does
+// in ~8 ms (it works through them inside the send, on this thread). Device names are looked up
+// first, all of a datagram's in one exchange. Every refusal is worded as `ip` prints it and mapped
+// to its change. Between datagrams the event loop gets a turn. Reads are dumps and lookups on the same sockets,
 // given in iproute2's shapes (state.ts).
 
 import { closeSync, openSync } from "node:fs";
@@ -228,9 +229,27 @@ function lookUpDevices(socket: RouteNetlink, names: string[], into: Map<string, 
   });
 }
 
+/**
+ * How long one exchange may hold the event loop: the kernel carries out a datagram's requests
+ * inside the send, in this thread, so a datagram of 1,000 routes each with its own next hop is
+ * ~120 ms of loop time. The datagram size follows what the last ones cost.
+ */
+const EXCHANGE_BUDGET_MILLISECONDS = 8;
+const MIN_REQUESTS_PER_DATAGRAM = 16;
+
 /** rtnetlink sockets: this process's namespace's kept open, others opened for one call. */
 export class NetlinkKernel implements Kernel {
   private own: RouteNetlink | undefined;
+  /** Requests in the next datagram, learned from the time the last full ones took (learnPace). */
+  private requestsPerDatagram = 256;
+
+  /** Sizes the next datagram so its exchange takes about EXCHANGE_BUDGET_MILLISECONDS. */
+  private learnPace(requests: number, milliseconds: number): void {
+    // Only a datagram as large as the pace allowed says what a full one costs.
+    if (requests < this.requestsPerDatagram && milliseconds < EXCHANGE_BUDGET_MILLISECONDS) return;
+    const fitting = Math.floor((requests * EXCHANGE_BUDGET_MILLISECONDS) / Math.max(milliseconds, 0.1));
+    this.requestsPerDatagram = Math.min(REQUESTS_PER_DATAGRAM, Math.max(MIN_REQUESTS_PER_DATAGRAM, fitting));
+  }
 
   async apply(changes: KernelChange[], netns?: string): Promise<KernelFailure[]> {
     if (changes.length === 0) return [];
@@ -255,7 +274,7 @@ export class NetlinkKernel implements Kernel {
     const devices = new Map<string, number>();
     for (let from = 0; from < changes.length; ) {
       let to = from;
-      while (to < changes.length && to - from < REQUESTS_PER_DATAGRAM && !changesLinks(changes[to++]));
+      while (to < changes.length && to - from < this.requestsPerDatagram && !changesLinks(changes[to++]));
       const unknown = [...new Set(changes.slice(from, to).flatMap(devicesNamed))].filter((name) => !devices.has(name));
       if (unknown.length > 0) lookUpDevices(socket, unknown, devices);
       const index: Resolve = (name) => {
@@ -283,7 +302,9 @@ export class NetlinkKernel implements Kernel {
         }
       }
       try {
+        const started = performance.now();
         const refusals = socket.exchange(requests);
+        this.learnPace(requests.length, performance.now() - started);
         refusals.forEach((refusal, k) => refusal && fail(positions[k], refusal.text));
       } finally {
         for (const fd of namespaceFds) closeSync(fd);
