@@ -1,6 +1,6 @@
 // The changes podnet makes to the kernel, spelled in this one place (a Kernel carries them out),
-// and the reads built on `ip -json`. podnet's routes carry its own route protocol number, so podnet only ever changes
-// routes it made.
+// and the reads built on a Kernel's. podnet's routes carry its own route protocol number, so
+// podnet only ever changes routes it made.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
