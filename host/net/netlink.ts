@@ -1,8 +1,9 @@
 // rtnetlink in process: the Wasm core builds and parses the messages (assembly/netlink/), the
 // addon owns the NETLINK_ROUTE socket (one per network namespace). A batch of requests goes as one
 // datagram and their acknowledgements come back in one read, each error mapped to the request that
-// caused it; dumps read every part of a multipart answer. Routes have their own calls here (the
-// dump, apply); links, addresses, neighbours and FDB entries are built by netlink-kernel.ts.
+// caused it; dumps read every part of a multipart answer. Here: the socket, exchanges, dumps of
+// links, addresses, neighbours and routes, link lookups, and routes' own apply (the benchmark's and
+// tests' raw path); netlink-kernel.ts turns podnet's changes into requests.
 
 import {
   ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, MESSAGE_RECORD_FIELDS, MessageField, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily,
