@@ -23,7 +23,7 @@
 // A request may name its link by IFLA_IFNAME with ifi_index 0; the kernel looks it up.
 
 import { Status } from "../shared/status";
-import { LINK_RECORD_FIELDS, LinkField, LinkKind } from "../shared/netlink";
+import { LINK_RECORD_FIELDS, LinkField, LinkKind, NO_NAMESPACE_FD } from "../shared/netlink";
 import { getField, setField } from "../wire/bytes";
 import { align4, beginMessage, beginNested, eachAttribute, endMessage, endNested, familyHeader, NLMSG_HEADER_LEN, putBe16, putIpv4, putMac, putString, putU32, putU8, putZeros, readMac } from "./message";
 
@@ -67,8 +67,6 @@ export const LINK_RECORD: usize = memory.data(LINK_RECORD_FIELDS * 4, 16);
 @inline const IFLA_VXLAN_PORT: u32 = 15;
 // @ts-ignore: decorator
 @inline const VETH_INFO_PEER: u32 = 1;
-// @ts-ignore: decorator
-@inline const NO_NAMESPACE: u32 = 0xffffffff;
 
 const BRIDGE = memory.data<u8>([0x62, 0x72, 0x69, 0x64, 0x67, 0x65]);
 const VXLAN = memory.data<u8>([0x76, 0x78, 0x6c, 0x61, 0x6e]);
@@ -90,7 +88,7 @@ function putVethPeer(record: usize): void {
   let mtu = getField(record, LinkField.PeerMtu);
   if (mtu != 0) putU32(IFLA_MTU, mtu);
   let namespace = getField(record, LinkField.PeerNamespaceFd);
-  if (namespace != NO_NAMESPACE) putU32(IFLA_NET_NS_FD, namespace);
+  if (namespace != <u32>NO_NAMESPACE_FD) putU32(IFLA_NET_NS_FD, namespace);
   endNested(peer);
 }
 

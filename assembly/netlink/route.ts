@@ -18,7 +18,7 @@
 import { Status } from "../shared/status";
 import { ROUTE_RECORD_FIELDS, RouteField } from "../shared/netlink";
 import { getField, setField } from "../wire/bytes";
-import { align4, beginMessage, endMessage, familyHeader, NLMSG_HEADER_LEN, putIpv4, putU32, RTA_HEADER_LEN } from "./message";
+import { align4, beginMessage, eachAttribute, endMessage, familyHeader, NLMSG_HEADER_LEN, putIpv4, putU32 } from "./message";
 
 // @ts-ignore: decorator
 @inline export const RTMSG_LEN: usize = 12;
@@ -75,6 +75,25 @@ export function buildRouteDump(p: usize, capacity: usize, type: u32, flags: u32,
   return endMessage();
 }
 
+let parsing: usize = 0;
+
+function readRouteAttribute(type: u32, data: usize, length: usize): Status {
+  if (type != RTA_DST && type != RTA_GATEWAY && type != RTA_OIF && type != RTA_PRIORITY && type != RTA_PREFSRC && type != RTA_TABLE) return Status.Ok;
+  if (length < 4) return Status.BadHeaderLength;
+  let value = load<u32>(data);
+  if (type == RTA_DST) setField(parsing, RouteField.Destination, bswap<u32>(value));
+  else if (type == RTA_GATEWAY) {
+    setField(parsing, RouteField.HasGateway, 1);
+    setField(parsing, RouteField.Gateway, bswap<u32>(value));
+  } else if (type == RTA_OIF) setField(parsing, RouteField.OutputInterface, value);
+  else if (type == RTA_PRIORITY) {
+    setField(parsing, RouteField.HasPriority, 1);
+    setField(parsing, RouteField.Priority, value);
+  } else if (type == RTA_PREFSRC) setField(parsing, RouteField.PreferredSource, bswap<u32>(value));
+  else setField(parsing, RouteField.Table, value);
+  return Status.Ok;
+}
+
 /**
  * Reads the RTM_NEWROUTE message at `p` (`length` bytes, header included) into `record`.
  * Unknown attributes are skipped; one whose length runs past the message is Truncated, one
@@ -93,30 +112,6 @@ export function parseRouteMessage(p: usize, length: usize, record: usize): Statu
   setField(record, RouteField.Scope, <u32>load<u8>(rtm + 6));
   setField(record, RouteField.Type, <u32>load<u8>(rtm + 7));
   setField(record, RouteField.Flags, load<u32>(rtm + 8));
-  let at = rtm + align4(RTMSG_LEN);
-  let end = p + length;
-  while (at + RTA_HEADER_LEN <= end) {
-    let attributeLength = <usize>load<u16>(at);
-    let type = <u32>load<u16>(at + 2) & 0x3fff; // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
-    if (attributeLength < RTA_HEADER_LEN) return Status.BadHeaderLength;
-    if (at + attributeLength > end) return Status.Truncated;
-    let data = at + RTA_HEADER_LEN;
-    let dataLength = attributeLength - RTA_HEADER_LEN;
-    if (type == RTA_DST || type == RTA_GATEWAY || type == RTA_OIF || type == RTA_PRIORITY || type == RTA_PREFSRC || type == RTA_TABLE) {
-      if (dataLength < 4) return Status.BadHeaderLength;
-      let value = load<u32>(data);
-      if (type == RTA_DST) setField(record, RouteField.Destination, bswap<u32>(value));
-      else if (type == RTA_GATEWAY) {
-        setField(record, RouteField.HasGateway, 1);
-        setField(record, RouteField.Gateway, bswap<u32>(value));
-      } else if (type == RTA_OIF) setField(record, RouteField.OutputInterface, value);
-      else if (type == RTA_PRIORITY) {
-        setField(record, RouteField.HasPriority, 1);
-        setField(record, RouteField.Priority, value);
-      } else if (type == RTA_PREFSRC) setField(record, RouteField.PreferredSource, bswap<u32>(value));
-      else setField(record, RouteField.Table, value);
-    }
-    at += align4(attributeLength);
-  }
-  return Status.Ok;
+  parsing = record;
+  return eachAttribute(rtm + align4(RTMSG_LEN), p + length, readRouteAttribute);
 }

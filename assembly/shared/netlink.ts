@@ -149,9 +149,12 @@ export enum LinkField {
   PeerMacHigh = 19,
   PeerMacLow = 20,
   PeerMtu = 21,
-  /** An open fd of the namespace the veth's other end goes to (IFLA_NET_NS_FD); 0xffffffff: none. */
+  /** An open fd of the namespace the veth's other end goes to (IFLA_NET_NS_FD); NO_NAMESPACE_FD: none. */
   PeerNamespaceFd = 22,
 }
+
+/** LinkField.PeerNamespaceFd when the request moves nothing to another namespace. */
+export const NO_NAMESPACE_FD = 0xffffffff;
 
 export const LINK_RECORD_FIELDS = 23;
 

@@ -11,7 +11,7 @@
 
 import type { Logger } from "pino";
 import { EncapMode, IPIP_OVERHEAD } from "../../assembly/shared/slots";
-import { ipCommands, readLink, readPodnetRoutes } from "../net/ip";
+import { ipCommands, readPodnetRoutes } from "../net/ip";
 import { applyOrThrow, type Kernel } from "../net/kernel";
 import { kernelFailures, type BackendMetrics, type PeerRoute, type RouteFailure } from "./backend";
 import { errnoName, TunRelay } from "./tun-relay";
@@ -87,7 +87,7 @@ export class UserspaceIpipTunnel implements IpipTunnel {
   }
 
   async open(endpoint: TunnelEndpoint): Promise<void> {
-    const existing = await readLink(this.kernel, TUNNEL_DEVICE);
+    const existing = await this.kernel.link(TUNNEL_DEVICE);
     // The kernel's tunl0 cannot be deleted while its module is loaded: take another name.
     this.device = existing && existing.linkinfo?.info_kind !== "tun" ? USERSPACE_FALLBACK_DEVICE : TUNNEL_DEVICE;
     // Persistent, as tunl0 is: when this process dies its routes stay, and a restart carries on with

@@ -11,7 +11,7 @@
 import type { Logger } from "pino";
 import { EncapMode } from "../../assembly/shared/slots";
 import { ipv4ToNumber } from "../net/addresses";
-import { deleteRoutesExcept, ipCommands, readLink } from "../net/ip";
+import { deleteRoutesExcept, ipCommands } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type BackendMetrics, type BackendSettings, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
 import { FLANNEL_UDP, FLANNEL_VXLAN } from "./flannel-wire";
@@ -66,7 +66,7 @@ export class UserspaceBackend implements Backend {
 
   async prepare(node: { publicIp: string }): Promise<Record<string, unknown> | null> {
     // A device of that name that is not a TUN device (the kernel VTEP from a kernel-mode run) is in the way.
-    const existing = await readLink(this.kernel, this.flavour.device);
+    const existing = await this.kernel.link(this.flavour.device);
     if (existing && existing.linkinfo?.info_kind !== "tun") {
       this.log.warn({ device: this.flavour.device, kind: existing.linkinfo?.info_kind }, "removing a device of another kind in the way of the userspace data path");
       await applyOrThrow(this.kernel, [ipCommands.linkDelete(this.flavour.device)]);

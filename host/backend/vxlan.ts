@@ -9,7 +9,7 @@
 
 import type { Logger } from "pino";
 import { numberToIpv4, parsePrefix } from "../net/addresses";
-import { bridgeCommands, deleteRoutesExcept, ipCommands, readFdb, readLink, readPermanentNeighbours } from "../net/ip";
+import { bridgeCommands, deleteRoutesExcept, ipCommands } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, KernelError, type Kernel, type KernelFailure } from "../net/kernel";
 import type { Backend, BackendSettings, LocalNode, PeerRoute, RouteFailure } from "./backend";
 import { FLANNEL_VXLAN } from "./flannel-wire";
@@ -41,9 +41,9 @@ export class VxlanBackend implements Backend {
   }
 
   async prepare(node: { publicIp: string; interfaceName: string }): Promise<Record<string, unknown>> {
-    const underlay = await readLink(this.kernel, node.interfaceName);
+    const underlay = await this.kernel.link(node.interfaceName);
     if (!underlay) throw new KernelError([{ index: 0, command: `link ${node.interfaceName}`, message: "the underlay interface does not exist" }]);
-    const existing = await readLink(this.kernel, DEVICE);
+    const existing = await this.kernel.link(DEVICE);
     const data = existing?.linkinfo?.info_data;
     const matches = existing?.linkinfo?.info_kind === "vxlan" && data?.id === this.vni && data?.port === this.port && data?.local === node.publicIp;
     if (existing && !matches) {
@@ -52,7 +52,7 @@ export class VxlanBackend implements Backend {
     }
     if (!matches) await applyOrThrow(this.kernel, [ipCommands.vxlanAdd(DEVICE, this.vni, node.publicIp, node.interfaceName, this.port, this.mac)]);
     await applyOrThrow(this.kernel, [ipCommands.linkMtuUp(DEVICE, underlay.mtu - this.overhead)]);
-    const device = await readLink(this.kernel, DEVICE);
+    const device = await this.kernel.link(DEVICE);
     this.mac = device!.address;
     return { VNI: this.vni, VtepMAC: device!.address };
   }
@@ -101,11 +101,11 @@ export class VxlanBackend implements Backend {
   async prune(keep: PeerRoute[]): Promise<string[]> {
     const removed = await deleteRoutesExcept(this.kernel, new Set(keep.map((route) => route.prefix)), DEVICE);
     const gateways = new Set(keep.map((route) => vtepAddress(route.prefix)));
-    const staleNeighbours = (await readPermanentNeighbours(this.kernel, DEVICE)).filter((entry) => !gateways.has(entry.dst));
+    const staleNeighbours = (await this.kernel.permanentNeighbours(DEVICE)).filter((entry) => !gateways.has(entry.dst));
     await this.kernel.apply(staleNeighbours.map((entry) => ipCommands.neighbourDelete(entry.dst, DEVICE)));
     removed.push(...staleNeighbours.map((entry) => `neighbour ${entry.dst}`));
     const macs = new Set(keep.map((route) => String(route.backendData?.VtepMAC).toLowerCase()));
-    const staleFdb = (await readFdb(this.kernel, DEVICE)).filter((entry) => entry.dst && !macs.has(entry.mac.toLowerCase()));
+    const staleFdb = (await this.kernel.fdb(DEVICE)).filter((entry) => entry.dst && !macs.has(entry.mac.toLowerCase()));
     await this.kernel.apply(staleFdb.map((entry) => bridgeCommands.fdbDelete(entry.mac, DEVICE, entry.dst)));
     removed.push(...staleFdb.map((entry) => `fdb ${entry.mac} → ${entry.dst}`));
     return removed;

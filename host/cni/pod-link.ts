@@ -9,7 +9,7 @@
 
 import { createHash } from "node:crypto";
 import type { KernelChange } from "../net/changes";
-import { ipCommands, readDeviceRoutes, readLink, readLinks } from "../net/ip";
+import { ipCommands, readDeviceRoutes } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import type { NetworkConfig } from "./config";
 import { CniError, CniErrorCode } from "./errors";
@@ -70,7 +70,7 @@ async function bridgeMac(kernel: Kernel, name: string): Promise<string> {
   }
   const known = bridgeMacs.get(name);
   if (known) return known;
-  const bridge = await readLink(kernel, name);
+  const bridge = await kernel.link(name);
   if (!bridge) throw new CniError(CniErrorCode.KernelRefused, `bridge ${name} vanished while it was being set up`);
   bridgeMacs.set(name, bridge.address);
   return bridge.address;
@@ -192,7 +192,7 @@ export async function detachPod(kernel: Kernel, config: NetworkConfig, attachmen
 
 /** GC: deletes podnet's host ends (prefix + hash) that belong to no attachment in `keep` (host end names); returns them. */
 export async function collectLinks(kernel: Kernel, config: NetworkConfig, keep: Set<string>): Promise<string[]> {
-  const links = await readLinks(kernel, "veth");
+  const links = await kernel.links("veth");
   const ours = new RegExp(`^${config.hostVethPrefix}[0-9a-f]{${15 - config.hostVethPrefix.length}}$`);
   const stale = links.map((link) => link.ifname.split("@")[0]).filter((name) => ours.test(name) && !keep.has(name));
   for (const name of stale) await deleteLink(kernel, name);
@@ -208,7 +208,7 @@ export async function checkPod(kernel: Kernel, config: NetworkConfig, attachment
   const { ifName, netns } = attachment;
   const index = previous.interfaces.findIndex((entry) => entry.name === ifName && entry.sandbox !== undefined);
   if (index < 0) throw mismatch(`prevResult lists no interface ${ifName} with a sandbox`);
-  const pod = await readLink(kernel, ifName, netns).catch(() => undefined);
+  const pod = await kernel.link(ifName, netns).catch(() => undefined);
   if (!pod) throw mismatch(`${ifName} is missing from ${netns}`);
   if (pod.address.toLowerCase() !== previous.interfaces[index].mac.toLowerCase()) throw mismatch(`${ifName} has MAC ${pod.address}, prevResult says ${previous.interfaces[index].mac}`);
   for (const ip of previous.ips.filter((entry) => entry.interface === undefined || entry.interface === index)) {
@@ -222,7 +222,7 @@ export async function checkPod(kernel: Kernel, config: NetworkConfig, attachment
     }
   }
   const hostName = hostVethName(config.hostVethPrefix, attachment);
-  const host = await readLink(kernel, hostName).catch(() => undefined);
+  const host = await kernel.link(hostName).catch(() => undefined);
   if (!host) throw mismatch(`host end ${hostName} is missing`);
   if (!host.flags.includes("UP")) throw mismatch(`host end ${hostName} is down`);
   if (config.mode === "bridge" && host.master !== config.bridge) throw mismatch(`host end ${hostName} is not on bridge ${config.bridge}`);

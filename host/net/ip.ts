@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type KernelChange, PODNET_ROUTE_PROTOCOL } from "./changes";
 import { isAlreadyGone, KernelError, type Kernel } from "./kernel";
-import { type LinkState, type RouteState, SCOPE_LINK } from "./state";
+import { type RouteState, SCOPE_LINK } from "./state";
 
 export { PODNET_ROUTE_PROTOCOL };
 
@@ -74,14 +74,6 @@ export function ipJsonAtStartup<T>(args: string[]): T {
   return (output === "" ? [] : JSON.parse(output)) as T;
 }
 
-export type { LinkState, RouteState };
-
-/** The link called `name` (in the namespace at path `netns`), or undefined when there is none. */
-export const readLink = (kernel: Kernel, name: string, netns?: string): Promise<LinkState | undefined> => kernel.link(name, netns);
-
-/** Every link of `kind` (veth, bridge, vxlan, tun…), or every link. */
-export const readLinks = (kernel: Kernel, kind?: string): Promise<LinkState[]> => kernel.links(kind);
-
 /** Routes through `device` (in the namespace at path `netns`). */
 export async function readDeviceRoutes(kernel: Kernel, device: string, netns?: string): Promise<RouteState[]> {
   return (await kernel.routes(netns)).filter((route) => route.dev === device);
@@ -91,12 +83,6 @@ export async function readDeviceRoutes(kernel: Kernel, device: string, netns?: s
 export async function readConnectedRoutes(kernel: Kernel): Promise<RouteState[]> {
   return (await kernel.routes()).filter((route) => route.scope === SCOPE_LINK);
 }
-
-/** Permanent neighbour entries on `device` (VXLAN gateways). */
-export const readPermanentNeighbours = (kernel: Kernel, device: string): Promise<Array<{ dst: string }>> => kernel.permanentNeighbours(device);
-
-/** FDB entries on `device`. */
-export const readFdb = (kernel: Kernel, device: string): Promise<Array<{ mac: string; dst?: string }>> => kernel.fdb(device);
 
 /** podnet's routes (proto 107), optionally only those through `device`. */
 export async function readPodnetRoutes(kernel: Kernel, device?: string): Promise<RouteState[]> {

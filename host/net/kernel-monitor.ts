@@ -4,15 +4,14 @@
 // the event loop: the addon says when the socket is readable and everything queued is read then.
 // Works whichever Kernel makes the changes.
 
-import { LINK_RECORD_FIELDS, LinkField, NetlinkGroup, NetlinkType, RouteType } from "../../assembly/shared/netlink";
+import { NetlinkGroup, NetlinkType, RouteType } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { addon, type WatchHandle } from "../native/addon";
 import { core } from "../wasm/module";
 import { PODNET_ROUTE_PROTOCOL } from "./changes";
-import { readRoute, RouteNetlink, words } from "./netlink";
+import { readLinkRecord, readRoute, RouteNetlink } from "./netlink";
 
 const MAIN_TABLE = 254;
-const decoder = new TextDecoder();
 
 export interface KernelEvents {
   /** One of podnet's routes is gone from the kernel. */
@@ -36,8 +35,7 @@ export class KernelMonitor {
               const route = readRoute();
               if (route.protocol === PODNET_ROUTE_PROTOCOL && route.table === MAIN_TABLE && route.type !== RouteType.Local) events.routeDeleted(route.destination);
             } else if (message.type === NetlinkType.DeleteLink && core().netlinkParseLink(message.at, message.length) === Status.Ok) {
-              const link = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
-              events.linkDeleted(decoder.decode(new Uint8Array(core().memory.buffer, link[LinkField.NameOffset], link[LinkField.NameLength])));
+              events.linkDeleted(readLinkRecord().name);
             }
           }
         }

@@ -11,15 +11,15 @@ import { closeSync, openSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import {
   ADDRESS_RECORD_FIELDS, AddressField, IFF_UP, LINK_RECORD_FIELDS, LinkField, LinkKind, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NeighbourState,
-  NetlinkFamily, NetlinkType, NTF_SELF, RouteType,
+  NetlinkFamily, NetlinkType, NO_NAMESPACE_FD, NTF_SELF, RouteType,
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { core } from "../wasm/module";
-import { ipv4ToNumber, numberToIpv4 } from "./addresses";
+import { ipv4ToNumber, macToWords } from "./addresses";
 import { commandLine, type KernelChange, type LinkChange } from "./changes";
 import { iproute2Kernel, type Kernel, KernelError, type KernelFailure } from "./kernel";
 import { linkLookup, type NetlinkLink, REQUESTS_PER_DATAGRAM, readRoute, requestFlags, type RequestBuilder, RouteNetlink, routeRequest, words, writeLinkName } from "./netlink";
-import { type LinkState, type RouteState, SCOPE_LINK } from "./state";
+import { fullPrefix, type LinkState, type RouteState, SCOPE_LINK } from "./state";
 
 const MAIN_TABLE = 254;
 /** rtm_scope values. */
@@ -27,7 +27,6 @@ const SCOPE_UNIVERSE = 0;
 const SCOPE_HOST = 254;
 /** A delete matches a route of any scope (as `ip route del`). */
 const SCOPE_NOWHERE = 255;
-const NO_NAMESPACE = 0xffffffff;
 
 /** ifi_flags bits and the names `ip` gives them. */
 const FLAG_NAMES: Array<[number, string]> = [[0x1, "UP"], [0x2, "BROADCAST"], [0x8, "LOOPBACK"], [0x10, "POINTOPOINT"], [0x80, "NOARP"], [0x1000, "MULTICAST"], [0x10000, "LOWER_UP"]];
@@ -47,19 +46,6 @@ class MissingDevice extends Error {
   constructor(readonly device: string) {
     super(`Cannot find device "${device}"`);
   }
-}
-
-/** "aa:bb:cc:dd:ee:ff" as the record's two numbers (first two bytes, last four). */
-function macFields(mac: string): [number, number] {
-  const bytes = mac.split(":").map((part) => parseInt(part, 16));
-  if (bytes.length !== 6 || bytes.some((byte) => !(byte >= 0 && byte <= 255))) throw new Error(`"${mac}" is not a MAC address`);
-  return [(bytes[0] << 8) | bytes[1], ((bytes[2] << 24) | (bytes[3] << 16) | (bytes[4] << 8) | bytes[5]) >>> 0];
-}
-
-function prefixParts(destination: string): [number, number] {
-  if (destination === "default") return [0, 0];
-  const [address, length] = destination.split("/");
-  return [ipv4ToNumber(address), length === undefined ? 32 : Number(length)];
 }
 
 /** The devices a change needs the index of (a link it creates has none yet). */
@@ -82,14 +68,13 @@ const changesLinks = (change: KernelChange) => change.kind === "link" && (change
 type Resolve = (name: string) => number;
 
 function routeBuilder(change: Extract<KernelChange, { kind: "route" }>, index: Resolve): RequestBuilder {
-  const [destination, length] = prefixParts(change.destination);
   const remove = change.op === "delete";
   // `ip route` defaults: a new route is unicast, protocol boot, and scope link when it has no
   // gateway; a delete names only what it was given and matches any scope.
   const scope = remove ? SCOPE_NOWHERE : change.scope === "link" || (!change.via && !change.blackhole) ? SCOPE_LINK : SCOPE_UNIVERSE;
   return routeRequest(
     {
-      destination: `${numberToIpv4(destination)}/${length}`,
+      destination: fullPrefix(change.destination),
       table: MAIN_TABLE,
       protocol: change.protocol ?? (remove ? 0 : 3),
       scope,
@@ -103,7 +88,9 @@ function routeBuilder(change: Extract<KernelChange, { kind: "route" }>, index: R
 }
 
 function addressBuilder(change: Extract<KernelChange, { kind: "address" }>, index: Resolve): RequestBuilder {
-  const [local, length] = prefixParts(change.address);
+  const [address, prefixLength] = change.address.split("/");
+  const local = ipv4ToNumber(address);
+  const length = Number(prefixLength);
   const device = index(change.device);
   return (at, capacity, sequence) => {
     const record = words(core().netlinkAddressRecord(), ADDRESS_RECORD_FIELDS);
@@ -120,7 +107,7 @@ function addressBuilder(change: Extract<KernelChange, { kind: "address" }>, inde
 function neighbourBuilder(change: Extract<KernelChange, { kind: "neighbour" | "fdb" }>, index: Resolve): RequestBuilder {
   const device = index(change.device);
   const destination = change.kind === "neighbour" ? change.address : change.destination;
-  const mac = change.mac ? macFields(change.mac) : undefined;
+  const mac = change.mac ? macToWords(change.mac) : undefined;
   const fdb = change.kind === "fdb";
   return (at, capacity, sequence) => {
     const record = words(core().netlinkNeighbourRecord(), NEIGHBOUR_RECORD_FIELDS);
@@ -158,7 +145,7 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
   const device = change.op === "add" ? 0 : index(change.name);
   const master = change.op === "set" && change.master ? masterIndex(change.master, index) : 0;
   const underlay = change.op === "add" && change.type === "vxlan" ? index(change.device) : 0;
-  const namespace = change.op === "add" && change.type === "veth" ? openNamespace(change.peer.netns) : NO_NAMESPACE;
+  const namespace = change.op === "add" && change.type === "veth" ? openNamespace(change.peer.netns) : NO_NAMESPACE_FD;
   const fill = (record: Uint32Array) => {
     record.fill(0);
     record[LinkField.Index] = device;
@@ -183,12 +170,12 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
       record[LinkField.VxlanPort] = change.port;
       if (change.mac) {
         record[LinkField.HasMac] = 1;
-        [record[LinkField.MacHigh], record[LinkField.MacLow]] = macFields(change.mac);
+        [record[LinkField.MacHigh], record[LinkField.MacLow]] = macToWords(change.mac);
       }
       return;
     }
     record[LinkField.HasMac] = 1;
-    [record[LinkField.MacHigh], record[LinkField.MacLow]] = macFields(change.mac);
+    [record[LinkField.MacHigh], record[LinkField.MacLow]] = macToWords(change.mac);
     if (change.type === "bridge") {
       record[LinkField.Kind] = LinkKind.Bridge;
       return;
@@ -197,7 +184,7 @@ function linkBuilder(change: LinkChange, index: Resolve, openNamespace: (path: s
     record[LinkField.Mtu] = change.mtu;
     writeLinkName(record, change.peer.name, LinkField.PeerNameOffset);
     record[LinkField.PeerHasMac] = 1;
-    [record[LinkField.PeerMacHigh], record[LinkField.PeerMacLow]] = macFields(change.peer.mac);
+    [record[LinkField.PeerMacHigh], record[LinkField.PeerMacLow]] = macToWords(change.peer.mac);
     record[LinkField.PeerMtu] = change.mtu;
   };
   return (at, capacity, sequence) => {

@@ -7,12 +7,12 @@
 
 import {
   ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, MESSAGE_RECORD_FIELDS, MessageField, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily,
-  NetlinkFlag, NetlinkType, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK,
+  NetlinkFlag, NetlinkType, NO_NAMESPACE_FD, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK,
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { addon } from "../native/addon";
 import { core, WasmLoadError } from "../wasm/module";
-import { ipv4ToNumber, numberToIpv4 } from "./addresses";
+import { ipv4ToNumber, numberToIpv4, wordsToMac } from "./addresses";
 import { refusalText } from "./errno-text";
 
 /** A route as the kernel holds it (IPv4). */
@@ -83,21 +83,16 @@ export function writeLinkName(record: Uint32Array, name: string, field: LinkFiel
 }
 
 /** The link the core's link record holds (after a parse). */
-function readLink(): NetlinkLink {
+export function readLinkRecord(): NetlinkLink {
   const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
   const name = textDecoder.decode(new Uint8Array(core().memory.buffer, record[LinkField.NameOffset], record[LinkField.NameLength]));
   const link: NetlinkLink = { index: record[LinkField.Index], name, flags: record[LinkField.Flags], mtu: record[LinkField.Mtu], kind: record[LinkField.Kind] as LinkKind };
   if (record[LinkField.Master]) link.master = record[LinkField.Master];
-  if (record[LinkField.HasMac]) link.mac = macText(record[LinkField.MacHigh], record[LinkField.MacLow]);
+  if (record[LinkField.HasMac]) link.mac = wordsToMac(record[LinkField.MacHigh], record[LinkField.MacLow]);
   if (link.kind === LinkKind.Vxlan) link.vxlan = { id: record[LinkField.VxlanId], local: numberToIpv4(record[LinkField.VxlanLocal]), port: record[LinkField.VxlanPort] };
   return link;
 }
 
-/** The record's two MAC fields as "aa:bb:cc:dd:ee:ff". */
-export function macText(high: number, low: number): string {
-  const bytes = [high >>> 8, high & 255, low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255];
-  return bytes.map((byte) => byte.toString(16).padStart(2, "0")).join(":");
-}
 
 /** The kernel's answer to one request of a batch that it refused. */
 export interface Refusal {
@@ -296,7 +291,7 @@ export class RouteNetlink {
       if (reply.type !== NetlinkType.NewLink) return;
       const status = core().netlinkParseLink(reply.at, reply.length);
       if (status !== Status.Ok) throw new Error(`netlink: a link in the dump does not parse (${Status[status]})`);
-      links.push(readLink());
+      links.push(readLinkRecord());
     });
     return links;
   }
@@ -305,7 +300,7 @@ export class RouteNetlink {
   findLink(which: { name: string } | { index: number }): NetlinkLink | undefined {
     let found: NetlinkLink | undefined;
     const refusals = this.exchange([linkLookup(which)], (_, reply) => {
-      if (reply.type === NetlinkType.NewLink && core().netlinkParseLink(reply.at, reply.length) === Status.Ok) found = readLink();
+      if (reply.type === NetlinkType.NewLink && core().netlinkParseLink(reply.at, reply.length) === Status.Ok) found = readLinkRecord();
     });
     const [refusal] = refusals;
     if (refusal && refusal.errno !== ENODEV) throw new Error(`netlink: looking up link ${JSON.stringify(which)}: ${refusal.text}`);
@@ -336,7 +331,7 @@ export class RouteNetlink {
       const record = words(core().netlinkNeighbourRecord(), NEIGHBOUR_RECORD_FIELDS);
       const entry: NetlinkNeighbour = { family: record[NeighbourField.Family], index: record[NeighbourField.Index], state: record[NeighbourField.State], flags: record[NeighbourField.Flags] };
       if (record[NeighbourField.HasDestination]) entry.destination = numberToIpv4(record[NeighbourField.Destination]);
-      if (record[NeighbourField.HasMac]) entry.mac = macText(record[NeighbourField.MacHigh], record[NeighbourField.MacLow]);
+      if (record[NeighbourField.HasMac]) entry.mac = wordsToMac(record[NeighbourField.MacHigh], record[NeighbourField.MacLow]);
       neighbours.push(entry);
     });
     return neighbours;
@@ -376,7 +371,7 @@ export function linkLookup(which: { name: string } | { index: number }): Request
   return (at, capacity, sequence) => {
     const record = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
     record.fill(0);
-    record[LinkField.PeerNamespaceFd] = 0xffffffff;
+    record[LinkField.PeerNamespaceFd] = NO_NAMESPACE_FD;
     if ("index" in which) record[LinkField.Index] = which.index;
     else writeLinkName(record, which.name);
     return core().netlinkLinkMessage(at, capacity, NetlinkType.GetLink, NetlinkFlag.Request, sequence);

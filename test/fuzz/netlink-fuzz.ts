@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import {
   ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily, NetlinkType,
-  ROUTE_RECORD_FIELDS,
+  NO_NAMESPACE_FD, ROUTE_RECORD_FIELDS,
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { instantiateCore, type CoreExports } from "../../host/wasm/module";
@@ -41,7 +41,7 @@ function corpus(wasm: CoreExports): Uint8Array[] {
   new Uint8Array(wasm.memory.buffer, name, 9).set(new TextEncoder().encode("flannel.1"));
   const link = record(wasm.netlinkLinkRecord(), LINK_RECORD_FIELDS);
   link.fill(0);
-  link[LinkField.PeerNamespaceFd] = 0xffffffff;
+  link[LinkField.PeerNamespaceFd] = NO_NAMESPACE_FD;
   Object.assign(link, { [LinkField.Index]: 4, [LinkField.Flags]: 1, [LinkField.Mtu]: 1450, [LinkField.Master]: 2, [LinkField.HasMac]: 1, [LinkField.MacHigh]: 0xaabb, [LinkField.MacLow]: 0xccddeeff });
   link[LinkField.NameOffset] = name;
   link[LinkField.NameLength] = 9;

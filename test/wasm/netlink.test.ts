@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, MESSAGE_RECORD_FIELDS, MessageField, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily,
-  NetlinkFlag, NetlinkType, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK,
+  NetlinkFlag, NetlinkType, NO_NAMESPACE_FD, ROUTE_RECORD_FIELDS, RouteField, RouteType, RTNH_F_ONLINK,
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { core } from "../../host/wasm/module";
@@ -100,7 +100,7 @@ test("a link, an address and a neighbour read back as built; a veth request nest
   const name = copyIn(new TextEncoder().encode("cni0"));
   const link = words(core().netlinkLinkRecord(), LINK_RECORD_FIELDS);
   link.fill(0);
-  link[LinkField.PeerNamespaceFd] = 0xffffffff;
+  link[LinkField.PeerNamespaceFd] = NO_NAMESPACE_FD;
   Object.assign(link, { [LinkField.Index]: 7, [LinkField.Flags]: 1, [LinkField.Mtu]: 1450, [LinkField.Master]: 3, [LinkField.HasMac]: 1, [LinkField.MacHigh]: 0x0211, [LinkField.MacLow]: 0x22334455 });
   link[LinkField.NameOffset] = name;
   link[LinkField.NameLength] = 4;
