@@ -24,6 +24,7 @@ import { addressAt } from "../ipam/block";
 import { durationSeconds } from "../resources/fields";
 import { DEFAULT_AS, type BGPConfiguration, type BGPPeer, type CalicoNode, type IPPool } from "../resources/kinds";
 import { ResourceStore } from "../resources/store";
+import { coalesce } from "../shared/coalesce";
 import { stopWatchWithin, type KvStore, type Watch } from "../store/kv";
 import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
 
@@ -78,7 +79,6 @@ export class CalicoControlPlane implements ControlPlane {
   private stopped = false;
   private registered = false;
   private storeHealthy = false;
-  private syncing: Promise<void> = Promise.resolve();
   private missedRouteEvents = false;
   /** This node's address with its mask, once found. */
   private address?: string;
@@ -173,7 +173,7 @@ export class CalicoControlPlane implements ControlPlane {
     this.speaker = speaker;
     speaker.onRoute((event) => this.routeEvent(event));
     // A node that just registered may dial before our watch has told us of it.
-    speaker.unknownPeer = () => this.syncPeers();
+    speaker.reloadPeers = () => this.syncPeers();
     await this.syncPeers();
     await speaker.start();
     // Registered only once listening: the others dial as soon as they see the Node, and a refused
@@ -261,32 +261,27 @@ export class CalicoControlPlane implements ControlPlane {
     return wanted;
   }
 
-  /** Adds the peers that are wanted and missing, removes those no longer wanted. */
-  private syncPeers(): Promise<void> {
-    const run = async () => {
-      const speaker = this.speaker;
-      if (!speaker || this.stopped) return;
-      const wanted = await this.wantedPeers();
-      const addresses = new Set(wanted.map((entry) => entry.config.address));
-      this.meshPeers = new Set(wanted.filter((entry) => entry.node).map((entry) => entry.config.address));
-      for (const address of speaker.peerAddresses()) {
-        if (addresses.has(address)) continue;
-        this.options.log.info({ peer: address }, `BGP peer ${address} removed (its Node or BGPPeer is gone)`);
-        this.peerKinds.delete(address);
-        await speaker.removePeer(address);
-      }
-      const existing = new Set(speaker.peerAddresses());
-      for (const entry of wanted) {
-        this.peerKinds.set(entry.config.address, entry.kind);
-        if (existing.has(entry.config.address)) continue;
-        this.options.log.info({ peer: entry.config.address, as: entry.config.remoteAs, kind: entry.kind }, `BGP peer ${entry.config.address} added (${entry.kind})`);
-        speaker.addPeer(entry.config, speaker.listener !== undefined);
-      }
-    };
-    // One sync at a time: a watch event during a sync waits for it.
-    this.syncing = this.syncing.then(run, run);
-    return this.syncing;
-  }
+  /** Adds the peers that are wanted and missing, removes those no longer wanted; calls are coalesced (one running, one queued). */
+  private readonly syncPeers = coalesce(async () => {
+    const speaker = this.speaker;
+    if (!speaker || this.stopped) return;
+    const wanted = await this.wantedPeers();
+    const addresses = new Set(wanted.map((entry) => entry.config.address));
+    this.meshPeers = new Set(wanted.filter((entry) => entry.node).map((entry) => entry.config.address));
+    for (const address of speaker.peerAddresses()) {
+      if (addresses.has(address)) continue;
+      this.options.log.info({ peer: address }, `BGP peer ${address} removed (its Node or BGPPeer is gone)`);
+      this.peerKinds.delete(address);
+      await speaker.removePeer(address);
+    }
+    const existing = new Set(speaker.peerAddresses());
+    for (const entry of wanted) {
+      this.peerKinds.set(entry.config.address, entry.kind);
+      if (existing.has(entry.config.address)) continue;
+      this.options.log.info({ peer: entry.config.address, as: entry.config.remoteAs, kind: entry.kind }, `BGP peer ${entry.config.address} added (${entry.kind})`);
+      speaker.addPeer(entry.config, speaker.listener !== undefined);
+    }
+  });
 
   /** What this node announces: its affine blocks and the addresses it borrowed. */
   private async wantedAnnouncements(): Promise<{ blocks: string[]; borrowed: string[] }> {
@@ -536,7 +531,8 @@ export class CalicoControlPlane implements ControlPlane {
     this.stopped = true;
     clearTimeout(this.timer);
     await Promise.all(this.watches.map((watch) => stopWatchWithin(watch)));
-    await this.syncing.catch(() => undefined);
+    // Waits for a sync under way (the one this queues returns at once: stopped).
+    await this.syncPeers().catch(() => undefined);
     await this.speaker?.stop();
   }
 }

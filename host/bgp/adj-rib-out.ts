@@ -3,20 +3,30 @@
 // go out together in one UPDATE, as many prefixes as the message length allows (BIRD's buckets).
 // Sending yields to the event loop between batches and waits for the socket to drain, so a
 // million-route table never holds keepalives back.
+//
+// Export only grows attributes (AS prepend, LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST), so a legal
+// UPDATE from one peer can carry attributes that leave no room for a single prefix towards another.
+// Such a route is not sent to that peer (withdrawn there if it was sent before), reported once, and
+// the session carries on, as BIRD, FRR and GoBGP do; with RFC 8654 extended messages it fits whole.
 
 import { once } from "node:events";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { EXTENDED_MAX_MESSAGE_LENGTH, HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from "./constants";
 import { encodeAttribute, type PathAttribute } from "./codec/attributes";
-import { endOfRib } from "./codec/update";
+import { endOfRib, UPDATE_BODY_MINIMUM } from "./codec/update";
 import { Afi, Safi } from "./constants";
 import type { Connection } from "./connection";
 import { concat } from "./codec/open";
 
 const MESSAGES_PER_TURN = 64;
 
+/** Told once per set of attributes that leaves `prefixes` no room in a message of `maxLength` octets. */
+export type UnsendableRoutes = (prefixes: string[], attributesLength: number, maxLength: number) => void;
+
 export class AdjRibOut {
   private readonly sent = new Map<string, PathAttribute[]>();
+  /** Routes held back because their attributes do not fit, with the attributes that did not fit. */
+  private readonly unsendable = new Map<string, PathAttribute[]>();
   private pending = new Map<string, PathAttribute[] | null>();
   private flushing = false;
   private endOfRibDue = false;
@@ -25,12 +35,20 @@ export class AdjRibOut {
   readonly initialTableSent: Promise<void>;
   private resolveInitial!: () => void;
 
-  constructor(private readonly connection: Connection) {
+  constructor(
+    private readonly connection: Connection,
+    private readonly onUnsendable?: UnsendableRoutes,
+  ) {
     this.initialTableSent = new Promise((resolve) => (this.resolveInitial = resolve));
   }
 
   get sentCount(): number {
     return this.sent.size;
+  }
+
+  /** Routes not sent because their attributes leave no room for them in one UPDATE. */
+  get unsendableCount(): number {
+    return this.unsendable.size;
   }
 
   /** Queues an announcement (attributes) or a withdrawal (null) of an IPv4 prefix. */
@@ -87,19 +105,39 @@ export class AdjRibOut {
     for (const [prefix, attributes] of batch) {
       const previous = this.sent.get(prefix);
       if (attributes === null) {
+        this.unsendable.delete(prefix);
         if (previous === undefined) continue;
         this.sent.delete(prefix);
         withdrawals.push(prefix);
         continue;
       }
       if (previous === attributes) continue;
-      this.sent.set(prefix, attributes);
       const group = groups.get(attributes);
       if (group) group.push(prefix);
       else groups.set(attributes, [prefix]);
     }
     const maxLength = this.connection.negotiated?.extendedMessage ? EXTENDED_MAX_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
     const addPath = this.connection.negotiated?.addPathSend.has(Afi.ipv4) ?? false;
+    const announcements: Array<[Uint8Array, string[]]> = [];
+    for (const [attributes, prefixes] of groups) {
+      const encoded = concat(attributes.map((attribute) => encodeAttribute(attribute, this.connection.context)));
+      const room = maxLength - HEADER_LENGTH - UPDATE_BODY_MINIMUM - encoded.length;
+      const fitting: string[] = [];
+      const newlyUnsendable: string[] = [];
+      for (const prefix of prefixes) {
+        if (nlriLength(prefix, addPath) <= room) {
+          fitting.push(prefix);
+          this.sent.set(prefix, attributes);
+          this.unsendable.delete(prefix);
+          continue;
+        }
+        if (this.sent.delete(prefix)) withdrawals.push(prefix);
+        if (this.unsendable.get(prefix) !== attributes) newlyUnsendable.push(prefix);
+        this.unsendable.set(prefix, attributes);
+      }
+      if (newlyUnsendable.length > 0) this.onUnsendable?.(newlyUnsendable, encoded.length, maxLength);
+      if (fitting.length > 0) announcements.push([encoded, fitting]);
+    }
     let messages = 0;
     const out = async (bytes: Uint8Array) => {
       if (this.closed) return;
@@ -107,16 +145,22 @@ export class AdjRibOut {
       if (++messages % MESSAGES_PER_TURN === 0) await yieldToLoop();
     };
     for (const bytes of packUpdates(new Uint8Array(0), withdrawals, maxLength, addPath, true)) await out(bytes);
-    for (const [attributes, prefixes] of groups) {
-      const encoded = concat(attributes.map((attribute) => encodeAttribute(attribute, this.connection.context)));
+    for (const [encoded, prefixes] of announcements) {
       for (const bytes of packUpdates(encoded, prefixes, maxLength, addPath, false)) await out(bytes);
     }
   }
 }
 
+/** Octets "a.b.c.d/len" takes in NLRI encoding (with a path identifier under ADD-PATH). */
+export function nlriLength(prefix: string, addPath: boolean): number {
+  const length = Number(prefix.slice(prefix.indexOf("/") + 1));
+  return (addPath ? 4 : 0) + 1 + ((length + 7) >> 3);
+}
+
 /**
  * UPDATE messages carrying `prefixes` (IPv4) with the given encoded attributes, as few as
- * `maxLength` allows; as withdrawals when `withdraw`.
+ * `maxLength` allows; as withdrawals when `withdraw`. Every message carries at least one prefix:
+ * a prefix that cannot fit beside the attributes is an error (the caller holds such routes back).
  */
 export function* packUpdates(attributes: Uint8Array, prefixes: string[], maxLength: number, addPath: boolean, withdraw: boolean): Generator<Uint8Array> {
   const fixed = HEADER_LENGTH + 4 + attributes.length;
@@ -126,11 +170,14 @@ export function* packUpdates(attributes: Uint8Array, prefixes: string[], maxLeng
     let length = fixed;
     const prefixStart = withdraw ? HEADER_LENGTH + 2 : fixed;
     let write = prefixStart;
-    while (at < prefixes.length && length + (addPath ? 9 : 5) <= maxLength) {
+    while (at < prefixes.length && length + nlriLength(prefixes[at], addPath) <= maxLength) {
       const written = writeIpv4Prefix(buffer, write, prefixes[at], addPath);
       write += written;
       length += written;
       at++;
+    }
+    if (write === prefixStart) {
+      throw new Error(`${prefixes[at]} does not fit in a ${maxLength}-octet UPDATE beside ${attributes.length} octets of attributes`);
     }
     buffer.fill(0xff, 0, 16);
     buffer[16] = length >> 8;

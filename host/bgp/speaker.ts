@@ -15,8 +15,20 @@ import type { CloseReason, Connection } from "./connection";
 import { familyKey, type Negotiated } from "./negotiate";
 import { Peer } from "./peer";
 import { plainDial, type Dialer } from "./dial";
+import { coalesce } from "../shared/coalesce";
 import { LocRib } from "./rib";
 import { DEFAULT_LOCAL_PREF, exportAttributes, isIpv4Prefix, routesOfUpdate, type Path, type RouteAttributes, type RouteSource } from "./route";
+
+/** Connections from unknown addresses held while the peers are re-read; more are closed at once. */
+export const MAX_HELD_CONNECTIONS = 32;
+/** A held connection whose re-read has not ended by then is closed (the store may be down). */
+const HELD_CONNECTION_TIMEOUT_MILLISECONDS = 10_000;
+/**
+ * After a re-read found an address to be no peer, its connections are closed at once for this long
+ * (BIRD's error wait is 5 s too); a node that joins meanwhile is added by the watch on Nodes anyway.
+ */
+const NOT_PEER_QUIET_MILLISECONDS = 5000;
+const MAX_NOT_PEER_ADDRESSES = 1024;
 
 export type RouteEvent = { type: "added" | "changed" | "withdrawn"; prefix: string; best?: Path; previous?: Path };
 
@@ -36,6 +48,8 @@ export interface LocalRoute {
 export interface SpeakerCounters {
   notification(peer: string, notification: NotificationMessage, direction: "sent" | "received"): void;
   updateProblem(peer: string, action: string): void;
+  /** Routes held back from a peer because their attributes leave no room for them in one UPDATE. */
+  routesNotSent(peer: string, count: number): void;
 }
 
 interface PeerSlot {
@@ -62,8 +76,21 @@ export class Speaker {
   private server?: Server;
   importPolicy?: ImportPolicy;
   exportPolicy?: ExportPolicy;
-  /** Asked when a connection comes from an address that is not a peer: may add it (with addPeer) before it is refused. */
-  unknownPeer?: (address: string) => Promise<void>;
+  /**
+   * Asked when a connection comes from an address that is not a peer: re-reads the peers, which may
+   * add it (with addPeer) before it is refused. Calls are coalesced (one in flight, one queued), at
+   * most MAX_HELD_CONNECTIONS wait for it, and an address found to be no peer is refused at once for
+   * a while: a storm from a non-peer costs two re-reads, not one each.
+   */
+  set reloadPeers(reload: (() => Promise<void>) | undefined) {
+    this.reload = reload && coalesce(reload);
+  }
+  private reload?: () => Promise<void>;
+  /** Connections from unknown addresses waiting for a re-read of the peers. */
+  private held = 0;
+  /** Addresses a re-read found to be no peer, refused at once until then (ms): their storms cost nothing. */
+  private readonly notPeerUntil = new Map<string, number>();
+  private heldCapLogged = false;
 
   constructor(
     readonly config: SpeakerConfig,
@@ -193,20 +220,45 @@ export class Speaker {
 
   private accept(socket: Socket): void {
     const address = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    if (!this.slots.has(address) && this.unknownPeer) {
+    const reload = this.reload;
+    if (!this.slots.has(address) && reload) {
+      if ((this.notPeerUntil.get(address) ?? 0) > Date.now()) {
+        socket.destroy();
+        return;
+      }
+      if (this.held >= MAX_HELD_CONNECTIONS) {
+        if (!this.heldCapLogged) this.log.warn({ peer: address, held: this.held }, `${this.held} connections from unknown addresses already wait for a re-read of the peers: closing the rest at once`);
+        this.heldCapLogged = true;
+        socket.destroy();
+        return;
+      }
       // The configuration may be about to learn this peer (a node that just joined): ask, then look again.
+      this.held++;
       socket.pause();
       socket.on("error", () => socket.destroy());
-      void this.unknownPeer(address).then(
-        () => this.adopt(socket, address),
-        () => this.adopt(socket, address),
-      );
+      socket.setTimeout(HELD_CONNECTION_TIMEOUT_MILLISECONDS, () => socket.destroy());
+      const release = () => {
+        this.held--;
+        if (this.held === 0) this.heldCapLogged = false;
+        socket.setTimeout(0);
+        if (!this.slots.has(address)) this.rememberNotPeer(address);
+        this.adopt(socket, address);
+      };
+      void reload().then(release, release);
       return;
     }
     this.adopt(socket, address);
   }
 
+  private rememberNotPeer(address: string): void {
+    this.notPeerUntil.delete(address);
+    this.notPeerUntil.set(address, Date.now() + NOT_PEER_QUIET_MILLISECONDS);
+    // Bounded: the oldest entry goes first (a Map iterates in insertion order).
+    if (this.notPeerUntil.size > MAX_NOT_PEER_ADDRESSES) this.notPeerUntil.delete(this.notPeerUntil.keys().next().value!);
+  }
+
   private adopt(socket: Socket, address: string): void {
+    if (socket.destroyed) return;
     const slot = this.slots.get(address);
     if (!slot) {
       this.log.warn({ peer: address }, `connection from ${address}, which is not a configured peer: closed`);
@@ -254,10 +306,22 @@ export class Speaker {
     // RFC 4724 §4.2: the peer came back without keeping forwarding state: its stale routes go now.
     if (slot.staleTimer && !negotiated.gracefulRestart?.forwarding.has(familyKey(Afi.ipv4, Safi.unicast))) this.sweepStale(slot, "the peer did not keep its forwarding state");
     this.log.info({ peer: peer.config.address, holdTime: negotiated.holdTime, capabilities: negotiated.capabilities }, `session with ${peer.config.address} established`);
-    slot.out = new AdjRibOut(connection);
+    slot.out = this.adjRibOut(slot, connection);
     slot.exportCache = new WeakMap();
     for (const [prefix, paths] of this.rib.entries()) this.exportTo(slot, prefix, paths[0]);
     slot.out.queueEndOfRib();
+  }
+
+  private adjRibOut(slot: PeerSlot, connection: Connection): AdjRibOut {
+    const address = slot.peer.config.address;
+    return new AdjRibOut(connection, (prefixes, attributesLength, maxLength) => {
+      this.counters?.routesNotSent(address, prefixes.length);
+      const shown = prefixes.length > 1 ? `${prefixes[0]} and ${prefixes.length - 1} more` : prefixes[0];
+      this.log.warn(
+        { peer: address, prefixes: prefixes.length, first: prefixes[0], attributesLength, maxLength },
+        `not sending ${shown} to ${address}: its attributes take ${attributesLength} octets once exported, which leaves no room for the prefix in a ${maxLength}-octet UPDATE`,
+      );
+    });
   }
 
   private down(peer: Peer, reason: CloseReason, negotiated: Negotiated): void {
@@ -372,7 +436,7 @@ export class Speaker {
     const slot = this.slotOf(peer);
     if (!slot.out) return;
     // RFC 2918: resend the whole table; the Adj-RIB-Out forgets what it sent so nothing is skipped.
-    const out = new AdjRibOut(peer.established!);
+    const out = this.adjRibOut(slot, peer.established!);
     slot.out.close();
     slot.out = out;
     for (const [prefix, paths] of this.rib.entries()) this.exportTo(slot, prefix, paths[0]);

@@ -142,10 +142,9 @@ export function decodeAttributeValue(
     }
     case AttributeCode.nextHop: {
       if (length !== 4) return badLength("4");
-      const first = bytes[start];
-      // RFC 4271 §6.3: a next hop that cannot be a host's unicast address.
-      if (first === 0 || first === 127 || first >= 224) return new MalformedAttribute(8, `NEXT_HOP ${formatIpv4(bytes, start)} is not a unicast address`);
-      return { kind: "next-hop", nextHop: formatIpv4(bytes, start) };
+      const nextHop = formatIpv4(bytes, start);
+      if (!isUsableNextHop(nextHop)) return new MalformedAttribute(8, `NEXT_HOP ${nextHop} is not a unicast address`);
+      return { kind: "next-hop", nextHop };
     }
     case AttributeCode.med:
       if (length !== 4) return badLength("4");
@@ -223,6 +222,9 @@ function decodeMpReach(bytes: Uint8Array, start: number, end: number, context: A
   const nextHopLength = bytes[start + 3];
   const nextHopStart = start + 4;
   if (nextHopStart + nextHopLength + 1 > end) throw mpError(`MP_REACH_NLRI next hop of ${nextHopLength} octets runs past the attribute`, base + start + 3);
+  // RFC 7606 §7.11: a next hop length the family does not allow leaves the NLRI unfindable. IPv4
+  // NLRI with an IPv6 next hop needs RFC 8950's capability, which podnet does not offer.
+  if (afi === Afi.ipv4 && nextHopLength !== 4) throw mpError(`MP_REACH_NLRI IPv4 next hop of ${nextHopLength} octets`, base + start + 3);
   const nextHops: string[] = [];
   if (nextHopLength === 4) nextHops.push(formatIpv4(bytes, nextHopStart));
   else if (nextHopLength === 16) nextHops.push(formatIpv6(bytes, nextHopStart));
@@ -233,6 +235,19 @@ function decodeMpReach(bytes: Uint8Array, start: number, end: number, context: A
   const nlriStart = nextHopStart + nextHopLength + 1;
   const nlri = decodeNlri(bytes, nlriStart, end, { afi, addPath: context.addPath(afi), subcode: 9, base });
   return { kind: "mp-reach", afi, safi, nextHops, nlri };
+}
+
+/**
+ * RFC 4271 §6.3 and RFC 7606 §7.3: a next hop that cannot be a neighbour's unicast address
+ * (unspecified, loopback, multicast or class E; ::, ::1, ff00::/8) makes its routes withdrawn.
+ */
+export function isUsableNextHop(address: string): boolean {
+  if (!address.includes(":")) {
+    const first = Number(address.slice(0, address.indexOf(".")));
+    return first !== 0 && first !== 127 && first < 224;
+  }
+  const lower = address.toLowerCase();
+  return lower !== "::" && lower !== "::1" && !lower.startsWith("ff");
 }
 
 function decodeMpUnreach(bytes: Uint8Array, start: number, end: number, context: AttributeContext, base: number): AttributeValue {

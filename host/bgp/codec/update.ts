@@ -25,6 +25,7 @@ import {
   ERROR_ACTION,
   IBGP_ONLY_ATTRIBUTES,
   isKnownAttribute,
+  isUsableNextHop,
   MalformedAttribute,
   type AttributeContext,
   type ErrorAction,
@@ -134,6 +135,10 @@ function decodeAttributes(body: Uint8Array, start: number, end: number, context:
       problems.push({ action, code: 3, subcode: value.subcode, attribute: code, offset: base + at, reason: value.reason });
     } else {
       attributes.push({ flags, code, ...value } as PathAttribute);
+      // The MP next hop is checked as NEXT_HOP is: its routes are withdrawn, the session stays.
+      if (value.kind === "mp-reach" && !isUsableNextHop(value.nextHops[0])) {
+        problems.push({ action: "treat-as-withdraw", code: 3, subcode: 8, attribute: code, offset: base + at, reason: `MP_REACH_NLRI next hop ${value.nextHops[0]} is not a unicast address` });
+      }
     }
     at = valueEnd;
   }
