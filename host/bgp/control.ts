@@ -1,8 +1,15 @@
-// The speaker's control socket, like BIRD's bird.ctl: a unix socket (mode 0600) taking one JSON
-// request per connection and answering with one JSON line. `podnet bgp show` is its client.
+// The speaker's control socket, like BIRD's bird.ctl: a unix socket taking one JSON request per
+// connection and answering with one JSON line. `podnet bgp show` is its client. Guarded as the CNI
+// socket is: its directory is made 0700 before it listens (so the socket is never reachable with
+// looser modes), each caller's credentials are checked (root or our own user), a request is at
+// most MAX_CONTROL_REQUEST_BYTES, and a caller that sends no whole line in time is dropped.
+// Announcements are checked exactly as `--announce` is at start.
 
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
+import { dirname } from "node:path";
+import { describePeer, isAllowedPeer, socketPeer } from "../shared/socket-peer";
+import { parseIpv4, parsePrefix } from "./peer-spec";
 import { parseCommunity } from "./route";
 import type { Speaker } from "./speaker";
 import { peerStatuses, routeStatuses } from "./status";
@@ -15,46 +22,88 @@ export type ControlRequest =
 
 export type ControlReply = { ok: true; result: unknown } | { ok: false; error: string };
 
+/** A request line longer than this is refused: requests are a few hundred bytes. */
+export const MAX_CONTROL_REQUEST_BYTES = 64 * 1024;
+/** A caller that has not sent a whole request by then is disconnected. */
+export const CONTROL_REQUEST_TIMEOUT_MILLISECONDS = 10_000;
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== "string") throw new Error(`${what}: expected a string`);
+  return value;
+}
+
 function answer(speaker: Speaker, request: ControlRequest, kindOf?: (address: string) => string | undefined): unknown {
   switch (request.command) {
     case "peers":
       return peerStatuses(speaker, kindOf);
     case "routes":
-      return routeStatuses(speaker, request.prefix);
+      return routeStatuses(speaker, request.prefix === undefined ? undefined : text(request.prefix, "prefix"));
     case "announce": {
-      const communities = (request.communities ?? []).map((text) => {
-        const value = parseCommunity(text);
-        if (value === null) throw new Error(`bad community ${text}: expected A:B with both parts 0–65535`);
+      const prefix = parsePrefix(text(request.prefix, "announce prefix"), "announce");
+      const nextHop = request.nextHop === undefined ? undefined : parseIpv4(text(request.nextHop, "next hop"), `announce ${prefix} next hop`);
+      if (request.communities !== undefined && !Array.isArray(request.communities)) throw new Error("communities: expected a list");
+      const communities = (request.communities ?? []).map((community) => {
+        const value = parseCommunity(text(community, "community"));
+        if (value === null) throw new Error(`bad community ${community}: expected A:B with both parts 0–65535`);
         return value;
       });
-      speaker.announce({ prefix: request.prefix, nextHop: request.nextHop, communities });
-      return { announced: request.prefix };
+      speaker.announce({ prefix, nextHop, communities });
+      return { announced: prefix };
     }
-    case "withdraw":
-      speaker.withdraw(request.prefix);
-      return { withdrawn: request.prefix };
+    case "withdraw": {
+      const prefix = parsePrefix(text(request.prefix, "withdraw prefix"), "withdraw");
+      speaker.withdraw(prefix);
+      return { withdrawn: prefix };
+    }
     default:
-      throw new Error(`unknown command ${(request as { command: unknown }).command}`);
+      throw new Error(`unknown command ${String((request as { command: unknown }).command)}`);
   }
 }
 
-/** Serves the control socket at `path` (replacing a stale socket file); `kindOf` labels peers in Calico mode. */
-export async function serveControl(speaker: Speaker, path: string, kindOf?: (address: string) => string | undefined): Promise<Server> {
+export interface ControlOptions {
+  /** Calico mode: how each peer came to be one, for `podnet status`. */
+  kindOf?: (address: string) => string | undefined;
+  requestBytes?: number;
+  timeoutMilliseconds?: number;
+}
+
+/** Serves the control socket at `path` (replacing a stale socket file). */
+export async function serveControl(speaker: Speaker, path: string, options: ControlOptions = {}): Promise<Server> {
+  const { kindOf, requestBytes = MAX_CONTROL_REQUEST_BYTES, timeoutMilliseconds = CONTROL_REQUEST_TIMEOUT_MILLISECONDS } = options;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
   const server = createServer((socket) => {
-    let text = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      text += chunk;
-      const newline = text.indexOf("\n");
-      if (newline < 0) return;
-      let reply: ControlReply;
-      try {
-        reply = { ok: true, result: answer(speaker, JSON.parse(text.slice(0, newline)) as ControlRequest, kindOf) };
-      } catch (error) {
-        reply = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    const reply = (value: ControlReply) => socket.end(JSON.stringify(value) + "\n");
+    const peer = socketPeer(socket);
+    if (!isAllowedPeer(peer)) {
+      reply({ ok: false, error: `the BGP control socket is for root only: refused ${describePeer(peer)}` });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    socket.setTimeout(timeoutMilliseconds, () => socket.destroy());
+    socket.on("data", (chunk: Buffer) => {
+      // Only the new chunk is searched: a long line without a newline costs its length once.
+      const newline = chunk.indexOf(0x0a);
+      received += newline < 0 ? chunk.length : newline;
+      if (received > requestBytes) {
+        socket.removeAllListeners("data");
+        reply({ ok: false, error: `request longer than ${requestBytes} bytes: refused` });
+        return;
       }
-      socket.end(JSON.stringify(reply) + "\n");
+      if (newline < 0) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.push(chunk.subarray(0, newline));
+      socket.removeAllListeners("data");
+      socket.setTimeout(0);
+      try {
+        const request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ControlRequest;
+        reply({ ok: true, result: answer(speaker, request, kindOf) });
+      } catch (error) {
+        reply({ ok: false, error: error instanceof Error ? error.message : String(error) });
+      }
     });
     socket.on("error", () => socket.destroy());
   });

@@ -197,7 +197,7 @@ export function agentCommand(): Command {
       let control: Server | undefined;
       if (calico?.speaker) {
         mkdirSync(dirname(flags.bgpControl), { recursive: true, mode: 0o755 });
-        control = await serveControl(calico.speaker, flags.bgpControl, (address) => calico!.peerKinds.get(address));
+        control = await serveControl(calico.speaker, flags.bgpControl, { kindOf: (address) => calico!.peerKinds.get(address) });
         log.info({ control: flags.bgpControl }, "serving the BGP control socket");
       }
       await stopping;

@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname } from "node:path";
-import { addon } from "../native/addon";
+import { describePeer, isAllowedPeer, socketPeer } from "../shared/socket-peer";
 import { CniErrorCode } from "./errors";
 import { type PluginContext, type PluginOutput, runPlugin } from "./plugin";
 import { LATEST_VERSION } from "./versions";
@@ -51,11 +51,6 @@ export interface CniServerOptions {
   onRefused?: (peer: { pid: number; uid: number }) => void;
 }
 
-/** Who may use the socket: root, and the agent's own user (an agent run unprivileged in a test). */
-function allowedPeer(uid: number): boolean {
-  return uid === 0 || uid === process.getuid?.();
-}
-
 /**
  * Serves the plugin on a root-only unix socket at `path`: its directory is made 0700, the socket
  * 0600, and each connection's peer is checked with SO_PEERCRED besides, so loosened permissions
@@ -69,13 +64,10 @@ export async function serveCni(path: string, context: PluginContext, options: Cn
   rmSync(path, { force: true });
   // allowHalfOpen: the client ends its side after the request and still waits for the reply.
   const server = createServer({ allowHalfOpen: true }, (connection) => {
-    // Node keeps a unix socket's fd on its handle; SO_PEERCRED needs it.
-    const fd = (connection as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    const peer = fd >= 0 ? addon().peerCredentials(fd) : undefined;
-    if (!peer || !allowedPeer(peer.uid)) {
+    const peer = socketPeer(connection);
+    if (!isAllowedPeer(peer)) {
       options.onRefused?.({ pid: peer?.pid ?? 0, uid: peer?.uid ?? -1 });
-      const who = peer ? `uid ${peer.uid} (pid ${peer.pid})` : "a caller whose credentials could not be read";
-      connection.end(reply(refusal(`the podnet agent's CNI socket is for root only: refused ${who}`, CniErrorCode.PermissionDenied)));
+      connection.end(reply(refusal(`the podnet agent's CNI socket is for root only: refused ${describePeer(peer)}`, CniErrorCode.PermissionDenied)));
       return;
     }
     const chunks: Buffer[] = [];
