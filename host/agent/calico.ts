@@ -25,6 +25,7 @@ import { durationSeconds } from "../resources/fields";
 import { DEFAULT_AS, type BGPConfiguration, type BGPPeer, type CalicoNode, type IPPool } from "../resources/kinds";
 import { ResourceStore } from "../resources/store";
 import { coalesce } from "../shared/coalesce";
+import { bgpPeerPassword } from "../resources/secrets";
 import { stopWatchWithin, type KvStore, type Watch } from "../store/kv";
 import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
 
@@ -242,11 +243,19 @@ export class CalicoControlPlane implements ControlPlane {
       if (wanted.some((entry) => entry.config.address === address)) continue;
       const keepalive = peer.spec.keepaliveTime ? durationSeconds(peer.spec.keepaliveTime) : undefined;
       const restart = peer.spec.maxRestartTime ? durationSeconds(peer.spec.maxRestartTime) : undefined;
+      let password: string | undefined;
+      try {
+        password = bgpPeerPassword(peer);
+      } catch (error) {
+        // Without its password the session cannot come up: say why once, and leave the peer out.
+        this.warnOnce(`password ${peer.metadata.name}`, { peer: peer.metadata.name }, `BGPPeer ${peer.metadata.name} skipped: ${(error as Error).message}`);
+        continue;
+      }
       wanted.push({
         kind: peer.spec.node === undefined ? "global" : "node specific",
         config: peerDefaults(address, peer.spec.asNumber, {
           port: port === undefined ? 179 : Number(port),
-          password: peer.spec.password,
+          password,
           // BIRD's: a hold time of three keepalives.
           ...(keepalive === undefined ? {} : { holdTime: Math.max(3, keepalive * 3) }),
           ...(restart === undefined ? {} : { gracefulRestartTime: restart }),
@@ -536,4 +545,3 @@ export class CalicoControlPlane implements ControlPlane {
     await this.speaker?.stop();
   }
 }
-

@@ -1,4 +1,4 @@
-// The text forms an operator writes: `--peer ADDR,as=N[,port=P][,passive][,password=S][,rr-client]
+// The text forms an operator writes: `--peer ADDR,as=N[,port=P][,passive][,password=S|password-file=F][,rr-client]
 // [,hold=S][,multihop][,ttl-security][,connect-retry=S][,import=all|none][,export=all|none]
 // [,local-address=A]` and `--announce PREFIX[,next-hop=ADDR][,community=A:B]...`. A bad key or
 // value is refused by name.
@@ -6,12 +6,13 @@
 import ipaddr from "ipaddr.js";
 import { peerDefaults, type PeerConfig, type PolicyChoice } from "./config";
 import { parseCommunity } from "./route";
+import { readPasswordFile } from "../shared/password-file";
 import type { LocalRoute } from "./speaker";
 
 export class SpecError extends Error {}
 
 const PEER_FLAGS = new Set(["passive", "rr-client", "multihop", "ttl-security"]);
-const PEER_VALUES = new Set(["as", "port", "password", "hold", "connect-retry", "import", "export", "local-address"]);
+const PEER_VALUES = new Set(["as", "port", "password", "password-file", "hold", "connect-retry", "import", "export", "local-address"]);
 
 /** A 4-octet AS number, 1–4294967295. */
 export function parseAsNumber(text: string, what: string): number {
@@ -62,8 +63,18 @@ export function parsePeerSpec(spec: string): PeerConfig {
   if (!settings.has("as")) throw new SpecError(`${what}: as=N is required`);
   const hold = settings.has("hold") ? parseSeconds(settings.get("hold")!, `${what} hold`, 0, 65535) : undefined;
   if (hold === 1 || hold === 2) throw new SpecError(`${what} hold: must be 0 or 3–65535 seconds (RFC 4271 §4.2), got '${hold}'`);
-  const password = settings.get("password");
+  let password = settings.get("password");
   if (password !== undefined && (password.length === 0 || Buffer.byteLength(password) > 80)) throw new SpecError(`${what} password: must be 1–80 bytes (TCP_MD5SIG_MAXKEYLEN)`);
+  const passwordFile = settings.get("password-file");
+  if (passwordFile !== undefined) {
+    if (password !== undefined) throw new SpecError(`${what}: give password= or password-file=, not both`);
+    // A file keeps the key out of argv, where `ps` shows it to every local user.
+    try {
+      password = readPasswordFile(passwordFile);
+    } catch (error) {
+      throw new SpecError(`${what} password-file: ${(error as Error).message}`);
+    }
+  }
   const overrides: Partial<PeerConfig> = {
     passive: settings.has("passive"),
     routeReflectorClient: settings.has("rr-client"),

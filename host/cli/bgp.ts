@@ -43,7 +43,7 @@ function serveCommand(): Command {
     .requiredOption("--as <number>", "this speaker's AS number (4-octet allowed)")
     .requiredOption("--router-id <a.b.c.d>", "this speaker's BGP identifier")
     .option("--listen <addr[:port]>", "where to accept BGP connections", "0.0.0.0:179")
-    .option("--peer <spec>", "a neighbour: ADDR,as=N[,port=P][,passive][,password=S][,rr-client][,hold=S][,multihop][,ttl-security][,connect-retry=S][,import=all|none][,export=all|none][,local-address=A] (repeat)", collect, [])
+    .option("--peer <spec>", "a neighbour: ADDR,as=N[,port=P][,passive][,password=S|password-file=F][,rr-client][,hold=S][,multihop][,ttl-security][,connect-retry=S][,import=all|none][,export=all|none][,local-address=A] (repeat)", collect, [])
     .option("--announce <spec>", "a route of our own: PREFIX[,next-hop=ADDR][,community=A:B] (repeat)", collect, [])
     .option("--cluster-id <a.b.c.d>", "route reflector cluster ID (default: the router ID)")
     .option("--graceful-restart <seconds>", "announce graceful restart (RFC 4724) with this restart time")

@@ -5,6 +5,7 @@
 
 import { boolean, duration, fail, field, integer, ipv4Address, ipv4Interface, ipv4Network, isObject, objectWith, oneOf, required, text, type Check } from "./fields";
 import { parsePrefix } from "../net/addresses";
+import { secretKeyRefProblem, type SecretKeyRef } from "./secrets";
 
 export const API_VERSION = "projectcalico.org/v3";
 export const DEFAULT_AS = 64512;
@@ -36,7 +37,7 @@ export interface BGPPeer {
   kind: "BGPPeer";
   metadata: Metadata;
   /** keepaliveTime and maxRestartTime as Go durations ("20s"); node absent: a global peer of every node. */
-  spec: { peerIP: string; asNumber: number; node?: string; password?: string; keepaliveTime?: string; maxRestartTime?: string; sourceAddress: "UseNodeIP" | "None" };
+  spec: { peerIP: string; asNumber: number; node?: string; password?: string | { secretKeyRef: SecretKeyRef }; keepaliveTime?: string; maxRestartTime?: string; sourceAddress: "UseNodeIP" | "None" };
 }
 
 export interface IPAMConfiguration {
@@ -152,7 +153,18 @@ function bgpPeer(metadata: Metadata, spec: Record<string, unknown>): BGPPeer {
   };
   const node = field(spec, "node", "spec", text);
   const password = field(spec, "password", "spec", (value, path) => {
-    if (isObject(value)) fail(path, "a secretKeyRef needs Kubernetes secrets, which podnet does not read: give the password itself as a string");
+    if (isObject(value)) {
+      // Calico's form. Without Kubernetes it names a file (see resources/secrets.ts).
+      objectWith(value, path, ["secretKeyRef"]);
+      const ref = required(value, "secretKeyRef", path, (inner, innerPath) => {
+        if (!isObject(inner)) fail(innerPath, "must be an object with name and key");
+        objectWith(inner, innerPath, ["name", "key"]);
+        return { name: required(inner, "name", innerPath, text), key: required(inner, "key", innerPath, text) };
+      });
+      const problem = secretKeyRefProblem(ref);
+      if (problem) fail(`${path}.secretKeyRef`, problem);
+      return { secretKeyRef: ref };
+    }
     // Not text(): its message quotes the value, and this one is a secret.
     if (typeof value !== "string" || value === "") fail(path, "must be a non-empty string (the value given is not shown: it is a secret)");
     return value;

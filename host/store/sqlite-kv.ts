@@ -5,6 +5,7 @@
 // connection committed) and read the changes after their revision. Expired keys are deleted,
 // with a change recorded, by whichever process sweeps first.
 
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { CompactedError, StoreError, type KeyValue, type KvEvent, type KvStore, type Watch } from "./kv";
 
@@ -52,6 +53,27 @@ function advice(error: Error): string {
   return "";
 }
 
+/**
+ * The store holds BGPPeer passwords and every lease: it, its WAL and its shared-memory file are for
+ * root alone (0600). A new file is created so before SQLite opens it; existing ones are tightened.
+ */
+function keepPrivate(path: string): void {
+  if (path === ":memory:" || path === "") return;
+  if (!existsSync(path)) closeSync(openSync(path, "wx", 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    // A file we may read but not change (another owner, a read-only mount) still serves.
+    if (existsSync(file)) tryChmod(file);
+  }
+}
+
+function tryChmod(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // Not ours to change; SQLite reports what it cannot do with it.
+  }
+}
+
 export class SqliteKv implements KvStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -60,10 +82,14 @@ export class SqliteKv implements KvStore {
   constructor(readonly path: string, options: SqliteOptions = {}) {
     this.now = options.now ?? Date.now;
     try {
+      keepPrivate(path);
       this.db = new Database(path, { nativeBinding: options.nativeBinding as string | undefined, timeout: 5000 });
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
       this.db.exec(SCHEMA);
+      // SQLite gives the -wal and -shm files the database file's mode; a store written by an
+      // older podnet (0644) is tightened here too.
+      keepPrivate(path);
     } catch (error) {
       throw new StoreError(`cannot open the SQLite store at ${path}: ${(error as Error).message}${advice(error as Error)}`);
     }

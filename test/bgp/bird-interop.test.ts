@@ -5,6 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cleanupNamespaces } from "../netns/namespaces";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runPodnet } from "../helpers/run-binary";
 import { birdRoute, calicoBirdConfig, createLab, startBird, startPodnetSpeaker, waitUntil, type Lab, type RunningBird, type RunningSpeaker } from "./lab";
 
@@ -116,7 +118,10 @@ test("TCP MD5: with BIRD's password the session comes up; with a wrong one there
   const lab = createLab("md5", 2);
   const [podnetNode, birdNode] = lab.nodes;
   const bird = startBird(lab, birdNode, calicoBirdConfig({ routerId: birdNode.address, localAs: 64512, neighbors: [{ address: podnetNode.address, as: 64512, password: "s3cret-key" }], owned: ["10.244.2.0/26"], passive: true }));
-  const right = startPodnetSpeaker(lab, podnetNode, ["--as", "64512", "--peer", `${birdNode.address},as=64512,connect-retry=1,password=s3cret-key`]);
+  // The key from a file (kept out of argv, where ps shows it), with the newline an editor leaves.
+  const keyFile = join(lab.directory, "md5-key");
+  writeFileSync(keyFile, "s3cret-key\n", { mode: 0o600 });
+  const right = startPodnetSpeaker(lab, podnetNode, ["--as", "64512", "--peer", `${birdNode.address},as=64512,connect-retry=1,password-file=${keyFile}`]);
   try {
     await waitUntil(() => established(right), 15_000, "session with the right password");
     await waitUntil(async () => (await right.routes()).length === 1, 10_000, "route over the signed session");
