@@ -48,6 +48,8 @@ export interface CalicoOptions {
   log: Logger;
   /** TCP MD5 and GTSM through the addon (socketTransport); plain sockets when absent. */
   transport?: Transport;
+  /** A store entry skipped because it does not parse (podnet_store_entries_skipped_total). */
+  onSkippedEntry?: () => void;
 }
 
 const MESH_CONNECT_RETRY = 1;
@@ -105,6 +107,10 @@ export class CalicoControlPlane implements ControlPlane {
     this.ipam = new BlockIpam(options.kv, this.resources);
     // A borrowed address (no claim of ours changes) is announced as soon as the CNI plugin takes it.
     this.ipam.onChange = () => void this.syncAnnouncements().catch(() => undefined);
+    this.ipam.onCorrupt = (entry) => {
+      options.onSkippedEntry?.();
+      options.log.warn({ key: entry.key }, `IPAM handle entry ${entry.key} skipped: ${entry.reason}; its address is looked for in the blocks (podnet ipam check lists it, podnet ipam release --handle removes it)`);
+    };
   }
 
   healthy(): boolean {

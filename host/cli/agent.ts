@@ -123,7 +123,7 @@ export function agentCommand(): Command {
           kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address,
           nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"), emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"),
           gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), leakGraceSeconds: positive(flags.leakGrace, "--leak-grace"),
-          log, transport: socketTransport(log),
+          log, transport: socketTransport(log), onSkippedEntry: () => metrics.skippedEntries.inc(),
         });
         plane = calico;
         if (flags.rtProtosDir !== "none") {

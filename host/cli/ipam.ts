@@ -73,11 +73,15 @@ function checkCommand(): Command {
   return withFlags(new Command("check").description("list this node's allocations whose container is gone (its network namespace no longer exists), and corrupt block entries"))
     .option("--node <name>", "the node whose allocations to check (their namespaces are on it)", hostname())
     .action(async (flags: Flags & { node: string }) => {
-      const { blocks, corrupt } = await withIpam(flags, (ipam) => ipam.blocks());
+      const { blocks, corrupt, corruptHandles } = await withIpam(flags, async (ipam) => ({ ...(await ipam.blocks()), corruptHandles: (await ipam.handles()).corrupt }));
       let problems = 0;
       for (const entry of corrupt) {
         problems++;
         console.log(`corrupt block entry ${entry.key}: ${entry.reason}`);
+      }
+      for (const entry of corruptHandles) {
+        problems++;
+        console.log(`corrupt handle entry ${entry.key}: ${entry.reason}; remove it with podnet ipam release --handle ${entry.key.slice(entry.key.lastIndexOf("/") + 1)}`);
       }
       for (const { block } of blocks) {
         block.allocations.forEach((handle, offset) => {
@@ -94,16 +98,25 @@ function checkCommand(): Command {
 }
 
 function releaseCommand(): Command {
-  return withFlags(new Command("release").description("free addresses whatever holds them (after ipam check)"))
-    .option("--ip <address>", "an address to free (repeat)", (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .action(async (flags: Flags & { ip: string[] }) => {
-      if (flags.ip.length === 0) throw new UsageError("release needs --ip ADDRESS");
+  const repeat = (value: string, previous: string[]) => [...previous, value];
+  return withFlags(new Command("release").description("free addresses whatever holds them, or a handle and what it holds (after ipam check)"))
+    .option("--ip <address>", "an address to free (repeat)", repeat, [] as string[])
+    .option("--handle <handle>", "a handle to remove with the address it holds, even when its entry is corrupt (repeat)", repeat, [] as string[])
+    .action(async (flags: Flags & { ip: string[]; handle: string[] }) => {
+      if (flags.ip.length === 0 && flags.handle.length === 0) throw new UsageError("release needs --ip ADDRESS or --handle HANDLE");
       const missing = await withIpam(flags, async (ipam) => {
         const notHeld: string[] = [];
         for (const address of flags.ip) {
           const handle = await ipam.releaseAddress(address);
           if (handle === undefined) notHeld.push(address);
           else console.log(`released ${address} (handle ${handle})`);
+        }
+        for (const handle of flags.handle) {
+          const known = await ipam.hasHandle(handle);
+          const address = await ipam.release(handle);
+          if (address !== undefined) console.log(`released handle ${handle} (${address})`);
+          else if (known) console.log(`removed handle ${handle} (it held no address)`);
+          else notHeld.push(`handle ${handle}`);
         }
         return notHeld;
       });

@@ -10,11 +10,13 @@
 //   ipam/affinities/<node>/<a.b.c.d>-<len>    {"state":"pending"|"confirmed"}: the node claims it
 //   ipam/handles/<handle>                     {"block":"<cidr>"}: where the handle's address is
 
-import type { KvStore } from "../store/kv";
+import type { KeyValue, KvStore } from "../store/kv";
 import { ipv4ToNumber, numberToIpv4, parsePrefix, prefixContains } from "../net/addresses";
 import type { IPAMConfiguration, IPPool } from "../resources/kinds";
 import type { ResourceStore } from "../resources/store";
 import { addressAt, blockKeyPart, inUse, newBlock, offsetOf, parseBlock, type AllocationAttributes, type Block } from "./block";
+import { handleEntryBlock, listHandles, type CorruptEntry } from "./handles";
+import { inTurn, seededOrder } from "./order";
 
 const CAS_ATTEMPTS = 20;
 
@@ -40,40 +42,15 @@ export interface StoredBlock {
   modRevision: number;
 }
 
-export interface CorruptEntry {
-  key: string;
-  reason: string;
-}
-
-/** A permutation of 0..count-1 (count a power of two) seeded by `seed`: a start and an odd stride. */
-function seededOrder(seed: string, count: number): number[] {
-  let hash = 2166136261;
-  for (let i = 0; i < seed.length; i++) hash = Math.imul(hash ^ seed.charCodeAt(i), 16777619) >>> 0;
-  const start = hash % count;
-  const stride = (Math.imul(hash, 2654435761) | 1) >>> 0;
-  return Array.from({ length: count }, (_, i) => (start + i * stride) % count);
-}
-
-/** Runs `work` once every earlier work queued under `key` has settled (one at a time per key, in order). */
-function inTurn<T>(queues: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  const settled = next.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(key, settled);
-  void settled.then(() => {
-    if (queues.get(key) === settled) queues.delete(key);
-  });
-  return next;
-}
+export type { CorruptEntry };
 
 export class BlockIpam {
   private readonly blockQueues = new Map<string, Promise<unknown>>();
   private readonly claimQueues = new Map<string, Promise<unknown>>();
   /** Told after this instance assigned or released an address (the agent re-reads what it announces). */
   onChange?: () => void;
+  /** A handle entry that does not parse was met (and searched around): for the log and the counter. */
+  onCorrupt?: (entry: CorruptEntry) => void;
 
   constructor(
     private readonly kv: KvStore,
@@ -104,6 +81,16 @@ export class BlockIpam {
 
   async enabledPools(): Promise<IPPool[]> {
     return (await this.resources.list<IPPool>("IPPool")).resources.filter((pool) => !pool.spec.disabled);
+  }
+
+  /** Whether `handle` has an entry, usable or not. */
+  async hasHandle(handle: string): Promise<boolean> {
+    return (await this.kv.get(this.handleKey(handle))) !== undefined;
+  }
+
+  /** Every handle entry, with its block, and those that do not parse. */
+  handles(): Promise<{ handles: Array<{ handle: string; block: string }>; corrupt: CorruptEntry[] }> {
+    return listHandles(this.kv, `${this.prefix}/handles/`);
   }
 
   /** Every stored block that parses, and those that do not (logged by the caller, never fatal). */
@@ -196,12 +183,26 @@ export class BlockIpam {
   async addressOf(handle: string): Promise<Assignment | undefined> {
     const stored = await this.kv.get(this.handleKey(handle));
     if (!stored) return undefined;
-    const cidr = (JSON.parse(stored.value) as { block: string }).block;
-    const block = (await this.kv.get(this.blockKey(cidr)))?.value;
-    if (!block) return undefined;
-    const parsed = parseBlock(block, cidr);
-    const offset = parsed.allocations.indexOf(handle);
-    return offset < 0 ? undefined : { address: addressAt(parsed, offset), block: cidr, borrowed: parsed.affinity !== parsed.attributes[handle]?.node };
+    for (const cidr of await this.blocksOf(handle, stored)) {
+      const block = (await this.kv.get(this.blockKey(cidr)))?.value;
+      if (!block) continue;
+      const parsed = parseBlock(block, cidr);
+      const offset = parsed.allocations.indexOf(handle);
+      if (offset >= 0) return { address: addressAt(parsed, offset), block: cidr, borrowed: parsed.affinity !== parsed.attributes[handle]?.node };
+    }
+    return undefined;
+  }
+
+  /** The blocks to look in for `handle`: its entry's, or every block holding it when there is no usable entry. */
+  private async blocksOf(handle: string, stored: KeyValue | undefined): Promise<string[]> {
+    if (stored) {
+      try {
+        return [handleEntryBlock(stored.value)];
+      } catch (error) {
+        this.onCorrupt?.({ key: stored.key, reason: (error as Error).message });
+      }
+    }
+    return (await this.blocks()).blocks.filter(({ block }) => block.allocations.includes(handle)).map(({ block }) => block.cidr);
   }
 
   /** Assigns one address to `handle` on `node`. */
@@ -214,7 +215,13 @@ export class BlockIpam {
     const settings = await this.settings();
     const full = { ...attributes, node };
     const record = async (cidr: string, address: string, borrowed: boolean): Promise<Assignment> => {
-      await this.kv.create(this.handleKey(handle), JSON.stringify({ block: cidr }), 0);
+      const key = this.handleKey(handle);
+      const value = JSON.stringify({ block: cidr });
+      // A damaged entry of this handle (addressOf searched around it) is replaced, not kept.
+      if (!(await this.kv.create(key, value, 0))) {
+        const existing = await this.kv.get(key);
+        if (existing) await this.kv.update(key, value, existing.modRevision, 0);
+      }
       this.onChange?.();
       return { address, block: cidr, borrowed };
     };
@@ -254,8 +261,7 @@ export class BlockIpam {
   async release(handle: string): Promise<string | undefined> {
     const stored = await this.kv.get(this.handleKey(handle));
     let released: string | undefined;
-    const cidrs = stored ? [(JSON.parse(stored.value) as { block: string }).block] : (await this.blocks()).blocks.filter(({ block }) => block.allocations.includes(handle)).map(({ block }) => block.cidr);
-    for (const cidr of cidrs) {
+    for (const cidr of await this.blocksOf(handle, stored)) {
       released =
         (await this.mutate(cidr, (block) => {
           const offset = block.allocations.indexOf(handle);

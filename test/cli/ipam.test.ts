@@ -64,4 +64,21 @@ test("show with blocks and borrowed addresses; check finds the leak and the corr
   assert.equal(podnet("ipam", "release").status, 2);
 });
 
+test("check reports a corrupt handle entry; release --handle removes it and frees what it held; an unknown handle is an error", async () => {
+  const kv = new SqliteKv(storePath);
+  const ipam = new BlockIpam(kv, new ResourceStore(kv));
+  const { address } = await ipam.assign("node1", "damaged", { containerId: "d", netns: directory });
+  const key = "/podnet.io/calico/ipam/handles/damaged";
+  assert.ok(await kv.update(key, "garbage", (await kv.get(key))!.modRevision, 0));
+  await kv.close();
+  const checked = podnet("ipam", "check", "--node", "node1");
+  assert.match(checked.stdout, `corrupt handle entry ${key}: not JSON: "garbage"; remove it with podnet ipam release --handle damaged`);
+  const released = podnet("ipam", "release", "--handle", "damaged");
+  assert.equal([released.status, released.stdout], [0, `released handle damaged (${address})\n`]);
+  assert.not.match(podnet("ipam", "check", "--node", "node1").stdout, "corrupt handle");
+  const unknown = podnet("ipam", "release", "--handle", "damaged");
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, "not allocated: handle damaged");
+});
+
 test.run();

@@ -69,6 +69,38 @@ test("in-process: ADD takes a /32 from node1's block, CHECK finds it, DEL frees 
   await kv.close();
 });
 
+test("a corrupt IPAM handle entry does not block DEL: the address is found in its block and released, the entry removed, the bad entry reported once per meeting", async () => {
+  const storePath = await storeWith("10.244.0.0/24");
+  const kernel = new FakeKernel();
+  const added = await runPlugin({ env: env("ADD", "c"), stdin: config(storePath) }, { servedByAgent: false, kernel });
+  assert.is(added.exitCode, 0, added.stdout);
+  const address = (JSON.parse(added.stdout).ips[0].address as string).replace("/32", "");
+  const kv = new SqliteKv(storePath);
+  const ipam = new BlockIpam(kv, new ResourceStore(kv));
+  const corrupt: string[] = [];
+  ipam.onCorrupt = (entry) => corrupt.push(`${entry.key}: ${entry.reason}`);
+  const key = "/podnet.io/calico/ipam/handles/podnet.c.eth0";
+  const stored = (await kv.get(key))!;
+  assert.ok(await kv.update(key, "{not json", stored.modRevision, 0));
+  assert.equal(await ipam.addressOf("podnet.c.eth0"), { address, block: `${address}/26`, borrowed: false }, "found in the block all the same");
+  assert.equal(corrupt, [`${key}: not JSON: "{not json"`]);
+  assert.equal((await ipam.handles()).corrupt, [{ key, reason: 'not JSON: "{not json"' }]);
+  // DEL through the plugin, as the runtime calls it (agent down: in-process), twice (idempotent).
+  for (let i = 0; i < 2; i++) {
+    const deleted = await runPlugin({ env: env("DEL", "c"), stdin: config(storePath) }, { servedByAgent: false, kernel });
+    assert.is(deleted.exitCode, 0, deleted.stdout);
+  }
+  assert.is(await kv.get(key), undefined, "the corrupt entry is gone with the pod");
+  assert.equal((await ipam.blocks()).blocks.map(({ block }) => block.allocations.filter(Boolean).length), [0]);
+  // A damaged entry left by a pod that holds no address: its ADD replaces the entry.
+  const e = "/podnet.io/calico/ipam/handles/podnet.e.eth0";
+  assert.ok(await kv.create(e, "[]", 0));
+  const added2 = await runPlugin({ env: env("ADD", "e"), stdin: config(storePath) }, { servedByAgent: true, kernel, nodeIpam: { ipam, node: "node1" } });
+  assert.is(added2.exitCode, 0, added2.stdout);
+  assert.match((await kv.get(e))!.value, /^\{"block":"10\.244\.0\.\d+\/26"\}$/);
+  await kv.close();
+});
+
 test("the pods' MTU: the conflist's, else the agent's, else the underlay's less IPIP's 20 when a pool uses IPIP", async () => {
   const kernel = new FakeKernel();
   const mtuOf = async (storePath: string, fields: Record<string, unknown>, served?: { podMtu: () => number }) => {
