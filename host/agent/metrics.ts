@@ -1,5 +1,6 @@
 // The agent's Prometheus metrics and its /metrics and /healthz endpoints.
 
+import { COMMANDS } from "../cni/environment";
 import { createServer, type Server } from "node:http";
 import type { BackendMetrics } from "../backend/backend";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -41,8 +42,10 @@ export class AgentMetrics implements BackendMetrics {
 
   /** Counts one CNI command the agent served. */
   countCni(command: string, code: number, seconds: number): void {
-    this.cniRequests.inc({ command, code: String(code) });
-    this.cniSeconds.observe({ command }, seconds);
+    // The command comes from the caller: only the spec's are labels, anything else is "invalid".
+    const label = (COMMANDS as readonly string[]).includes(command) ? command : "invalid";
+    this.cniRequests.inc({ command: label, code: String(code) });
+    this.cniSeconds.observe({ command: label }, seconds);
   }
 
   /** Reports the userspace data path's counts (direction, status, count) under podnet_datapath_packets_total. */

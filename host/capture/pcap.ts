@@ -37,6 +37,10 @@ export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
 const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
+/** pcapng blocks podnet reads, with their fixed fields' length (type, length, body, length). */
+const BLOCK_NAMES: Record<number, string> = { 0x0a0d0d0a: "section header block", 1: "interface description block", 3: "simple packet block", 6: "enhanced packet block" };
+const MINIMUM_BLOCK_LENGTH: Record<number, number> = { 0x0a0d0d0a: 28, 1: 20, 3: 16, 6: 32 };
+
 /** True when `bytes` start like a pcap or pcapng file. */
 export function looksLikeCapture(bytes: Uint8Array): boolean {
   if (bytes.length < 4) return false;
@@ -115,6 +119,8 @@ function* readPcapng(bytes: Uint8Array, view: DataView): Generator<CapturedPacke
     const length = view.getUint32(offset + 4, little);
     if (length < 12 || length % 4 !== 0) throw new CaptureError(`block length ${length} is not a multiple of 4 of at least 12`, number, offset);
     if (offset + length > bytes.length) throw new CaptureError(`block says ${length} bytes, ${bytes.length - offset} remain`, number, offset);
+    const least = MINIMUM_BLOCK_LENGTH[type];
+    if (least !== undefined && length < least) throw new CaptureError(`${BLOCK_NAMES[type]} of ${length} bytes is shorter than the ${least} its fields need`, number, offset);
     const body = offset + 8;
     if (type === 1) {
       interfaces.push({ linkType: view.getUint16(body, little), snapLength: view.getUint32(body + 4, little), resolution: interfaceResolution(view, body + 8, offset + length - 4, little) });

@@ -43,7 +43,10 @@ export function parseEnvironment(env: Record<string, string | undefined>): Envir
   const containerId = env.CNI_CONTAINERID ?? "";
   if (containerId && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw refuse(`CNI_CONTAINERID "${containerId}" may hold only A–Z a–z 0–9 _ . -`);
   const ifName = env.CNI_IFNAME ?? "";
-  if (ifName && (ifName.length > 15 || ifName === "." || ifName === ".." || /[/:\s]/.test(ifName))) throw refuse(`CNI_IFNAME "${ifName}" is not a valid interface name`);
+  if (ifName) {
+    const problem = interfaceNameProblem(ifName);
+    if (problem) throw refuse(`CNI_IFNAME ${JSON.stringify(ifName)} is not a valid interface name: ${problem}`);
+  }
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (name.startsWith("CNI_") && value !== undefined) variables[name] = value;
   return {
@@ -69,4 +72,18 @@ function netnsExists(path: string): boolean {
 /** Refuses a CNI_NETNS that is not a network namespace (code 4). */
 export function requireNetns(path: string): void {
   if (!netnsExists(path)) throw refuse(`CNI_NETNS "${path}" is not a network namespace (no such file, or not an nsfs mount)`);
+}
+
+/**
+ * Why the kernel would refuse `name` as an interface name (dev_valid_name), or undefined: at most
+ * 15 bytes (IFNAMSIZ less the NUL, counted in bytes, not characters), not "." or "..", and none of
+ * '/', ':', '%' or white space (dev_valid_name's isspace: space, \t, \n, \v, \f, \r).
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes > 15) return `${bytes} bytes, the kernel allows 15`;
+  if (name === "." || name === "..") return "the kernel refuses . and ..";
+  const bad = /[/:%\t\n\v\f\r ]/.exec(name);
+  if (bad) return `the kernel refuses ${JSON.stringify(bad[0])} in a name`;
+  return undefined;
 }

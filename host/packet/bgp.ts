@@ -23,22 +23,35 @@ const READINGS: MessageContext[] = [true, false].flatMap((fourOctetAs) =>
   [false, true].map((addPath) => ({ ...DEFAULT_CONTEXT, fourOctetAs, addPath: () => addPath, extendedMessage: true })),
 );
 
-/** A message decoded under the first plausible reading, with that reading (to encode it back the same way). */
+/** Speakers number their paths from 1 (BIRD, FRR, GoBGP): an ADD-PATH reading with huge path ids is a misreading. */
+const LARGEST_PLAUSIBLE_PATH_ID = 0xffff;
+
+function plausible(message: BgpMessage): boolean {
+  if (message.type !== "update") return true;
+  const prefixes = [...message.nlri, ...message.withdrawn];
+  return message.problems.length === 0 && !prefixes.some((nlri) => nlri.prefix.endsWith("/0") || nlri.pathId > LARGEST_PLAUSIBLE_PATH_ID);
+}
+
+/**
+ * A message decoded under the first plausible reading, with that reading (to encode it back the
+ * same way). When none is plausible, the most likely reading without ADD-PATH speaks: its message
+ * with its problems, or its error, the NOTIFICATION a speaker would send (an NLRI of /33 is Invalid
+ * Network Field, not an ADD-PATH prefix in disguise).
+ */
 export function decodeCapturedMessage(bytes: Uint8Array): { message: BgpMessage; context: MessageContext } {
-  let first: { message: BgpMessage; context: MessageContext } | undefined;
-  let firstError: unknown;
+  let fallback: { decoded?: { message: BgpMessage; context: MessageContext }; error?: unknown } | undefined;
   for (const context of READINGS) {
+    const plain = !context.addPath(1);
     try {
       const message = decodeMessage(bytes, context);
-      const plausible = message.type !== "update" || (message.problems.length === 0 && ![...message.nlri, ...message.withdrawn].some((nlri) => nlri.prefix.endsWith("/0")));
-      if (plausible) return { message, context };
-      first ??= { message, context };
+      if (plausible(message)) return { message, context };
+      if (plain) fallback ??= { decoded: { message, context } };
     } catch (error) {
-      firstError ??= error;
+      if (plain) fallback ??= { error };
     }
   }
-  if (first) return first;
-  throw firstError;
+  if (fallback?.decoded) return fallback.decoded;
+  throw fallback!.error;
 }
 
 const join = (values: Array<string | number>) => values.join(",");

@@ -97,6 +97,11 @@ test("config, version and environment errors are answered with the spec's codes 
     [{ ...env("ADD"), CNI_NETNS: directory }, config(), 4, `CNI_NETNS "${directory}" is not a network namespace`],
     [{ CNI_COMMAND: "ADD" }, config(), 4, "CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH are not set (needed for ADD)"],
     [env("CHECK"), config({ cniVersion: "0.3.1" }), 1, "CHECK"],
+    // Interface names as the kernel measures them: bytes, and its refused characters.
+    [{ ...env("ADD"), CNI_IFNAME: "eth\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" }, config(), 4, 'CNI_IFNAME "ethééééééé" is not a valid interface name: 17 bytes, the kernel allows 15'],
+    [{ ...env("ADD"), CNI_IFNAME: "eth%d" }, config(), 4, 'CNI_IFNAME "eth%d" is not a valid interface name: the kernel refuses "%" in a name'],
+    [{ ...env("ADD"), CNI_IFNAME: "eth\t0" }, config(), 4, 'CNI_IFNAME "eth\\t0" is not a valid interface name: the kernel refuses "\\t" in a name'],
+    [{ ...env("DEL"), CNI_IFNAME: "a:b" }, config(), 4, 'CNI_IFNAME "a:b" is not a valid interface name: the kernel refuses ":" in a name'],
   ];
   for (const [environment, stdin, code, message] of cases) {
     const output = await runPlugin({ env: environment, stdin }, { servedByAgent: true, kernel });

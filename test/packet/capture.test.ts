@@ -81,6 +81,22 @@ test("a record length that lies past the end of the file is refused", () => {
   assert.is(error.message, "packet 2 at byte 44: record says 5000 captured bytes, 77 remain");
 });
 
+/** A little-endian pcapng block: type, total length, body, total length. */
+function block(type: number, body: number[]): number[] {
+  const words = (value: number) => [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24];
+  const length = 12 + body.length;
+  return [...words(type), ...words(length), ...body, ...words(length)];
+}
+const SECTION_HEADER = block(0x0a0d0d0a, [0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+const INTERFACE = block(1, [1, 0, 0, 0, 0, 0, 0, 0]);
+
+test("pcapng blocks too short for their fields are refused naming the block and its offset, not read past", () => {
+  assert.is(failure(Uint8Array.from([...SECTION_HEADER, ...block(1, [])])).error.message, "packet 1 at byte 28: interface description block of 12 bytes is shorter than the 20 its fields need");
+  assert.is(failure(Uint8Array.from([...SECTION_HEADER, ...INTERFACE, ...block(6, [0, 0, 0, 0])])).error.message, "packet 1 at byte 48: enhanced packet block of 16 bytes is shorter than the 32 its fields need");
+  assert.is(failure(Uint8Array.from([...SECTION_HEADER, ...INTERFACE, ...block(3, [])])).error.message, "packet 1 at byte 48: simple packet block of 12 bytes is shorter than the 16 its fields need");
+  assert.is(failure(Uint8Array.from(block(0x0a0d0d0a, [0x4d, 0x3c, 0x2b, 0x1a]))).error.message, "packet 1 at byte 0: section header block of 16 bytes is shorter than the 28 its fields need");
+});
+
 test("a file shorter than a header is refused", () => {
   assert.is(failure(Uint8Array.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0])).error.message, "packet 0 at byte 0: pcap header needs 24 bytes, the file has 6");
   assert.is(failure(new Uint8Array(2)).error.message, "packet 0 at byte 0: file of 2 bytes is too short for a capture header");
