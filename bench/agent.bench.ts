@@ -13,10 +13,10 @@ import { SqliteKv } from "../host/store/sqlite-kv";
 import { EtcdKv } from "../host/store/etcd-kv";
 import { freePort, startEtcd } from "../test/helpers/etcd-server";
 import { distPath } from "../test/helpers/paths";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const NODES = 1000;
-const CHANGES = 100;
+const NODES = sized(1000, 20);
+const CHANGES = sized(100, 5);
 const PREFIX = "/coreos.com/network/subnets/";
 const leaseKey = (index: number) => `${PREFIX}10.${200 + (index >> 8)}.${index & 255}.0-24`;
 const leaseValue = (index: number) => JSON.stringify({ PublicIP: `198.18.${index >> 8}.${index & 255}`, PublicIPv6: null, BackendType: "none", BackendData: null });

@@ -7,9 +7,9 @@ import { execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces";
 import { createLab, startBird, type Lab, type LabNode } from "../test/bgp/lab";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const SIZES = [10_000, 100_000, 1_000_000];
+const SIZES = sized([10_000, 100_000, 1_000_000], [1000]);
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** The first JSON line `child` prints. */

@@ -14,9 +14,9 @@ import { SqliteKv } from "../host/store/sqlite-kv";
 import { ResourceStore } from "../host/resources/store";
 import { parseResource } from "../host/resources/kinds";
 import { BlockIpam } from "../host/ipam/ipam";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const SIZES = process.env.PODNET_BENCH_CALICO_SIZES ? process.env.PODNET_BENCH_CALICO_SIZES.split(",").map(Number) : [5, 10, 20];
+const SIZES = process.env.PODNET_BENCH_CALICO_SIZES ? process.env.PODNET_BENCH_CALICO_SIZES.split(",").map(Number) : sized([5, 10, 20], [2]);
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 const podnetRouteCount = (namespace: string) => execFileSync("ip", ["-n", namespace, "route", "show", "proto", "107"], { encoding: "utf8" }).split("\n").filter(Boolean).length;

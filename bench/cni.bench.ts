@@ -14,9 +14,9 @@ import { startCluster, type ClusterNode } from "../test/netns/cluster";
 import { installPlugin, nodeConfig, type Installed } from "../test/netns/cni-runtime";
 import { calicoNodes, podConfig, podnet, startAgent, stopAgent, type StoreChoice } from "../test/netns/calico-cluster";
 import { createLab } from "../test/bgp/lab";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const PODS = 100;
+const PODS = sized(100, 5);
 const driver = fileURLToPath(new URL("./cni-driver.mjs", import.meta.url));
 
 interface Latencies {

@@ -7,7 +7,7 @@ import { configureLocal, configurePeer, PacketBatch } from "../host/wasm/datapat
 import { emitHeader } from "../host/wasm/headers";
 import { core } from "../host/wasm/module";
 import { memoryBytes } from "../host/wasm/scratch";
-import { ipv4ToNumber } from "../host/net/addresses";
+import { ipv4ToNumber } from "../host/shared/addresses";
 import { RouteTable } from "../host/wasm/route-table";
 import { javascriptDecap, javascriptEncap } from "./javascript-datapath";
 import { report, secondsPerCall, type BenchRow } from "./measure";

@@ -20,9 +20,9 @@ import { installPlugin } from "../test/netns/cni-runtime";
 import { addPod as addCalicoPod, calicoNodes, podnet, startAgent, type StoreChoice } from "../test/netns/calico-cluster";
 import { createLab, waitUntil } from "../test/bgp/lab";
 import { join } from "node:path";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const SECONDS = 3;
+const SECONDS = sized(3, 1);
 
 interface Throughput {
   tcp1: number;
@@ -48,7 +48,7 @@ function cpuSeconds(pid: number): number {
 /** Runs per setup. The setups are measured in turns, run by run (podnet, then its baseline, then
  * the next…), so a slow minute on this shared 2-core VM hits both sides; the median is reported
  * with the range of the runs, so "within 10 %" can be told from noise. */
-const RUNS = 3;
+const RUNS = sized(3, 1);
 
 /** Where one setup's traffic goes: client pod, server address, server pod, agents to watch. */
 interface Setup {

@@ -42,7 +42,8 @@ export function javascriptEncap(bytes: Uint8Array, at: number, length: number, m
   // IPIP copies the inner DF bit to the outer header, as the kernel's tunnel does (RFC 2003 3.1).
   bytes[outer + 6] = mode === EncapMode.Ipip ? bytes[at + 6] & 0x40 : 0;
   bytes[outer + 7] = 0;
-  bytes[outer + 8] = 64;
+  // IPIP: tunl0 is "ttl inherit" (Linux ip_tunnel_xmit takes the inner TTL, already one hop less); UDP: 64.
+  bytes[outer + 8] = mode === EncapMode.Ipip ? bytes[at + 8] : 64;
   bytes[outer + 9] = mode === EncapMode.Ipip ? 4 : 17;
   bytes[outer + 10] = bytes[outer + 11] = 0;
   for (let i = 0; i < 4; i++) {

@@ -1,7 +1,19 @@
 // Timing helpers shared by the benchmarks: warm up, then take the median of several timed runs.
+// With PODNET_BENCH_SMOKE=1 (npm test's smoke run) every bench runs at a tiny size: the figures
+// mean nothing, but a bench that no longer runs fails the suite.
+
+/** True in the smoke run. */
+export const SMOKE = process.env.PODNET_BENCH_SMOKE === "1";
+
+/** `full`, or `smoke` in the smoke run. */
+export function sized<T>(full: T, smoke: T): T {
+  return SMOKE ? smoke : full;
+}
 
 /** Median seconds per call of `work` over `rounds` runs of `iterations` calls each, after a warm-up. */
-export function secondsPerCall(work: () => unknown, iterations: number, rounds = 7): number {
+export function secondsPerCall(work: () => unknown, fullIterations: number, fullRounds = 7): number {
+  const iterations = sized(fullIterations, Math.min(fullIterations, 2));
+  const rounds = sized(fullRounds, 1);
   for (let i = 0; i < iterations; i++) work();
   const samples: number[] = [];
   for (let round = 0; round < rounds; round++) {

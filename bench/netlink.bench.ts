@@ -6,13 +6,14 @@
 import { execFileSync } from "node:child_process";
 import { cleanupNamespaces, createNamespace, ipJson } from "../test/netns/namespaces";
 import { RouteNetlink, type NetlinkRoute } from "../host/net/netlink";
+import { applyRouteChanges } from "../test/helpers/route-changes";
 import { RouteType } from "../assembly/shared/netlink";
-import { report } from "./measure";
+import { report, sized } from "./measure";
 import { ipCommands } from "../host/net/ip";
 import { NetlinkKernel } from "../host/net/netlink-kernel";
 
-const ROUTES = 10_000;
-const ROUNDS = 5;
+const ROUTES = sized(10_000, 200);
+const ROUNDS = sized(5, 1);
 const namespace = createNamespace("bench-netlink");
 
 function median(samples: number[]): { value: number; range: [number, number] } {
@@ -59,7 +60,7 @@ try {
   const ipFlushes: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     let started = performance.now();
-    const failed = netlink.apply(routes.map((route) => ({ op: "add" as const, route }))).filter(Boolean);
+    const failed = applyRouteChanges(netlink, routes.map((route) => ({ op: "add" as const, route }))).filter(Boolean);
     adds.push(performance.now() - started);
     if (failed.length > 0) throw new Error(`netlink: ${failed.length} adds refused, first: ${failed[0]!.message}`);
     started = performance.now();
@@ -67,7 +68,7 @@ try {
     dumps.push(performance.now() - started);
     if (dumped !== ROUTES) throw new Error(`netlink dump: ${dumped} routes, expected ${ROUTES}`);
     started = performance.now();
-    netlink.apply(routes.map((route) => ({ op: "delete" as const, route })));
+    applyRouteChanges(netlink, routes.map((route) => ({ op: "delete" as const, route })));
     deletes.push(performance.now() - started);
 
     started = performance.now();

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pcapFileHeader, pcapRecord } from "../host/capture/pcap";
 import { distPath } from "../test/helpers/paths";
-import { report, type BenchRow } from "./measure";
+import { report, type BenchRow, sized } from "./measure";
 
-const PACKETS = Number(process.env.PODNET_BENCH_PACKETS ?? 1_000_000);
+const PACKETS = Number(process.env.PODNET_BENCH_PACKETS ?? sized(1_000_000, 1000));
 const podnet = distPath("podnet");
 const directory = mkdtempSync(join(tmpdir(), "podnet-decode-bench-"));
 const capture = join(directory, "vxlan.pcap");

@@ -6,9 +6,9 @@
 // in the same namespace and run, is the floor.
 import { execFileSync } from "node:child_process";
 import { cleanupNamespaces, createNamespace } from "../test/netns/namespaces";
-import { report } from "./measure";
+import { report, sized } from "./measure";
 
-const PEERS = 10_000;
+const PEERS = sized(10_000, 100);
 const node = createNamespace("bench-node");
 const other = createNamespace("bench-other");
 try {

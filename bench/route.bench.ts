@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { instantiateCore } from "../host/wasm/module";
 import { RouteTable } from "../host/wasm/route-table";
-import { numberToIpv4 } from "../host/net/addresses";
+import { numberToIpv4 } from "../host/shared/addresses";
 import { distPath } from "../test/helpers/paths";
 import { seededRandom } from "../test/helpers/random";
 import { formatRoute, LengthMaps, randomAddresses, randomRoutes } from "../test/helpers/route-reference";

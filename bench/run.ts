@@ -1,12 +1,14 @@
 // npm run bench [name…]: runs bench/<name>.bench.ts (all when none named), each in its own
 // process, collects their JSON into dist/bench/latest.json (build output, not in git: a bench run
-// never dirties the tree) and prints a Markdown table with its legend.
-import { execFileSync } from "node:child_process";
+// never dirties the tree) and prints a Markdown table with its legend. A bench that fails is
+// reported by name with the end of its output; the others' results are still written and shown,
+// and the run exits 1.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { BenchRow } from "./measure";
+import { SMOKE, type BenchRow } from "./measure";
 
 const benchDirectory = fileURLToPath(new URL("./", import.meta.url));
 const available = readdirSync(benchDirectory)
@@ -21,11 +23,19 @@ if (unknown.length > 0) {
 }
 
 const results: Array<{ name: string; rows: BenchRow[] }> = [];
+const failed: Array<{ name: string; why: string }> = [];
 for (const name of wanted.length > 0 ? wanted : available) {
   process.stderr.write(`bench: ${name}…\n`);
-  const output = execFileSync("node", ["--import", "tsx", `${benchDirectory}${name}.bench.ts`], { encoding: "utf8" });
-  const line = output.trim().split("\n").pop() ?? "";
-  results.push(JSON.parse(line));
+  const run = spawnSync("node", ["--import", "tsx", `${benchDirectory}${name}.bench.ts`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
+  const line = (run.stdout ?? "").trim().split("\n").pop() ?? "";
+  try {
+    if (run.status !== 0) throw new Error(`exit ${run.status ?? run.signal}`);
+    results.push(JSON.parse(line) as { name: string; rows: BenchRow[] });
+  } catch (error) {
+    const tail = `${run.stderr ?? ""}${run.stdout ?? ""}`.trim().split("\n").slice(-8).join("\n");
+    failed.push({ name, why: `${(error as Error).message}\n${tail}` });
+    process.stderr.write(`bench: ${name} FAILED (${(error as Error).message}); carrying on\n`);
+  }
 }
 
 const machine = {
@@ -37,7 +47,8 @@ const machine = {
 };
 const resultDirectory = join(benchDirectory, "..", "dist", "bench");
 mkdirSync(resultDirectory, { recursive: true });
-writeFileSync(join(resultDirectory, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+// The smoke run's tiny figures never replace a real run's.
+writeFileSync(join(resultDirectory, SMOKE ? "smoke.json" : "latest.json"), `${JSON.stringify({ machine, results, failed }, null, 2)}\n`);
 
 const format = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3));
 console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date.slice(0, 10)}\n`);
@@ -52,4 +63,9 @@ for (const { rows } of results) {
     const baseline = row.baseline === 0 ? row.baselineName : `${withRange(row.baseline, row.baselineRange)} ${row.baselineName}`;
     console.log(`| ${row.metric} (${row.unit}) | ${withRange(row.podnet, row.podnetRange)} | ${baseline} | ${ratio} |`);
   }
+}
+for (const { name, why } of failed) console.log(`\nbench ${name} failed: ${why}`);
+if (failed.length > 0) {
+  console.log(`\n${failed.length} of ${results.length + failed.length} benches failed: ${failed.map(({ name }) => name).join(", ")}`);
+  process.exitCode = 1;
 }

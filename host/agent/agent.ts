@@ -7,7 +7,7 @@
 
 import type { Logger } from "pino";
 import type { Backend, PeerRoute, RouteFailure } from "../backend/backend";
-import type { ControlPlane, RouteChange, SkippedRoute } from "./control-plane";
+import type { ControlPlane, PeerRouteChange, SkippedRoute } from "./control-plane";
 import type { AgentMetrics } from "./metrics";
 import type { KernelEvents } from "../net/kernel-monitor";
 
@@ -157,7 +157,7 @@ export class Agent {
     }
   }
 
-  private async applyChange(change: RouteChange): Promise<void> {
+  private async applyChange(change: PeerRouteChange): Promise<void> {
     if (change.type === "skipped") {
       this.skip(change.skipped);
       const programmed = this.programmed.get(change.skipped.prefix);

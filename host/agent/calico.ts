@@ -15,7 +15,7 @@ import { Speaker, type RouteEvent, type Transport } from "../bgp/speaker";
 import type { Path } from "../bgp/route";
 import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
-import { ipv4ToNumber, networkOf, prefixContains } from "../net/addresses";
+import { ipv4ToNumber, networkOf, prefixContains } from "../shared/addresses";
 import { unusableNodeAddress } from "./node-address";
 import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 import { hasMasquerade, installNatOutgoing, removeMasquerade } from "../net/masquerade";
@@ -118,7 +118,7 @@ export class CalicoControlPlane implements ControlPlane {
   }
 
   async configure(choose: (backendType: string, settings: Record<string, unknown>) => Backend): Promise<Backend> {
-    return choose("bgp", {});
+    return choose("routed", {});
   }
 
   private async bgpConfiguration(): Promise<BGPConfiguration["spec"]> {

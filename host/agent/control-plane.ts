@@ -15,11 +15,11 @@ export interface SkippedRoute {
 }
 
 /** One change the control plane saw between reconciles. */
-export type RouteChange = { type: "added"; route: PeerRoute } | { type: "removed"; prefix: string } | { type: "skipped"; skipped: SkippedRoute };
+export type PeerRouteChange = { type: "added"; route: PeerRoute } | { type: "removed"; prefix: string } | { type: "skipped"; skipped: SkippedRoute };
 
 export interface ControlPlaneHooks {
   /** A route was added, changed or removed. */
-  routeChanged(change: RouteChange): void;
+  routeChanged(change: PeerRouteChange): void;
   /** The control plane lost track of changes (a watch gap): the shell reconciles everything; rejects when that failed. */
   resync(): Promise<void>;
 }

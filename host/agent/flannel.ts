@@ -6,7 +6,7 @@
 
 import type { Logger } from "pino";
 import type { Backend, LocalNode, PeerRoute } from "../backend/backend";
-import { formatPrefix, numberToIpv4, parsePrefix, prefixContains } from "../net/addresses";
+import { formatPrefix, numberToIpv4, parsePrefix, prefixContains } from "../shared/addresses";
 import { unusableNodeAddress } from "./node-address";
 import { hasMasquerade, installMasquerade, removeMasquerade } from "../net/masquerade";
 import { previousSubnet, writeSubnetFile } from "../shared/subnet-file";

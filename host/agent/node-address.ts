@@ -3,7 +3,7 @@
 // a link-local one or this node's own would loop traffic back, blackhole it, or send pod traffic
 // where no node is.
 
-import { ipv4ToNumber, networkOf } from "../net/addresses";
+import { ipv4ToNumber, networkOf } from "../shared/addresses";
 
 const UNUSABLE: Array<[network: string, length: number, what: string]> = [
   ["0.0.0.0", 8, "an unspecified address (0.0.0.0/8)"],

@@ -81,3 +81,8 @@ export interface Backend {
 export function kernelFailures(routes: PeerRoute[], failures: Array<{ index: number; message: string }>): RouteFailure[] {
   return failures.map((failure) => ({ route: routes[failure.index], reason: "kernel" as const, message: failure.message }));
 }
+
+/** Backend settings that cannot be used (a key the backend does not honour, a value out of range); the message names it. */
+export class BackendConfigError extends Error {
+  readonly code = "CONFIG";
+}

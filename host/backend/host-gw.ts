@@ -3,7 +3,7 @@
 // refused (and retried, in case the underlay changes).
 
 import type { Logger } from "pino";
-import { ipv4ToNumber, networkOf, parsePrefix } from "../net/addresses";
+import { ipv4ToNumber, networkOf, parsePrefix } from "../shared/addresses";
 import { deleteRoutesExcept, ipCommands, readConnectedRoutes } from "../net/ip";
 import { isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";

@@ -5,8 +5,7 @@ import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import type { Logger } from "pino";
 import type { Kernel } from "../net/kernel";
-import { ConfigError } from "../store/network-config";
-import type { Backend, BackendMetrics, BackendSettings } from "./backend";
+import { BackendConfigError, type Backend, type BackendMetrics, type BackendSettings } from "./backend";
 import { BACKEND_KEYS } from "./flannel-wire";
 import { HostGatewayBackend } from "./host-gw";
 import { KernelIpipTunnel, UserspaceIpipTunnel, type IpipTunnel } from "./ipip";
@@ -70,15 +69,23 @@ const BACKENDS: Record<string, (context: BackendContext) => Backend> = {
     return new VxlanBackend(context.log, context.kernel, context.settings);
   },
   udp: (context) => userspace(USERSPACE_UDP, context),
-  bgp: (context) => new RoutedBackend(context.log, context.kernel, () => ipipTunnel(context)),
+  routed: (context) => new RoutedBackend(context.log, context.kernel, () => ipipTunnel(context)),
 };
+
+/** Older names still accepted for one release: Calico's plain routes were backend "bgp". */
+const ALIASES: Record<string, string> = { bgp: "routed" };
 
 /** Names of the backends in this build. */
 export const BACKEND_NAMES = Object.keys(BACKENDS);
 
-/** The backend called `name`; the error lists the ones there are. */
+/** The name `name` stands for (an alias's backend, or itself). */
+export function canonicalBackendName(name: string): string {
+  return ALIASES[name] ?? name;
+}
+
+/** The backend called `name` (or an alias of it); the error lists the ones there are. */
 export function createBackend(name: string, context: BackendContext): Backend {
-  const create = BACKENDS[name];
+  const create = BACKENDS[canonicalBackendName(name)];
   if (!create) throw new Error(`backend '${name}' is not in this build (there are: ${BACKEND_NAMES.join(", ")})`);
   return create(context);
 }
@@ -92,12 +99,12 @@ export function backendSettings(name: string, backend: Record<string, unknown>):
   const known = BACKEND_KEYS[name] ?? ["Type"];
   const unknown = Object.keys(backend).filter((key) => !known.includes(key));
   if (unknown.length > 0) {
-    throw new ConfigError(`network config Backend.${unknown[0]} is not supported by podnet's ${name} backend (it takes ${known.join(", ")})`);
+    throw new BackendConfigError(`network config Backend.${unknown[0]} is not supported by podnet's ${name} backend (it takes ${known.join(", ")})`);
   }
   const whole = (key: string, low: number, high: number) => {
     const value = backend[key];
     if (value === undefined) return undefined;
-    if (!Number.isInteger(value) || (value as number) < low || (value as number) > high) throw new ConfigError(`network config Backend.${key} ${JSON.stringify(value)} must be a whole number from ${low} to ${high}`);
+    if (!Number.isInteger(value) || (value as number) < low || (value as number) > high) throw new BackendConfigError(`network config Backend.${key} ${JSON.stringify(value)} must be a whole number from ${low} to ${high}`);
     return value as number;
   };
   return { vni: whole("VNI", 1, 0xffffff), port: whole("Port", 1, 65535) };

@@ -23,7 +23,7 @@ const isLocal = (route: PeerRoute) => route.backendData?.localBlock === true;
 const isTunnelled = (route: PeerRoute) => route.backendData?.ipip === true;
 
 export class RoutedBackend implements Backend {
-  readonly name = "bgp";
+  readonly name = "routed";
   readonly overhead = 0;
   private readonly remote: HostGatewayBackend;
   private local?: LocalNode;

@@ -13,7 +13,7 @@ import { constants } from "node:os";
 import { CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS } from "../../assembly/shared/slots";
 import { Status } from "../../assembly/shared/status";
 import { addon, type WatchHandle } from "../native/addon";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { configureLocal, configurePeer, PacketBatch, statusCounts, type LocalEndpoint, type PeerEndpoint } from "../wasm/datapath";
 import { core } from "../wasm/module";
 import { RouteTable } from "../wasm/route-table";

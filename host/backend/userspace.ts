@@ -10,7 +10,7 @@
 
 import type { Logger } from "pino";
 import { EncapMode } from "../../assembly/shared/slots";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { deleteRoutesExcept, ipCommands } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, type Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type BackendMetrics, type BackendSettings, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";

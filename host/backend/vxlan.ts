@@ -8,7 +8,7 @@
 // earlier steps undone. Removal tries all three and never stops early.
 
 import type { Logger } from "pino";
-import { numberToIpv4, parsePrefix } from "../net/addresses";
+import { numberToIpv4, parsePrefix } from "../shared/addresses";
 import { bridgeCommands, deleteRoutesExcept, ipCommands } from "../net/ip";
 import { applyOrThrow, isAlreadyGone, KernelError, type Kernel, type KernelFailure } from "../net/kernel";
 import type { Backend, BackendSettings, LocalNode, PeerRoute, RouteFailure } from "./backend";

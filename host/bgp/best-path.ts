@@ -11,7 +11,7 @@
 //   8. lowest peer address
 //   9. lowest path identifier (ADD-PATH)
 
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { asPathLength, neighborAs, type Path } from "./route";
 
 /** Keeps the paths whose key is the smallest. */

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { dirname } from "node:path";
 import { describePeer, isAllowedPeer, socketPeer } from "../shared/socket-peer";
-import { parseIpv4, parsePrefix } from "./peer-spec";
+import { parseIpv4, parseSpecPrefix } from "./peer-spec";
 import { parseCommunity } from "./route";
 import type { Speaker } from "./speaker";
 import { peerStatuses, routeStatuses } from "./status";
@@ -39,7 +39,7 @@ function answer(speaker: Speaker, request: ControlRequest, kindOf?: (address: st
     case "routes":
       return routeStatuses(speaker, request.prefix === undefined ? undefined : text(request.prefix, "prefix"));
     case "announce": {
-      const prefix = parsePrefix(text(request.prefix, "announce prefix"), "announce");
+      const prefix = parseSpecPrefix(text(request.prefix, "announce prefix"), "announce");
       const nextHop = request.nextHop === undefined ? undefined : parseIpv4(text(request.nextHop, "next hop"), `announce ${prefix} next hop`);
       if (request.communities !== undefined && !Array.isArray(request.communities)) throw new Error("communities: expected a list");
       const communities = (request.communities ?? []).map((community) => {
@@ -51,7 +51,7 @@ function answer(speaker: Speaker, request: ControlRequest, kindOf?: (address: st
       return { announced: prefix };
     }
     case "withdraw": {
-      const prefix = parsePrefix(text(request.prefix, "withdraw prefix"), "withdraw");
+      const prefix = parseSpecPrefix(text(request.prefix, "withdraw prefix"), "withdraw");
       speaker.withdraw(prefix);
       return { withdrawn: prefix };
     }

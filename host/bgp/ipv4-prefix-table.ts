@@ -8,7 +8,7 @@
 // the id of a value in a pool, counted by reference. Not a JS array of values: V8 takes 50-70 ms to
 // allocate a two-million-slot array (measured), a stall at every doubling; a typed array takes 8.
 
-import { numberToIpv4 } from "../net/addresses";
+import { numberToIpv4 } from "../shared/addresses";
 
 const EMPTY = 0xff;
 const INITIAL_CAPACITY = 64;

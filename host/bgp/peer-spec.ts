@@ -92,7 +92,7 @@ export function parsePeerSpec(spec: string): PeerConfig {
 }
 
 /** "10.1.0.0/24" as written, or a SpecError naming what is wrong (not a prefix, host bits set). */
-export function parsePrefix(text: string, what: string): string {
+export function parseSpecPrefix(text: string, what: string): string {
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     parsed = ipaddr.parseCIDR(text);
@@ -109,7 +109,7 @@ export function parsePrefix(text: string, what: string): string {
 
 export function parseAnnounceSpec(spec: string): LocalRoute {
   const [prefixText, ...options] = spec.split(",");
-  const prefix = parsePrefix(prefixText, `--announce ${spec}`);
+  const prefix = parseSpecPrefix(prefixText, `--announce ${spec}`);
   const route: LocalRoute = { prefix, communities: [] };
   for (const option of options) {
     const [key, value] = [option.slice(0, option.indexOf("=")), option.slice(option.indexOf("=") + 1)];

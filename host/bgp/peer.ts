@@ -7,7 +7,7 @@ import { Connection, type CloseReason, type ConnectionEvents } from "./connectio
 import { ERROR_WAIT_MAXIMUM, type PeerConfig, type SpeakerConfig } from "./config";
 import { negotiate, ourOpen, type Negotiated } from "./negotiate";
 import type { OpenMessage } from "./codec/open";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import type { Dialer } from "./dial";
 import type { NotificationMessage, RouteRefreshMessage } from "./codec/message";
 import type { UpdateMessage } from "./codec/update";

@@ -22,7 +22,7 @@ import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/regist
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MILLISECONDS, serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { KernelMonitor } from "../net/kernel-monitor";
 import { chooseKernelInterface, KERNEL_INTERFACES, KERNEL_VARIABLE, type KernelInterface, systemKernel } from "../net/system-kernel";
 import { openStore, type StoreFlags } from "../store/open";

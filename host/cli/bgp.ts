@@ -9,7 +9,7 @@ import { createLogger, type LogFormat } from "../agent/log";
 import { serveMetrics } from "../agent/metrics";
 import { controlRequest, serveControl } from "../bgp/control";
 import { speakerCounters } from "../bgp/metrics";
-import { parseAnnounceSpec, parseAsNumber, parseIpv4, parsePeerSpec, parsePrefix, SpecError } from "../bgp/peer-spec";
+import { parseAnnounceSpec, parseAsNumber, parseIpv4, parsePeerSpec, parseSpecPrefix, SpecError } from "../bgp/peer-spec";
 import { Speaker } from "../bgp/speaker";
 import { socketTransport } from "../bgp/socket-options";
 import type { PeerStatus, RouteStatus } from "../bgp/status";
@@ -96,7 +96,7 @@ function showCommand(): Command {
     .option("--json", "JSON (one array)")
     .action(async (what: string, flags: { control: string; prefix?: string; json?: boolean }) => {
       if (what !== "peers" && what !== "routes") throw new UsageError(`bgp show: expected peers or routes, got '${what}'`);
-      const prefix = flags.prefix === undefined ? undefined : usage(() => parsePrefix(flags.prefix!, "--prefix"));
+      const prefix = flags.prefix === undefined ? undefined : usage(() => parseSpecPrefix(flags.prefix!, "--prefix"));
       const result = await controlRequest(flags.control, what === "peers" ? { command: "peers" } : { command: "routes", prefix });
       if (flags.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + "\n");
@@ -128,7 +128,7 @@ function announceCommand(): Command {
     .option("--community <a:b>", "a community (repeat)", collect, [])
     .option("--control <path>", "the control socket", DEFAULT_CONTROL_SOCKET)
     .action(async (prefixText: string, flags: { nextHop?: string; community: string[]; control: string }) => {
-      const prefix = usage(() => parsePrefix(prefixText, "prefix"));
+      const prefix = usage(() => parseSpecPrefix(prefixText, "prefix"));
       await controlRequest(flags.control, { command: "announce", prefix, nextHop: flags.nextHop, communities: flags.community });
     });
 }
@@ -139,7 +139,7 @@ function withdrawCommand(): Command {
     .argument("<prefix>", "the prefix")
     .option("--control <path>", "the control socket", DEFAULT_CONTROL_SOCKET)
     .action(async (prefixText: string, flags: { control: string }) => {
-      const prefix = usage(() => parsePrefix(prefixText, "prefix"));
+      const prefix = usage(() => parseSpecPrefix(prefixText, "prefix"));
       await controlRequest(flags.control, { command: "withdraw", prefix });
     });
 }

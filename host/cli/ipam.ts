@@ -8,7 +8,7 @@ import { openStore, type StoreFlags } from "../store/open";
 import { CALICO_PREFIX, ResourceStore } from "../resources/store";
 import { BlockIpam } from "../ipam/ipam";
 import { addressAt, inUse, type Block } from "../ipam/block";
-import { parsePrefix, prefixContains } from "../net/addresses";
+import { parsePrefix, prefixContains } from "../shared/addresses";
 import { bordered } from "./table";
 import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { internNextHops, parseTableFile } from "../route/table-file";
 import { RouteTable } from "../wasm/route-table";
 import { core } from "../wasm/module";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { readStdinText } from "./stdin";
 import { UsageError } from "./usage-error";
 

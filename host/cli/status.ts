@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { controlRequest } from "../bgp/control";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import type { PeerStatus } from "../bgp/status";
 import { LeaseRegistry } from "../store/leases";
 import { openStore, type StoreFlags } from "../store/open";

@@ -4,7 +4,7 @@
 
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
+import { ipv4ToNumber, numberToIpv4 } from "../shared/addresses";
 
 export interface Reservation {
   address: string;

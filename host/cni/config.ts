@@ -2,7 +2,7 @@
 // Every refusal names the key (code 7, or 2 for a key podnet does not support).
 
 import { CniError, CniErrorCode } from "./errors";
-import { ipv4ToNumber } from "../net/addresses";
+import { ipv4ToNumber } from "../shared/addresses";
 import { checkVersion } from "./versions";
 
 export type PodMode = "bridge" | "routed";
@@ -130,7 +130,7 @@ export function configVersion(raw: Record<string, unknown>): string {
 }
 
 /** podnet's view of a decoded network config. */
-export function parseNetworkConfig(raw: Record<string, unknown>): NetworkConfig {
+export function parseCniNetworkConfig(raw: Record<string, unknown>): NetworkConfig {
   const cniVersion = configVersion(raw);
   const name = optionalString(raw, "name");
   if (!name) throw invalid("name is missing from the network config");

@@ -2,8 +2,8 @@
 // host-local's lock), or the IPAM plugin the config names, delegated to as libcni would.
 
 import { join } from "node:path";
-import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
-import { parsePrefix } from "../net/addresses";
+import { ipv4ToNumber, networkOf, numberToIpv4 } from "../shared/addresses";
+import { parsePrefix } from "../shared/addresses";
 import { AddressStore, type AddressRange, attachmentKey, heldBy } from "./address-store";
 import type { NetworkConfig } from "./config";
 import { execPlugin, findPlugin } from "./delegate";

@@ -5,7 +5,7 @@
 import { createConnection } from "node:net";
 import { addressSourceFor } from "./address-source";
 import type { NodeIpam } from "./block-source";
-import { configVersion, decodeConfig, type NetworkConfig, parseNetworkConfig } from "./config";
+import { configVersion, decodeConfig, type NetworkConfig, parseCniNetworkConfig } from "./config";
 import { type Environment, parseEnvironment, requireNetns } from "./environment";
 import { asCniError, CniError, CniErrorCode, errorJson } from "./errors";
 import { attachmentKey } from "./ipam";
@@ -121,7 +121,7 @@ export async function runPlugin(input: PluginInput, context: PluginContext): Pro
   try {
     environment = parseEnvironment(input.env);
     if (environment.command === "VERSION") return { exitCode: 0, stdout: version(input.stdin) };
-    const config = parseNetworkConfig(decodeConfig(input.stdin));
+    const config = parseCniNetworkConfig(decodeConfig(input.stdin));
     checkCommandVersion(environment.command, config.cniVersion);
     let stdout = "";
     switch (environment.command) {

@@ -2,7 +2,7 @@
 // default), the node it is affine to, and per address the handle that holds it (one handle per
 // container ID and interface). Pure data and checks; the store work is in ipam.ts.
 
-import { numberToIpv4, parsePrefix } from "../net/addresses";
+import { numberToIpv4, parsePrefix } from "../shared/addresses";
 
 /** Who holds an address: the handle, and where the container is, for `ipam check`. */
 export interface AllocationAttributes {

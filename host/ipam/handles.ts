@@ -3,7 +3,7 @@
 // parse is reported and the blocks are searched instead, so a damaged entry cannot keep a pod's
 // DEL from releasing its address, and the pod from ever leaving Terminating.
 
-import { parsePrefix } from "../net/addresses";
+import { parsePrefix } from "../shared/addresses";
 import type { KvStore } from "../store/kv";
 
 /** A store entry that is skipped because it does not parse, and why. */

@@ -11,7 +11,7 @@
 //   ipam/handles/<handle>                     {"block":"<cidr>"}: where the handle's address is
 
 import type { KeyValue, KvStore } from "../store/kv";
-import { ipv4ToNumber, numberToIpv4, parsePrefix, prefixContains } from "../net/addresses";
+import { ipv4ToNumber, numberToIpv4, parsePrefix, prefixContains } from "../shared/addresses";
 import type { IPAMConfiguration, IPPool } from "../resources/kinds";
 import type { ResourceStore } from "../resources/store";
 import { addressAt, blockKeyPart, inUse, newBlock, offsetOf, parseBlock, type AllocationAttributes, type Block } from "./block";

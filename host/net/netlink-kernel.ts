@@ -15,7 +15,7 @@ import {
 } from "../../assembly/shared/netlink";
 import { Status } from "../../assembly/shared/status";
 import { core } from "../wasm/module";
-import { ipv4ToNumber, macToWords } from "./addresses";
+import { ipv4ToNumber, macToWords } from "../shared/addresses";
 import { commandLine, type KernelChange, type LinkChange } from "./changes";
 import { iproute2Kernel, type Kernel, KernelError, type KernelFailure } from "./kernel";
 import { linkLookup, type NetlinkLink, REQUESTS_PER_DATAGRAM, readRoute, requestFlags, type RequestBuilder, RouteNetlink, routeRequest, words, writeLinkName } from "./netlink";

@@ -12,7 +12,7 @@ import {
 import { Status } from "../../assembly/shared/status";
 import { addon } from "../native/addon";
 import { core, WasmLoadError } from "../wasm/module";
-import { ipv4ToNumber, numberToIpv4, wordsToMac } from "./addresses";
+import { ipv4ToNumber, numberToIpv4, wordsToMac } from "../shared/addresses";
 import { refusalText } from "./errno-text";
 
 /** A route as the kernel holds it (IPv4). */
@@ -31,7 +31,6 @@ export interface NetlinkRoute {
   preferredSource?: string;
 }
 
-export type RouteChange = { op: "add" | "replace" | "delete"; route: NetlinkRoute };
 
 /** A link as a RTM_GETLINK dump gives it (the fields podnet reads). */
 export interface NetlinkLink {
@@ -99,17 +98,6 @@ export interface Refusal {
   errno: number;
   /** As `ip` prints it: "RTNETLINK answers: File exists", or "Error: <the kernel's extended ACK>.". */
   text: string;
-}
-
-/** A route change the kernel refused: what was asked, and the refusal as `ip` prints it. */
-export class NetlinkError extends Error {
-  constructor(
-    readonly change: RouteChange,
-    readonly errno: number,
-    text: string,
-  ) {
-    super(`${change.op} route ${change.route.destination}${change.route.gateway ? ` via ${change.route.gateway}` : ""} table ${change.route.table}: ${text}`);
-  }
 }
 
 /** Builds one request at `at` (capacity bytes) with `sequence`; returns its length or -Status. */
@@ -348,21 +336,6 @@ export class RouteNetlink {
       routes.push(readRoute());
     });
     return routes;
-  }
-
-  /**
-   * Sends the changes, up to REQUESTS_PER_DATAGRAM a datagram, and reads their acknowledgements;
-   * returns, per change, undefined when it was done or the NetlinkError naming it. Changes are
-   * applied in order; one failing does not stop the others (as `ip -batch -force`).
-   */
-  apply(changes: RouteChange[]): Array<NetlinkError | undefined> {
-    const results: Array<NetlinkError | undefined> = [];
-    for (let from = 0; from < changes.length; from += REQUESTS_PER_DATAGRAM) {
-      const chunk = changes.slice(from, from + REQUESTS_PER_DATAGRAM);
-      const refusals = this.exchange(chunk.map((change) => routeRequest(change.route, change.op)));
-      results.push(...refusals.map((refusal, index) => (refusal ? new NetlinkError(chunk[index], refusal.errno, refusal.text) : undefined)));
-    }
-    return results;
   }
 }
 

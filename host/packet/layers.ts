@@ -5,7 +5,7 @@
 
 import { ChecksumState, EthernetField, HeaderKind } from "../../assembly/shared/fields";
 import { CHECKSUM_WORDS_OFFSET, JsonFormat } from "../../assembly/shared/decode";
-import { ipv4ToNumber, macToWords, numberToIpv4, wordsToMac } from "../net/addresses";
+import { ipv4ToNumber, macToWords, numberToIpv4, wordsToMac } from "../shared/addresses";
 import { fromHex, toHex } from "./hex";
 import { FIELD_NAMES } from "../wasm/field-names";
 

@@ -4,7 +4,7 @@
 // by name, never ignored, so an operator never believes a setting took effect when it did not.
 
 import ipaddr from "ipaddr.js";
-import { parsePrefix, PrefixError } from "../net/addresses";
+import { parsePrefix, PrefixError } from "../shared/addresses";
 
 /** A resource podnet refuses; the message names the resource and the field. */
 export class ResourceError extends Error {

@@ -4,7 +4,7 @@
 // implement is refused by name (fields.ts).
 
 import { boolean, duration, fail, field, integer, ipv4Address, ipv4Interface, ipv4Network, isObject, objectWith, oneOf, required, text, type Check } from "./fields";
-import { parsePrefix } from "../net/addresses";
+import { parsePrefix } from "../shared/addresses";
 import { secretKeyRefProblem, type SecretKeyRef } from "./secrets";
 
 export const API_VERSION = "projectcalico.org/v3";

@@ -4,7 +4,7 @@
 // write podnet makes to the store; an entry that no longer parses is skipped with the reason.
 
 import type { KvStore } from "../store/kv";
-import { prefixContains } from "../net/addresses";
+import { prefixContains } from "../shared/addresses";
 import { KINDS, parseResource, type IPPool, type Kind, type Resource } from "./kinds";
 import { ResourceError } from "./fields";
 

@@ -2,7 +2,7 @@
 // the JSON array `ip -json route` prints. Next hops are labels (a number, a gateway, "dev X");
 // the table stores each distinct label once, as an index.
 
-import { parsePrefix } from "../net/addresses";
+import { parsePrefix } from "../shared/addresses";
 import { RouteError } from "../wasm/route-table";
 
 /** One route read from a file: a validated prefix text and its next-hop label. */

@@ -7,8 +7,8 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { ipv4ToNumber, networkOf, numberToIpv4 } from "../net/addresses";
-import { parsePrefix } from "../net/addresses";
+import { ipv4ToNumber, networkOf, numberToIpv4 } from "./addresses";
+import { parsePrefix } from "./addresses";
 
 export interface SubnetFile {
   network: string;

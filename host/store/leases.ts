@@ -5,10 +5,10 @@
 // (from its subnet file), else a random free one in SubnetMin…SubnetMax. Races between nodes are
 // settled by the store's create-if-absent and compare-and-swap, never by luck.
 
-import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
-import { formatPrefix, parsePrefix } from "../net/addresses";
+import { ipv4ToNumber, numberToIpv4 } from "../shared/addresses";
+import { formatPrefix, parsePrefix } from "../shared/addresses";
 import type { KeyValue, KvEvent, KvStore, Watch } from "./kv";
-import { ConfigError, leasableSubnets, parseNetworkConfig, type NetworkConfig } from "./network-config";
+import { ConfigError, leasableSubnets, parseFlannelNetworkConfig, type NetworkConfig } from "./network-config";
 
 export const DEFAULT_PREFIX = "/coreos.com/network";
 export const DEFAULT_LEASE_TTL_SECONDS = 24 * 60 * 60;
@@ -107,12 +107,12 @@ export class LeaseRegistry {
   async config(): Promise<NetworkConfig> {
     const stored = await this.kv.get(`${this.prefix}/config`);
     if (!stored) throw new ConfigError(`no network config at ${this.prefix}/config`);
-    return parseNetworkConfig(stored.value);
+    return parseFlannelNetworkConfig(stored.value);
   }
 
   /** Writes the configuration unless one is there already; returns whether it wrote. */
   async initialise(configJson: string): Promise<boolean> {
-    parseNetworkConfig(configJson);
+    parseFlannelNetworkConfig(configJson);
     return this.kv.create(`${this.prefix}/config`, configJson, 0);
   }
 

@@ -3,8 +3,8 @@
 //  "Backend":{"Type":"vxlan"}}. SubnetMin and SubnetMax default as Flannel's do: the second
 // subnet of the network and the last one.
 
-import { parsePrefix, type Prefix } from "../net/addresses";
-import { ipv4ToNumber, numberToIpv4 } from "../net/addresses";
+import { parsePrefix, type Prefix } from "../shared/addresses";
+import { ipv4ToNumber, numberToIpv4 } from "../shared/addresses";
 
 export interface NetworkConfig {
   network: Prefix;
@@ -22,7 +22,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses and checks the stored JSON text. */
-export function parseNetworkConfig(text: string): NetworkConfig {
+export function parseFlannelNetworkConfig(text: string): NetworkConfig {
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(text);

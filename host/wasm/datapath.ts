@@ -5,7 +5,7 @@ import { Status } from "../../assembly/shared/status";
 import {
   COUNTERS_PER_DIRECTION, CounterDirection, EncapMode, MAX_BATCH, MAX_PEERS, SLOT_FIELDS, SlotField,
 } from "../../assembly/shared/slots";
-import { ipv4ToNumber, macToWords } from "../net/addresses";
+import { ipv4ToNumber, macToWords } from "../shared/addresses";
 import { core } from "./module";
 import { memoryBytes } from "./scratch";
 

@@ -3,7 +3,7 @@
 
 import { Status } from "../../assembly/shared/status";
 import { MAX_NEXT_HOP, NO_ROUTE } from "../../assembly/shared/route";
-import { formatPrefix, ipv4ToNumber, networkOf, parsePrefix } from "../net/addresses";
+import { formatPrefix, ipv4ToNumber, networkOf, parsePrefix } from "../shared/addresses";
 import { core, type CoreExports } from "./module";
 
 

@@ -30,8 +30,9 @@ test("udp is Flannel's UDP backend in userspace: 28 bytes of overhead", () => {
 });
 
 test("an unknown backend is refused with the list of those there are", () => {
-  assert.equal(BACKEND_NAMES, ["none", "host-gw", "vxlan", "udp", "bgp"]);
-  assert.throws(() => createBackend("wireguard", context({})), /backend 'wireguard' is not in this build \(there are: none, host-gw, vxlan, udp, bgp\)/);
+  assert.equal(BACKEND_NAMES, ["none", "host-gw", "vxlan", "udp", "routed"]);
+  assert.is(createBackend("bgp", context({})).name, "routed", "bgp: the older name of routed, still accepted");
+  assert.throws(() => createBackend("wireguard", context({})), /backend 'wireguard' is not in this build \(there are: none, host-gw, vxlan, udp, routed\)/);
 });
 
 test("a userspace VTEP's MAC is locally administered and stable for its public IP", () => {

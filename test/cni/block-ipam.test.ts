@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPlugin } from "../../host/cni/plugin";
 import { addressSourceFor } from "../../host/cni/address-source";
-import { parseNetworkConfig } from "../../host/cni/config";
+import { parseCniNetworkConfig } from "../../host/cni/config";
 import type { Environment } from "../../host/cni/environment";
 import { SqliteKv } from "../../host/store/sqlite-kv";
 import { ResourceStore } from "../../host/resources/store";
@@ -59,7 +59,7 @@ test("in-process: ADD takes a /32 from node1's block, CHECK finds it, DEL frees 
   assert.is(JSON.parse(second.stdout).ips[0].address, `${address.replace(/\d+$/, (last) => String(Number(last) + 1))}/32`);
 
   // CHECK's question to the address source.
-  const source = addressSourceFor(parseNetworkConfig(JSON.parse(config(storePath))));
+  const source = addressSourceFor(parseCniNetworkConfig(JSON.parse(config(storePath))));
   const attachment = { containerId: "a", ifName: "eth0" } as Environment;
   assert.is(await source.holds(attachment, address), true);
   assert.is(await source.holds(attachment, "10.244.0.250"), false);

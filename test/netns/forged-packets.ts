@@ -3,7 +3,7 @@
 // datagrams with forged sources, outer fragments, floods.
 import { execFileSync } from "node:child_process";
 import { HeaderKind } from "../../assembly/shared/fields";
-import { ipv4ToNumber } from "../../host/net/addresses";
+import { ipv4ToNumber } from "../../host/shared/addresses";
 import { emitHeader } from "../../host/wasm/headers";
 import { repositoryRoot } from "../helpers/paths";
 

@@ -17,7 +17,7 @@ import type { LinkState, RouteState } from "../../host/net/state";
 import { NetlinkKernel } from "../../host/net/netlink-kernel";
 import { RouteNetlink } from "../../host/net/netlink";
 import { NetlinkFamily, NeighbourState, RouteType } from "../../assembly/shared/netlink";
-import { numberToIpv4 } from "../../host/net/addresses";
+import { numberToIpv4 } from "../../host/shared/addresses";
 import { seededRandom } from "../helpers/random";
 
 test.after(cleanupNamespaces);

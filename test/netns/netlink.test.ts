@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { cleanupNamespaces, createNamespace, ipJson } from "./namespaces";
 import { RouteNetlink, type NetlinkRoute } from "../../host/net/netlink";
+import { applyRouteChanges } from "../helpers/route-changes";
 import { RouteType } from "../../assembly/shared/netlink";
 import { seededRandom } from "../helpers/random";
 
@@ -58,7 +59,7 @@ function dumpView(): string[] {
 const unicast = (destination: string, gateway: string, extra: Partial<NetlinkRoute> = {}): NetlinkRoute => ({ destination, gateway, device, table: 254, protocol: 107, scope: 0, type: RouteType.Unicast, onlink: false, ...extra });
 
 test("routes added through netlink: ip and the netlink dump both see exactly them", () => {
-  const results = netlink.apply([
+  const results = applyRouteChanges(netlink, [
     { op: "add", route: unicast("10.244.1.0/24", "198.18.0.2") },
     { op: "add", route: { destination: "10.244.2.0/26", table: 254, protocol: 107, scope: 0, type: RouteType.Blackhole, onlink: false } },
     { op: "add", route: unicast("10.244.3.0/24", "198.18.9.9", { onlink: true }) },
@@ -78,7 +79,7 @@ test("routes added through netlink: ip and the netlink dump both see exactly the
 });
 
 test("the kernel's refusals come back one per request, each naming it; the others in the batch are done", () => {
-  const results = netlink.apply([
+  const results = applyRouteChanges(netlink, [
     { op: "add", route: unicast("10.244.1.0/24", "198.18.0.2") }, // exists
     { op: "replace", route: unicast("10.244.1.0/24", "198.18.0.7") }, // replaces it
     { op: "add", route: unicast("10.244.6.0/24", "203.0.113.1") }, // gateway not on any link
@@ -98,7 +99,7 @@ test("the kernel's refusals come back one per request, each naming it; the other
 });
 
 test("300 random routes in one datagram: ip and the dump agree with what was asked; deleted in one more, none left", () => {
-  netlink.apply(netlink.dumpRoutes().filter((route) => route.protocol === 107).map((route) => ({ op: "delete" as const, route })));
+  applyRouteChanges(netlink, netlink.dumpRoutes().filter((route) => route.protocol === 107).map((route) => ({ op: "delete" as const, route })));
   assert.equal(ipView(), []);
   const next = seededRandom(4242);
   const random = () => next() / 2 ** 32;
@@ -115,11 +116,11 @@ test("300 random routes in one datagram: ip and the dump agree with what was ask
     wanted.set(`${destination} ${route.priority ?? 0}`, route);
   }
   const routes = [...wanted.values()];
-  assert.equal(netlink.apply(routes.map((route) => ({ op: "add", route }))).filter(Boolean), []);
+  assert.equal(applyRouteChanges(netlink, routes.map((route) => ({ op: "add", route }))).filter(Boolean), []);
   const expected = routes.map((route) => `${route.type === RouteType.Blackhole ? "blackhole" : "unicast"} ${route.destination} via ${route.gateway ?? "-"} dev ${route.gateway ? "eth0" : "-"} table main metric ${route.priority ?? 0}${route.onlink ? " onlink" : ""}`).sort();
   assert.equal(ipView(), expected);
   assert.equal(dumpView(), expected);
-  assert.equal(netlink.apply(routes.map((route) => ({ op: "delete", route }))).filter(Boolean), []);
+  assert.equal(applyRouteChanges(netlink, routes.map((route) => ({ op: "delete", route }))).filter(Boolean), []);
   assert.equal(ipView(), []);
 });
 

@@ -4,7 +4,7 @@
 // inside a test's namespace (the raw socket is podnet's own addon's); prints "sent <n>".
 import { MAX_BATCH, SLOT_FIELDS, SlotField } from "../../assembly/shared/slots";
 import { addon } from "../../host/native/addon";
-import { ipv4ToNumber } from "../../host/net/addresses";
+import { ipv4ToNumber } from "../../host/shared/addresses";
 import { PacketBatch } from "../../host/wasm/datapath";
 import { core } from "../../host/wasm/module";
 import { memoryBytes } from "../../host/wasm/scratch";

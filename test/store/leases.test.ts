@@ -10,14 +10,14 @@ import type { KvStore } from "../../host/store/kv";
 import { SqliteKv } from "../../host/store/sqlite-kv";
 import { EtcdKv } from "../../host/store/etcd-kv";
 import { LeaseRegistry, NetworkFullError, type LeaseEvent } from "../../host/store/leases";
-import { ConfigError, parseNetworkConfig } from "../../host/store/network-config";
+import { ConfigError, parseFlannelNetworkConfig } from "../../host/store/network-config";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server";
 import { seededRandom } from "../helpers/random";
 
 const config = suite("network config");
 
 config("defaults as Flannel's: SubnetLen 24, SubnetMin the second subnet, SubnetMax the last", () => {
-  const parsed = parseNetworkConfig('{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}');
+  const parsed = parseFlannelNetworkConfig('{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}');
   assert.equal([parsed.subnetLength, parsed.subnetMin, parsed.subnetMax, parsed.backendType], [24, 0x0af40100, 0x0af4ff00, "vxlan"]);
 });
 
@@ -30,7 +30,7 @@ config("bad configs are refused naming the field", () => {
     ['{"Network":"10.244.0.0/16","SubnetMin":"10.245.0.0"}', /"SubnetMin" 10.245.0.0 is not a \/24 subnet of 10.244.0.0\/16/],
     ['{"Network":"10.244.0.0/16","SubnetMin":"10.244.9.0","SubnetMax":"10.244.3.0"}', /is above "SubnetMax"/],
   ];
-  for (const [text, message] of refusals) assert.throws(() => parseNetworkConfig(text), (error: Error) => error instanceof ConfigError && message.test(error.message), text);
+  for (const [text, message] of refusals) assert.throws(() => parseFlannelNetworkConfig(text), (error: Error) => error instanceof ConfigError && message.test(error.message), text);
 });
 
 config.run();

@@ -10,7 +10,7 @@ import { configureLocal, configurePeer, PacketBatch, statusCounts } from "../../
 import { internetChecksum } from "../../host/wasm/checksum";
 import { emitHeader, parseHeader } from "../../host/wasm/headers";
 import { core } from "../../host/wasm/module";
-import { ipv4ToNumber } from "../../host/net/addresses";
+import { ipv4ToNumber } from "../../host/shared/addresses";
 import { RouteTable } from "../../host/wasm/route-table";
 import { repositoryRoot } from "../helpers/paths";
 import { layersOf } from "../helpers/layers";

@@ -12,7 +12,7 @@ import {
 import { Status } from "../../assembly/shared/status";
 import { core } from "../../host/wasm/module";
 import { copyIn, memoryBytes } from "../../host/wasm/scratch";
-import { ipv4ToNumber } from "../../host/net/addresses";
+import { ipv4ToNumber } from "../../host/shared/addresses";
 import { seededRandom } from "../helpers/random";
 import { extendedAckError, fuzzNetlink } from "../fuzz/netlink-fuzz";
 

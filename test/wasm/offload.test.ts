@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { EncapMode, SlotField, VNET_HEADER_LEN } from "../../assembly/shared/slots";
 import { Status } from "../../assembly/shared/status";
 import { configureLocal, configurePeer, PacketBatch } from "../../host/wasm/datapath";
-import { ipv4ToNumber } from "../../host/net/addresses";
+import { ipv4ToNumber } from "../../host/shared/addresses";
 import { core } from "../../host/wasm/module";
 import { referenceChecksum } from "../helpers/reference/checksum";
 import { RouteTable } from "../../host/wasm/route-table";
