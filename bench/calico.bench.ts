@@ -4,11 +4,14 @@
 // route and its own blackhole, then again after one more node joins; and each agent's resident
 // memory. Baseline, same lab and run: Flannel mode (leases, the store's watch, host-gw routes)
 // converging the same N.
+// Then a BIRD top-of-rack router announces 10,000 /26s to one Calico-mode agent (calico-batch-driver.ts,
+// the agent in process): milliseconds from the first route learned to the last in the kernel, and
+// the agent's longest event-loop stall, with route changes batched and, as before, one by one.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupNamespaces, spawnIn } from "../test/netns/namespaces";
-import { createLab, type Lab } from "../test/bgp/lab";
+import { createLab, startBird, type Lab } from "../test/bgp/lab";
 import { distPath } from "../test/helpers/paths";
 import { SqliteKv } from "../host/store/sqlite-kv";
 import { ResourceStore } from "../host/resources/store";
@@ -102,6 +105,50 @@ async function flannel(lab: Lab, count: number): Promise<{ start: number; join: 
   }
 }
 
+const TOR_ROUTES = sized(10_000, 200);
+
+/** The ToR's announcements: /26s from 10.96.0.0 on, outside any pool (an external router's networks). */
+function torConfig(routes: number): string {
+  const statics = Array.from({ length: routes }, (_, i) => `  route 10.${96 + (i >> 10)}.${(i >> 2) & 255}.${(i & 3) * 64}/26 blackhole;`).join("\n");
+  return `router id 198.18.0.2;
+protocol device { scan time 10; }
+protocol static {
+  ipv4;
+${statics}
+}
+protocol bgp podnet {
+  local as 64513;
+  neighbor 198.18.0.1 as 64512;
+  ipv4 { import none; export all; };
+}
+`;
+}
+
+/** One agent learning TOR_ROUTES from BIRD, batched or not: { milliseconds, longestStallMilliseconds }. */
+async function fromTor(batching: "batched" | "unbatched"): Promise<{ milliseconds: number; longestStallMilliseconds: number }> {
+  const tor = createLab(`bench-tor-${batching}`, 2);
+  const [node, router] = tor.nodes;
+  const driver = spawnIn(node.namespace, process.execPath, ["--import", "tsx", "bench/calico-batch-driver.ts", String(TOR_ROUTES), batching, router.address]);
+  let output = "";
+  let errors = "";
+  driver.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  driver.stderr!.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+  try {
+    await until(() => output.includes("ready"), "the agent up");
+    const bird = startBird(tor, router, torConfig(TOR_ROUTES));
+    try {
+      const exit = new Promise<number | null>((resolve) => driver.once("exit", (code) => resolve(code)));
+      if ((await exit) !== 0) throw new Error(`calico-batch-driver failed: ${errors.slice(-2000)}`);
+      return JSON.parse(output.trim().split("\n").pop()!);
+    } finally {
+      await bird.stop();
+    }
+  } finally {
+    if (driver.exitCode === null) driver.kill("SIGKILL");
+    tor.remove();
+  }
+}
+
 const lab = createLab("bench-calico", Math.max(...SIZES) + 1);
 try {
   const rows: BenchRow[] = [];
@@ -114,6 +161,15 @@ try {
       { metric: `Calico mode: resident memory per agent, ${count} nodes`, unit: "bytes", podnet: ours.memory, baseline: theirs.memory, baselineName: "podnet Flannel mode (host-gw), same N", lowerIsBetter: true },
     );
   }
+  // Unbatched first: both start from a kernel without the ToR's routes (each run has its own namespaces).
+  const unbatched = await fromTor("unbatched");
+  const batched = await fromTor("batched");
+  rows.push(
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → last route in the kernel, changes batched`, unit: "ms", podnet: batched.milliseconds, baseline: unbatched.milliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: the agent's longest event-loop stall, changes batched`, unit: "ms", podnet: batched.longestStallMilliseconds, baseline: unbatched.longestStallMilliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → last route in the kernel, against the target`, unit: "ms", podnet: batched.milliseconds, baseline: 1000, baselineName: "target", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: longest stall, against the target`, unit: "ms", podnet: batched.longestStallMilliseconds, baseline: 50, baselineName: "target", lowerIsBetter: true },
+  );
   report("calico", rows);
 } finally {
   cleanupNamespaces();

@@ -24,7 +24,16 @@ export interface AgentOptions {
   watchKernel?: (events: KernelEvents) => { stop(): void };
   log: Logger;
   metrics: AgentMetrics;
+  /**
+   * False: each change goes to the backend alone, as before batching (kept only so the calico bench
+   * can show both in one run). True, the default: the changes of one turn of the event loop, and
+   * those that arrive while a batch is in the kernel, go to the backend as one batch.
+   */
+  batchRouteChanges?: boolean;
 }
+
+/** Above this many routes in one batch, the log says how many (and the first few), not each. */
+const ROUTES_LOGGED_ONE_BY_ONE = 10;
 
 /** Two routes program the same state. */
 const sameRoute = (a: PeerRoute, b: PeerRoute) => a.nodeIp === b.nodeIp && JSON.stringify(a.backendData) === JSON.stringify(b.backendData);
@@ -40,6 +49,9 @@ export class Agent {
   private stopped = false;
   private kernelWatch?: { stop(): void };
   private tunnelAddress = "";
+  /** Changes from the control plane not yet handed to the backend, by prefix (a later one replaces an earlier). */
+  private readonly pendingChanges = new Map<string, PeerRouteChange>();
+  private changesQueued = false;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -60,7 +72,7 @@ export class Agent {
     // A store that fails right now is retried by the timer; start does not fail for it.
     await this.reconcile().catch(() => undefined);
     plane.follow({
-      routeChanged: (change) => void this.serially(() => this.applyChange(change)).catch(() => undefined),
+      routeChanged: (change) => this.queueChange(change),
       resync: () => this.reconcile(),
     });
     this.kernelWatch = this.options.watchKernel?.({
@@ -157,36 +169,75 @@ export class Agent {
     }
   }
 
-  private async applyChange(change: PeerRouteChange): Promise<void> {
-    if (change.type === "skipped") {
-      this.skip(change.skipped);
-      const programmed = this.programmed.get(change.skipped.prefix);
-      if (programmed) await this.remove([programmed]);
-    } else if (change.type === "added") {
-      const known = this.programmed.get(change.route.prefix);
-      if (!known || !sameRoute(known, change.route)) await this.add([change.route]);
-    } else {
-      this.failing.delete(change.prefix);
-      const programmed = this.programmed.get(change.prefix);
-      if (programmed) await this.remove([programmed]);
+  /**
+   * Gathers a change for the next batch. A BGP table load brings thousands of best-path changes a
+   * second; one backend call each meant one kernel exchange (and a dump of connected routes) each.
+   */
+  private queueChange(change: PeerRouteChange): void {
+    if (this.options.batchRouteChanges === false) {
+      void this.serially(() => this.applyChanges([change])).catch(() => undefined);
+      return;
     }
+    const prefix = change.type === "added" ? change.route.prefix : change.type === "removed" ? change.prefix : change.skipped.prefix;
+    this.pendingChanges.delete(prefix);
+    this.pendingChanges.set(prefix, change);
+    if (this.changesQueued) return;
+    this.changesQueued = true;
+    // The batch is taken when its turn in the serial queue comes, after this turn of the event loop:
+    // whatever arrives meanwhile (while an earlier batch is in the kernel) joins it.
+    setImmediate(() => {
+      void this.serially(async () => {
+        this.changesQueued = false;
+        const batch = [...this.pendingChanges.values()];
+        this.pendingChanges.clear();
+        await this.applyChanges(batch);
+      }).catch(() => undefined);
+    });
+  }
+
+  private async applyChanges(changes: PeerRouteChange[]): Promise<void> {
+    const removals: PeerRoute[] = [];
+    const additions: PeerRoute[] = [];
+    for (const change of changes) {
+      if (change.type === "added") {
+        const known = this.programmed.get(change.route.prefix);
+        if (!known || !sameRoute(known, change.route)) additions.push(change.route);
+        continue;
+      }
+      if (change.type === "skipped") this.skip(change.skipped);
+      else this.failing.delete(change.prefix);
+      const programmed = this.programmed.get(change.type === "skipped" ? change.skipped.prefix : change.prefix);
+      if (programmed) removals.push(programmed);
+    }
+    await this.remove(removals);
+    await this.add(additions);
   }
 
   private async add(routes: PeerRoute[]): Promise<void> {
-    for (const route of await this.programmable(routes, (batch) => this.backend!.addRoutes(batch))) {
+    const done = await this.programmable(routes, (batch) => this.backend!.addRoutes(batch));
+    const oneByOne = done.length <= ROUTES_LOGGED_ONE_BY_ONE;
+    for (const route of done) {
       const known = this.programmed.get(route.prefix);
       this.programmed.set(route.prefix, route);
       if (this.failing.delete(route.prefix)) this.options.log.info({ subnet: route.prefix }, "peer programmed after earlier failures");
-      this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, known ? "peer changed" : "peer added");
+      if (oneByOne) this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, known ? "peer changed" : "peer added");
     }
-    this.options.metrics.leasesKnown.set(this.programmed.size);
+    if (!oneByOne) this.options.log.info({ count: done.length, first: done.slice(0, 3).map((route) => route.prefix) }, `${done.length} peers added or changed`);
+    this.countRoutes();
   }
 
   private async remove(routes: PeerRoute[]): Promise<void> {
-    for (const route of await this.programmable(routes, (batch) => this.backend!.removeRoutes(batch))) {
+    const done = await this.programmable(routes, (batch) => this.backend!.removeRoutes(batch));
+    for (const route of done) {
       this.programmed.delete(route.prefix);
-      this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
+      if (done.length <= ROUTES_LOGGED_ONE_BY_ONE) this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
     }
+    if (done.length > ROUTES_LOGGED_ONE_BY_ONE) this.options.log.info({ count: done.length, first: done.slice(0, 3).map((route) => route.prefix) }, `${done.length} peers removed`);
+    this.countRoutes();
+  }
+
+  private countRoutes(): void {
+    this.options.metrics.peerRoutes.set(this.programmed.size);
     this.options.metrics.leasesKnown.set(this.programmed.size);
   }
 

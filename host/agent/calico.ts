@@ -17,7 +17,6 @@ import { peerDefaults, type PeerConfig } from "../bgp/config";
 import { ipv4PrefixKey } from "../bgp/ipv4-prefix-table";
 import { ipv4ToNumber, networkOf, prefixContains } from "../shared/addresses";
 import { unusableNodeAddress } from "./node-address";
-import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 import { hasMasquerade, installNatOutgoing, removeMasquerade } from "../net/masquerade";
 import { BlockIpam } from "../ipam/ipam";
 import { addressAt } from "../ipam/block";
@@ -353,9 +352,9 @@ export class CalicoControlPlane implements ControlPlane {
     return this.pools.some((pool) => !pool.spec.disabled && pool.spec.ipipMode !== "Never");
   }
 
-  /** Bytes encapsulation takes from the pods' MTU: IPIP's 20 when any enabled pool uses it. */
-  get encapsulationOverhead(): number {
-    return this.ipipWanted ? IPIP_OVERHEAD : 0;
+  /** Whether routes may go through the tunnel (an enabled pool asks for IPIP): the pods then give up its bytes. */
+  get encapsulates(): boolean {
+    return this.ipipWanted;
   }
 
   /** Whether `nodeIp` is on this node's subnet (the Node's ipv4Address with its mask), as CrossSubnet asks. */

@@ -7,7 +7,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 
 export class AgentMetrics implements BackendMetrics {
   readonly registry = new Registry();
-  readonly leasesKnown = new Gauge({ name: "podnet_leases_known", help: "Peer routes the backend holds (one per other node's lease in Flannel mode)", registers: [this.registry] });
+  readonly peerRoutes = new Gauge({ name: "podnet_peer_routes", help: "Peer routes the backend holds: one per other node's lease (Flannel mode), per remote block or route and own block (Calico mode)", registers: [this.registry] });
+  /** The older name of podnet_peer_routes, kept for one release: in Calico mode it counted routes, not leases. */
+  readonly leasesKnown = new Gauge({ name: "podnet_leases_known", help: "Deprecated: podnet_peer_routes (same value; removed in the next release)", registers: [this.registry] });
   readonly watchEvents = new Counter({ name: "podnet_watch_events_total", help: "Lease changes received from the store's watch", labelNames: ["type"], registers: [this.registry] });
   readonly reconcileRuns = new Counter({ name: "podnet_reconcile_runs_total", help: "Full reconciliations of the peer table with the store", registers: [this.registry] });
   readonly reconcileSeconds = new Histogram({ name: "podnet_reconcile_duration_seconds", help: "Time one full reconciliation took", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });

@@ -49,6 +49,8 @@ export interface Backend {
   readonly name: string;
   /** Bytes the backend adds to each packet: the pods' MTU is the underlay's less this. */
   readonly overhead: number;
+  /** Bytes a route through its tunnel adds (Calico's IPIP), where only some routes take one: the mode decides when pods give them up. */
+  readonly tunnelOverhead?: number;
   /**
    * Makes what does not depend on this node's addresses (VXLAN: the VTEP device) and returns the
    * data this backend publishes for other nodes (VXLAN: VNI and VtepMAC).

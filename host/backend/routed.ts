@@ -13,6 +13,7 @@ import type { Kernel } from "../net/kernel";
 import { kernelFailures, type Backend, type LocalNode, type PeerRoute, type RouteFailure } from "./backend";
 import { HostGatewayBackend } from "./host-gw";
 import type { IpipTunnel } from "./ipip";
+import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 
 /** backendData of a route for one of this node's own blocks. */
 export const LOCAL_BLOCK = { localBlock: true } as const;
@@ -25,6 +26,7 @@ const isTunnelled = (route: PeerRoute) => route.backendData?.ipip === true;
 export class RoutedBackend implements Backend {
   readonly name = "routed";
   readonly overhead = 0;
+  readonly tunnelOverhead = IPIP_OVERHEAD;
   private readonly remote: HostGatewayBackend;
   private local?: LocalNode;
   private tunnelAddress?: string;

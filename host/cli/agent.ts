@@ -3,20 +3,12 @@
 
 import { Command, Option } from "commander";
 import { Agent } from "../agent/agent";
+import { MODE_NAMES, MODES, type ModeName } from "../agent/modes";
 import { createLogger, type LogFormat } from "../agent/log";
 import { keepYoungGenerationSmall } from "../agent/heap";
 import { AgentMetrics, serveMetrics } from "../agent/metrics";
-import { FlannelControlPlane } from "../agent/flannel";
-import { CalicoControlPlane } from "../agent/calico";
-import type { ControlPlane } from "../agent/control-plane";
-import { socketTransport } from "../bgp/socket-options";
-import { nameRouteProtocol } from "../net/ip";
 import { CALICO_PREFIX } from "../resources/store";
 import { hostname } from "node:os";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import type { Server } from "node:net";
-import { serveControl } from "../bgp/control";
 import { DEFAULT_CONTROL_SOCKET } from "./bgp";
 import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
@@ -30,7 +22,7 @@ import { withStoreFlags } from "./store-flags";
 import { UsageError } from "./usage-error";
 
 interface AgentFlags extends StoreFlags {
-  mode: "flannel" | "calico";
+  mode: ModeName;
   nodeName: string;
   calicoPrefix: string;
   nodeTtl: string;
@@ -69,7 +61,7 @@ const positive = (text: string, flag: string) => {
 export function agentCommand(): Command {
   const command = new Command("agent").description("run the per-node agent: subnet lease (Flannel mode) or blocks and BGP (Calico mode), routes and data path");
   withStoreFlags(command)
-    .addOption(new Option("--mode <mode>", "flannel: a subnet lease per node, peers from the store; calico: address blocks, routes by BGP").choices(["flannel", "calico"]).default("flannel"))
+    .addOption(new Option("--mode <mode>", "flannel: a subnet lease per node, peers from the store; calico: address blocks, routes by BGP").choices(MODE_NAMES).default("flannel"))
     .option("--node-name <name>", "calico: this node's name (its Node resource and block affinity)", hostname())
     .option("--calico-prefix <prefix>", "calico: key prefix of resources and blocks in the store", CALICO_PREFIX)
     .option("--node-ttl <seconds>", "calico: the Node entry expires this long after the agent stops refreshing it", "300")
@@ -98,9 +90,9 @@ export function agentCommand(): Command {
     )
     .action(async (flags: AgentFlags) => {
       chooseKernelInterface(flags.kernel);
-      if (flags.backend !== undefined && (flags.backend === "bgp") !== (flags.mode === "calico")) {
-        throw new UsageError(flags.mode === "calico" ? `--backend ${flags.backend}: Calico mode routes by BGP (backend bgp); IPIP comes with the IPPool's ipipMode` : "--backend bgp is Calico mode's: run the agent with --mode calico");
-      }
+      const mode = MODES[flags.mode];
+      const refusal = flags.backend === undefined ? undefined : mode.backendProblem(flags.backend);
+      if (refusal) throw new UsageError(refusal);
       keepYoungGenerationSmall();
       const log = createLogger(flags.logFormat);
       if (flags.publicIp) ipv4ToNumber(flags.publicIp);
@@ -110,35 +102,19 @@ export function agentCommand(): Command {
       const mtu = flags.mtu ? positive(flags.mtu, "--mtu") : detected.mtu;
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
-      let calico: CalicoControlPlane | undefined;
-      let plane: ControlPlane;
-      if (flags.mode === "calico") {
-        // Asked again until it answers: an address not (yet) on the interface makes the agent wait, not exit.
-        const ipv4Address = () => {
-          const prefixLength = detectInterface(interfaceName, false, publicIp).prefixLength;
-          if (prefixLength === undefined) throw new Error(`${publicIp} is not an address of ${interfaceName}, so its prefix length is unknown`);
-          return `${publicIp}/${prefixLength}`;
-        };
-        calico = new CalicoControlPlane({
-          kv: store, prefix: flags.calicoPrefix, nodeName: flags.nodeName, publicIp, ipv4Address,
-          nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"), emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"),
-          gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"), leakGraceSeconds: positive(flags.leakGrace, "--leak-grace"),
-          log, transport: socketTransport(log), onSkippedEntry: () => metrics.skippedEntries.inc(),
-        });
-        plane = calico;
-        if (flags.rtProtosDir !== "none") {
-          try {
-            log.info({ file: nameRouteProtocol(flags.rtProtosDir) }, "route protocol 107 named podnet for ip route");
-          } catch (error) {
-            log.warn({ error: (error as Error).message }, `cannot name route protocol 107 in ${flags.rtProtosDir}: ip route shows it as 107`);
-          }
-        }
-      } else {
-        plane = new FlannelControlPlane({
-          store, prefix: flags.etcdPrefix, publicIp, subnetFile: flags.subnetFile, underlayMtu: mtu,
-          ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig, leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"), log, metrics,
-        });
-      }
+      let agent: Agent | undefined;
+      const { plane, nodeIpam, serve } = mode.make({
+        store, log, metrics, publicIp, interfaceName, underlayMtu: mtu, backend: () => agent?.backend,
+        flannel: {
+          prefix: flags.etcdPrefix, subnetFile: flags.subnetFile, ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig,
+          leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
+        },
+        calico: {
+          prefix: flags.calicoPrefix, nodeName: flags.nodeName, nodeTtlSeconds: positive(flags.nodeTtl, "--node-ttl"),
+          emptyBlockGraceSeconds: positive(flags.emptyBlockGrace, "--empty-block-grace"), gracefulRestartSeconds: positive(flags.gracefulRestart, "--graceful-restart"),
+          leakGraceSeconds: positive(flags.leakGrace, "--leak-grace"), bgpControl: flags.bgpControl, rtProtosDir: flags.rtProtosDir,
+        },
+      });
       const backendFor = (configured: string, settings: Record<string, unknown>) => {
         const name = flags.backend ?? configured;
         // The config's Backend settings belong to its Type; an operator's other --backend runs on its defaults.
@@ -146,12 +122,13 @@ export function agentCommand(): Command {
         const chosen = name === configured ? backendSettings(name, settings) : {};
         return createBackend(name, { log, metrics, kernel: systemKernel(), userspace: flags.userspace ?? false, offload: flags.offload, settings: chosen });
       };
-      const agent = new Agent({
+      agent = new Agent({
         plane, backendFor, publicIp, interfaceName, underlayMtu: mtu,
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
         watchKernel: (events) => new KernelMonitor(events),
       });
-      const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
+      const running = agent;
+      const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => running.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
       const cniServer =
         flags.cniSocket === "none"
@@ -159,7 +136,7 @@ export function agentCommand(): Command {
           : await serveCni(flags.cniSocket, {
               servedByAgent: true,
               kernel: systemKernel(),
-              nodeIpam: calico ? { ipam: calico.ipam, node: flags.nodeName, podMtu: () => mtu - calico!.encapsulationOverhead } : undefined,
+              nodeIpam,
               onFinished: ({ command, containerId, ifName, error, milliseconds }) => {
                 metrics.countCni(command, error ? error.code : 0, milliseconds / 1000);
                 const fields = { command, containerId, ifName, ms: Math.round(milliseconds * 10) / 10 };
@@ -194,14 +171,9 @@ export function agentCommand(): Command {
       });
       // A signal while still waiting for the config or a lease ends the wait too.
       await Promise.race([agent.start(), stopping]);
-      let control: Server | undefined;
-      if (calico?.speaker) {
-        mkdirSync(dirname(flags.bgpControl), { recursive: true, mode: 0o755 });
-        control = await serveControl(calico.speaker, flags.bgpControl, { kindOf: (address) => calico!.peerKinds.get(address) });
-        log.info({ control: flags.bgpControl }, "serving the BGP control socket");
-      }
+      const closeModeServers = await serve();
       await stopping;
-      control?.close();
+      closeModeServers();
       await agent.stop();
       cniServer?.close();
       await new Promise((resolve) => server.close(resolve));

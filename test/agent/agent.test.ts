@@ -78,7 +78,7 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   const store = ["--store", "sqlite", "--store-path", join(directory, "store.db")];
   const a = await startAgent(directory, "a", "198.18.0.1", store);
   const b = await startAgent(directory, "b", "198.18.0.2", store);
-  await until(async () => (await metric(a, "podnet_leases_known")) === 1 && (await metric(b, "podnet_leases_known")) === 1, "each agent to know the other");
+  await until(async () => (await metric(a, "podnet_peer_routes")) === 1 && (await metric(b, "podnet_peer_routes")) === 1, "each agent to know the other");
   const fileA = readFileSync(a.subnetFile, "utf8");
   const fileB = readFileSync(b.subnetFile, "utf8");
   assert.match(fileA, /^FLANNEL_NETWORK=10\.244\.0\.0\/16\nFLANNEL_SUBNET=10\.244\.\d+\.1\/24\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n$/);
@@ -91,7 +91,8 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   await kv.create("/coreos.com/network/subnets/10.244.250.0-24", "{broken", 0);
   await until(() => a.log().includes("skipped a store entry that is not a valid lease"), "the skip to be logged");
   assert.is(await health(a), 200);
-  assert.is(await metric(a, "podnet_leases_known"), 1);
+  assert.is(await metric(a, "podnet_peer_routes"), 1);
+  assert.is(await metric(a, "podnet_leases_known"), 1, "the older name, kept for one release, says the same");
   await kv.close();
 
   // A clean stop keeps the lease: the restarted agent gets the same subnet, the other still sees it.
@@ -100,7 +101,7 @@ test("two agents on the embedded store lease different subnets, write subnet fil
   const again = await startAgent(directory, "b", "198.18.0.2", store);
   assert.is(readFileSync(again.subnetFile, "utf8"), fileB);
   assert.is(await stopAgent(again), 0);
-  assert.is(await metric(a, "podnet_leases_known"), 1);
+  assert.is(await metric(a, "podnet_peer_routes"), 1);
   assert.is(await stopAgent(a), 0);
 });
 
@@ -119,7 +120,7 @@ test("leases written by someone else with a public IP no node can have, or outsi
   ];
   for (const [key, publicIp] of hostile) assert.ok(await kv.create(`/coreos.com/network/subnets/${key}`, lease(publicIp), 0));
   assert.ok(await kv.create("/coreos.com/network/subnets/10.244.205.0-24", lease("198.18.0.5"), 0));
-  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "the one good lease programmed");
+  await until(async () => (await metric(a, "podnet_peer_routes")) === 1, "the one good lease programmed");
   await until(() => hostile.every(([, , message]) => a.log().includes(message)), "every hostile lease logged with its reason");
   await until(async () => (await metric(a, 'podnet_peer_errors_total{reason="bad-address"}')) >= 4 && (await metric(a, 'podnet_peer_errors_total{reason="outside-network"}')) >= 1, "counted by reason");
   assert.is(await health(a), 200);
@@ -132,11 +133,11 @@ test("a dead node's lease expires and every other agent removes its route within
   const store = ["--store", "sqlite", "--store-path", join(directory, "store.db")];
   const a = await startAgent(directory, "a", "198.18.0.1", store);
   const b = await startAgent(directory, "b", "198.18.0.2", store, ["--lease-ttl", "3"]);
-  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "a to see b");
+  await until(async () => (await metric(a, "podnet_peer_routes")) === 1, "a to see b");
   const killed = Date.now();
   b.child.kill("SIGKILL");
   agents.delete(b.child);
-  await until(async () => (await metric(a, "podnet_leases_known")) === 0, "a to drop b's lease", 10_000);
+  await until(async () => (await metric(a, "podnet_peer_routes")) === 0, "a to drop b's lease", 10_000);
   const gone = Date.now() - killed;
   assert.ok(gone <= 3000 + 1500, `b's route went ${gone} ms after it died (TTL 3 s, reconcile 1 s)`);
   assert.match(a.log(), '"msg":"peer removed"');
@@ -179,7 +180,7 @@ test("changes lost to a compacted history are recovered by listing again", async
   await kv.compact((await kv.range("/")).revision);
   await kv.close();
   process.kill(agent.child.pid!, "SIGCONT");
-  await until(async () => (await metric(agent, "podnet_leases_known")) === 1, "the agent to list again and find the new node");
+  await until(async () => (await metric(agent, "podnet_peer_routes")) === 1, "the agent to list again and find the new node");
   assert.match(agent.log(), '"msg":"watch history compacted; listing again"');
   assert.is(await stopAgent(agent), 0);
 });
@@ -223,7 +224,7 @@ test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and
   const store = ["--store", "etcd", "--etcd-endpoints", etcd.endpoint];
   const a = await startAgent(directory, "a", "198.18.0.1", store);
   const b = await startAgent(directory, "b", "198.18.0.2", store);
-  await until(async () => (await metric(a, "podnet_leases_known")) === 1, "a to see b");
+  await until(async () => (await metric(a, "podnet_peer_routes")) === 1, "a to see b");
 
   // etcd down for 30 s: the agent reports unhealthy, counts errors, keeps its peer table.
   await etcd.pause();
@@ -237,7 +238,7 @@ test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and
   console.log(`  SIGTERM with etcd down: agent gone in ${stoppedIn} ms`);
   await sleep(30_000);
   assert.is(await health(a), 503);
-  assert.is(await metric(a, "podnet_leases_known"), 1);
+  assert.is(await metric(a, "podnet_peer_routes"), 1);
   assert.ok((await metric(a, "podnet_store_errors_total")) >= 2);
   assert.match(a.log(), '"msg":"store operation failed"');
   await etcd.start();
@@ -246,7 +247,7 @@ test("on etcd, an agent survives a 30 s outage: keeps its peers, reconnects, and
   const kv = new EtcdKv({ endpoints: [etcd.endpoint] });
   await kv.create("/coreos.com/network/subnets/10.244.123.0-24", '{"PublicIP":"198.18.0.3","PublicIPv6":null,"BackendType":"none","BackendData":null}', 0);
   await kv.close();
-  await until(async () => (await health(a)) === 200 && (await metric(a, "podnet_leases_known")) === 2, "a to reconnect and catch up", 45_000);
+  await until(async () => (await health(a)) === 200 && (await metric(a, "podnet_peer_routes")) === 2, "a to reconnect and catch up", 45_000);
   assert.is(await stopAgent(a), 0);
 });
 

@@ -70,6 +70,19 @@ test("an unknown flag on a subcommand exits 2 and names it", () => {
   assert.match(result.stderr, "unknown option '--no-such-flag'");
 });
 
+test("agent: a backend the mode does not take exits 2 naming both, before anything is opened; bgp is routed's older name", () => {
+  const cases: Array<[string[], string]> = [
+    [["--mode", "calico", "--backend", "vxlan"], "--backend vxlan: Calico mode routes by BGP (backend routed); IPIP comes with the IPPool's ipipMode"],
+    [["--backend", "routed"], "--backend routed is Calico mode's: run the agent with --mode calico"],
+    [["--backend", "bgp"], "--backend bgp is Calico mode's: run the agent with --mode calico"],
+  ];
+  for (const [args, message] of cases) {
+    const result = runPodnet(["agent", "--store-path", "/nonexistent-dir/store.db", ...args]);
+    assert.is(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+});
+
 test("no command at all exits 2 with usage", () => {
   const result = runPodnet([]);
   assert.is(result.status, 2);

@@ -78,7 +78,7 @@ for (const mode of MODES.filter((each) => !process.env.PODNET_TEST_MODE || each.
     for (const node of cluster.nodes) {
       await waitFor(() => reasons.every((reason) => metricValue(metricsIn(node.namespace), `podnet_peer_errors_total{reason="${reason}"}`) >= 2), 5000, `node ${node.index} counted ${reasons} twice (two reconciles)`);
       assert.is(healthIn(node.namespace), "200", `node ${node.index} healthy with unprogrammable peers`);
-      assert.is(metricValue(metricsIn(node.namespace), "podnet_leases_known"), 2, `node ${node.index} programs its two real peers`);
+      assert.is(metricValue(metricsIn(node.namespace), "podnet_peer_routes"), 2, `node ${node.index} programs its two real peers`);
       assert.not.ok(podnetRoutes(node.namespace).some((route) => subnets.includes(route)), `no route for an unprogrammable peer on node ${node.index}`);
     }
     for (const node of cluster.nodes) addPod(cluster, node);
