@@ -2,12 +2,13 @@
 // ROUTES batched|unbatched TOR_ADDRESS`): a Calico-mode agent in this process, on an embedded store
 // that names the top-of-rack BIRD as a BGPPeer, so its event loop can be watched. Prints one JSON
 // line: milliseconds from the first route the speaker learned (BIRD's first UPDATE read) to the
-// last of ROUTES in the kernel, and the longest gap of the event loop meanwhile.
+// last of ROUTES in the kernel, and to 99 % of them, and the longest gap of the event loop meanwhile.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Agent } from "../host/agent/agent";
+import { keepYoungGenerationSmall } from "../host/agent/heap";
 import { AgentMetrics } from "../host/agent/metrics";
 import { CalicoControlPlane } from "../host/agent/calico";
 import { createBackend } from "../host/backend/registry";
@@ -18,6 +19,8 @@ import { SqliteKv } from "../host/store/sqlite-kv";
 
 const [routesText, batching, torAddress] = process.argv.slice(2);
 const ROUTES = Number(routesText);
+// As `podnet agent` runs.
+keepYoungGenerationSmall();
 const directory = mkdtempSync(join(tmpdir(), "podnet-calico-batch-"));
 const store = new SqliteKv(join(directory, "store.db"));
 await new ResourceStore(store).apply([parseResource({ apiVersion: "projectcalico.org/v3", kind: "BGPPeer", metadata: { name: "tor" }, spec: { peerIP: torAddress, asNumber: 64513 } })]);
@@ -36,7 +39,11 @@ const agent = new Agent({
 
 await agent.start();
 let first: number | undefined;
-plane.speaker!.onRoute(() => (first ??= performance.now()));
+let lastLearned = 0;
+plane.speaker!.onRoute(() => {
+  lastLearned = performance.now();
+  first ??= lastLearned;
+});
 // The loop's gaps, from a 1-ms ticker (a blocked loop records nothing until it runs again).
 let longest = 0;
 let last = performance.now();
@@ -47,7 +54,9 @@ const ticker = setInterval(() => {
 }, 1);
 process.stdout.write("ready\n");
 const deadline = Date.now() + 300_000;
+let ninetyNine: number | undefined;
 while (agent.programmed.size < ROUTES) {
+  if (agent.programmed.size >= ROUTES * 0.99) ninetyNine ??= performance.now();
   if (Date.now() > deadline) throw new Error(`only ${agent.programmed.size} of ${ROUTES} routes after 300 s`);
   await new Promise((resolve) => setTimeout(resolve, 2));
 }
@@ -57,4 +66,7 @@ longest = Math.max(longest, done - Math.max(last, first!));
 await agent.stop();
 await store.close();
 rmSync(directory, { recursive: true, force: true });
-console.log(JSON.stringify({ routes: ROUTES, batching, milliseconds: done - first!, longestStallMilliseconds: longest }));
+// learnedMilliseconds: until the speaker had read the last route (BIRD sends 99 % at once and the
+// last UPDATE ~3 s later); ninetyNineMilliseconds: until 99 % were in the kernel (podnet's own pace).
+ninetyNine ??= done;
+console.log(JSON.stringify({ routes: ROUTES, batching, milliseconds: done - first!, learnedMilliseconds: lastLearned - first!, ninetyNineMilliseconds: ninetyNine - first!, longestStallMilliseconds: longest }));

@@ -107,7 +107,11 @@ async function flannel(lab: Lab, count: number): Promise<{ start: number; join: 
 
 const TOR_ROUTES = sized(10_000, 200);
 
-/** The ToR's announcements: /26s from 10.96.0.0 on, outside any pool (an external router's networks). */
+/**
+ * The ToR's announcements: /26s from 10.96.0.0 on, outside any pool (an external router's networks).
+ * BIRD is passive: with both sides dialing, a connection collision could reset the first session
+ * mid-table and the measurement would include BIRD's retry (3 s).
+ */
 function torConfig(routes: number): string {
   const statics = Array.from({ length: routes }, (_, i) => `  route 10.${96 + (i >> 10)}.${(i >> 2) & 255}.${(i & 3) * 64}/26 blackhole;`).join("\n");
   return `router id 198.18.0.2;
@@ -119,13 +123,14 @@ ${statics}
 protocol bgp podnet {
   local as 64513;
   neighbor 198.18.0.1 as 64512;
+  passive on;
   ipv4 { import none; export all; };
 }
 `;
 }
 
 /** One agent learning TOR_ROUTES from BIRD, batched or not: { milliseconds, longestStallMilliseconds }. */
-async function fromTor(batching: "batched" | "unbatched"): Promise<{ milliseconds: number; longestStallMilliseconds: number }> {
+async function fromTor(batching: "batched" | "unbatched"): Promise<{ milliseconds: number; learnedMilliseconds: number; ninetyNineMilliseconds: number; longestStallMilliseconds: number }> {
   const tor = createLab(`bench-tor-${batching}`, 2);
   const [node, router] = tor.nodes;
   const driver = spawnIn(node.namespace, process.execPath, ["--import", "tsx", "bench/calico-batch-driver.ts", String(TOR_ROUTES), batching, router.address]);
@@ -166,8 +171,11 @@ try {
   const batched = await fromTor("batched");
   rows.push(
     { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → last route in the kernel, changes batched`, unit: "ms", podnet: batched.milliseconds, baseline: unbatched.milliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → 99 % of the routes in the kernel, changes batched`, unit: "ms", podnet: batched.ninetyNineMilliseconds, baseline: unbatched.ninetyNineMilliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: BIRD's last UPDATE → the last route in the kernel, changes batched`, unit: "ms", podnet: batched.milliseconds - batched.learnedMilliseconds, baseline: unbatched.milliseconds - unbatched.learnedMilliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
     { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: the agent's longest event-loop stall, changes batched`, unit: "ms", podnet: batched.longestStallMilliseconds, baseline: unbatched.longestStallMilliseconds, baselineName: "one backend call per change (before)", lowerIsBetter: true },
-    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → last route in the kernel, against the target`, unit: "ms", podnet: batched.milliseconds, baseline: 1000, baselineName: "target", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → last route in the kernel, against the target (BIRD sends its last UPDATE ~3 s after the rest)`, unit: "ms", podnet: batched.milliseconds, baseline: 1000, baselineName: "target", lowerIsBetter: true },
+    { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: first UPDATE → 99 % in the kernel, against the target`, unit: "ms", podnet: batched.ninetyNineMilliseconds, baseline: 1000, baselineName: "target", lowerIsBetter: true },
     { metric: `BIRD ToR announces ${TOR_ROUTES} /26s: longest stall, against the target`, unit: "ms", podnet: batched.longestStallMilliseconds, baseline: 50, baselineName: "target", lowerIsBetter: true },
   );
   report("calico", rows);

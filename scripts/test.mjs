@@ -34,6 +34,14 @@ else {
   console.log("test: type check FAILED");
 }
 
+console.log("test: import rules (scripts/import-check.mjs)");
+const imports = await run("node", ["scripts/import-check.mjs"]);
+if (imports.code === 0) passed += 1;
+else {
+  failed += 1;
+  console.log("test: import rules FAILED");
+}
+
 // Only *.test.ts files are suites; an optional argument narrows them further (a regex on the path).
 const filter = process.argv[2] ?? "";
 const pattern = `^(?=.*(?:${filter})).*\\.test\\.ts$`;

@@ -3,7 +3,7 @@
 // injected, so the agent serves it over its socket and `podnet cni` runs it in-process.
 
 import { createConnection } from "node:net";
-import { addressSourceFor } from "./address-source";
+import { addressSourceFor } from "./address-sources";
 import type { NodeIpam } from "./block-source";
 import { configVersion, decodeConfig, type NetworkConfig, parseCniNetworkConfig } from "./config";
 import { type Environment, parseEnvironment, requireNetns } from "./environment";

@@ -6,7 +6,6 @@
 
 import { join } from "node:path";
 import { readPasswordFile } from "../shared/password-file";
-import type { BGPPeer } from "./kinds";
 
 export interface SecretKeyRef {
   name: string;
@@ -28,7 +27,7 @@ export function secretFile(ref: SecretKeyRef, directory = process.env.PODNET_SEC
 }
 
 /** A BGPPeer's TCP MD5 password: written in the resource, or its secretKeyRef read from the secrets directory. */
-export function bgpPeerPassword(peer: BGPPeer, directory?: string): string | undefined {
+export function bgpPeerPassword(peer: { spec: { password?: string | { secretKeyRef: SecretKeyRef } } }, directory?: string): string | undefined {
   const password = peer.spec.password;
   if (password === undefined || typeof password === "string") return password;
   return readPasswordFile(secretFile(password.secretKeyRef, directory));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPlugin } from "../../host/cni/plugin";
-import { addressSourceFor } from "../../host/cni/address-source";
+import { addressSourceFor } from "../../host/cni/address-sources";
 import { parseCniNetworkConfig } from "../../host/cni/config";
 import type { Environment } from "../../host/cni/environment";
 import { SqliteKv } from "../../host/store/sqlite-kv";
