@@ -10,7 +10,7 @@ import pino from "pino";
 import { Agent } from "../host/agent/agent";
 import { keepYoungGenerationSmall } from "../host/agent/heap";
 import { AgentMetrics } from "../host/agent/metrics";
-import { CalicoControlPlane } from "../host/agent/calico";
+import { CalicoControlPlane } from "../host/agent/calico/control-plane";
 import { createBackend } from "../host/backend/registry";
 import { systemKernel } from "../host/net/system-kernel";
 import { parseResource } from "../host/resources/kinds";

@@ -110,7 +110,8 @@ export class Agent {
    */
   private async restore(prefix: string): Promise<void> {
     const route = this.programmed.get(prefix);
-    if (!route || this.stopped) return;
+    // A change of the control plane's for this prefix is on its way: it decides, not the old route.
+    if (!route || this.stopped || this.pendingChanges.has(prefix)) return;
     this.options.log.warn({ subnet: prefix, publicIp: route.nodeIp }, "route removed from the kernel by someone else; restoring it");
     this.options.metrics.routesRestored.inc();
     this.programmed.delete(prefix);

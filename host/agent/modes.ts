@@ -13,7 +13,7 @@ import type { NodeIpam } from "../cni/block-source";
 import { detectInterface } from "../net/detect";
 import { nameRouteProtocol } from "../net/ip";
 import type { KvStore } from "../store/kv";
-import { CalicoControlPlane } from "./calico";
+import { CalicoControlPlane } from "./calico/control-plane";
 import type { ControlPlane } from "./control-plane";
 import { FlannelControlPlane } from "./flannel";
 import type { AgentMetrics } from "./metrics";

@@ -77,6 +77,8 @@ const ALIASES: Record<string, string> = { bgp: "routed" };
 
 /** Names of the backends in this build. */
 export const BACKEND_NAMES = Object.keys(BACKENDS);
+/** Older names still taken (--backend, a network config's Backend.Type). */
+export const BACKEND_ALIASES = Object.keys(ALIASES);
 
 /** The name `name` stands for (an alias's backend, or itself). */
 export function canonicalBackendName(name: string): string {

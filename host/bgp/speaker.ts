@@ -5,7 +5,7 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
-import { Afi, AsPathSegmentType, Safi, WellKnownCommunity, notificationName } from "./constants";
+import { Afi, Safi, notificationName } from "./constants";
 import type { PathAttribute } from "./codec/attributes";
 import type { NotificationMessage } from "./codec/message";
 import { endOfRibFamily, treatAsWithdraw, type UpdateMessage } from "./codec/update";
@@ -14,43 +14,18 @@ import type { PeerConfig, SpeakerConfig } from "./config";
 import type { CloseReason, Connection } from "./connection";
 import { familyKey, type Negotiated } from "./negotiate";
 import { Peer } from "./peer";
-import { plainDial, type Dialer } from "./dial";
-import { coalesce } from "../shared/coalesce";
+import { plainDial } from "./dial";
+import { UnknownPeerGate } from "./unknown-peers";
+import { exportFor, importRefusal, type PolicyContext } from "./policy";
+import { takeRoutes } from "./rib-in";
+import { LocalRoutes, type LocalRoute } from "./local-routes";
+import type { ExportPolicy, ImportPolicy, PeerSlotView, SpeakerCounters, Transport } from "./speaker-types";
 import { LocRib } from "./rib";
-import { DEFAULT_LOCAL_PREF, exportAttributes, isIpv4Prefix, routesOfUpdate, type Path, type RouteAttributes, type RouteSource } from "./route";
+import { isIpv4Prefix, routesOfUpdate, type Path, type RouteAttributes, type RouteSource } from "./route";
 
-/** Connections from unknown addresses held while the peers are re-read; more are closed at once. */
-export const MAX_HELD_CONNECTIONS = 32;
-/** A held connection whose re-read has not ended by then is closed (the store may be down). */
-const HELD_CONNECTION_TIMEOUT_MILLISECONDS = 10_000;
-/**
- * After a re-read found an address to be no peer, its connections are closed at once for this long
- * (BIRD's error wait is 5 s too); a node that joins meanwhile is added by the watch on Nodes anyway.
- */
-const NOT_PEER_QUIET_MILLISECONDS = 5000;
-const MAX_NOT_PEER_ADDRESSES = 1024;
+export type { ExportPolicy, ImportPolicy, LocalRoute, PeerSlotView, SpeakerCounters, Transport };
 
 export type RouteEvent = { type: "added" | "changed" | "withdrawn"; prefix: string; best?: Path; previous?: Path };
-
-/** Import policy: the attributes to keep (possibly changed), or null to reject. */
-export type ImportPolicy = (prefix: string, attributes: RouteAttributes, peer: PeerConfig) => RouteAttributes | null;
-/** Export policy: whether `path` may go to `peer`. */
-export type ExportPolicy = (path: Path, peer: PeerConfig) => boolean;
-
-export interface LocalRoute {
-  prefix: string;
-  nextHop?: string;
-  communities?: number[];
-  med?: number;
-  localPref?: number;
-}
-
-export interface SpeakerCounters {
-  notification(peer: string, notification: NotificationMessage, direction: "sent" | "received"): void;
-  updateProblem(peer: string, action: string): void;
-  /** Routes held back from a peer because their attributes leave no room for them in one UPDATE. */
-  routesNotSent(peer: string, count: number): void;
-}
 
 interface PeerSlot {
   peer: Peer;
@@ -71,26 +46,18 @@ export class Speaker {
   private readonly listeners = new Set<(event: RouteEvent) => void>();
   private stopping = false;
   private readonly localSource: RouteSource;
-  private readonly localAttributes = new Map<string, RouteAttributes>();
-  private readonly sharedLocalAttributes = new Map<string, RouteAttributes>();
+  private readonly local = new LocalRoutes();
   private server?: Server;
   importPolicy?: ImportPolicy;
   exportPolicy?: ExportPolicy;
   /**
    * Asked when a connection comes from an address that is not a peer: re-reads the peers, which may
-   * add it (with addPeer) before it is refused. Calls are coalesced (one in flight, one queued), at
-   * most MAX_HELD_CONNECTIONS wait for it, and an address found to be no peer is refused at once for
-   * a while: a storm from a non-peer costs two re-reads, not one each.
+   * add it (with addPeer) before it is refused; unknown-peers.ts keeps a storm of such connections cheap.
    */
   set reloadPeers(reload: (() => Promise<void>) | undefined) {
-    this.reload = reload && coalesce(reload);
+    this.unknown.reload = reload;
   }
-  private reload?: () => Promise<void>;
-  /** Connections from unknown addresses waiting for a re-read of the peers. */
-  private held = 0;
-  /** Addresses a re-read found to be no peer, refused at once until then (ms): their storms cost nothing. */
-  private readonly notPeerUntil = new Map<string, number>();
-  private heldCapLogged = false;
+  private readonly unknown: UnknownPeerGate;
 
   constructor(
     readonly config: SpeakerConfig,
@@ -98,6 +65,7 @@ export class Speaker {
     private readonly counters?: SpeakerCounters,
     private readonly transport: Transport = { dial: plainDial },
   ) {
+    this.unknown = new UnknownPeerGate(log);
     this.localSource = { address: "local", routerId: config.routerId, asn: config.localAs, internal: true, routeReflectorClient: false, local: true };
     this.rib = new LocRib((prefix, best, previous) => this.bestChanged(prefix, best, previous));
   }
@@ -168,36 +136,18 @@ export class Speaker {
 
   /** Announces a route of our own (replacing an earlier announcement of the same prefix). */
   announce(route: LocalRoute): void {
-    // Routes announced alike share one attributes object, so they export together in full UPDATEs.
-    const key = JSON.stringify([route.nextHop ?? "", route.med, route.localPref ?? DEFAULT_LOCAL_PREF, route.communities ?? []]);
-    let attributes = this.sharedLocalAttributes.get(key);
-    if (!attributes) {
-      attributes = {
-        origin: 0,
-        asPath: [],
-        nextHop: route.nextHop ?? "",
-        med: route.med,
-        localPref: route.localPref ?? DEFAULT_LOCAL_PREF,
-        communities: route.communities ?? [],
-        clusterList: [],
-        atomicAggregate: false,
-        unknownTransitive: [],
-      };
-      this.sharedLocalAttributes.set(key, attributes);
-    }
-    this.localAttributes.set(route.prefix, attributes);
-    this.rib.upsert(route.prefix, { pathId: 0, source: this.localSource, attributes, stale: false });
+    this.rib.upsert(route.prefix, { pathId: 0, source: this.localSource, attributes: this.local.set(route), stale: false });
   }
 
   /** Withdraws a route of our own. */
   withdraw(prefix: string): void {
-    this.localAttributes.delete(prefix);
+    this.local.delete(prefix);
     this.rib.remove(prefix, this.localSource, 0);
   }
 
   /** Our own announced prefixes. */
   announced(): string[] {
-    return [...this.localAttributes.keys()];
+    return this.local.prefixes();
   }
 
   /** Stops every session (Cease 2, Administrative Shutdown) and the listener. */
@@ -220,41 +170,8 @@ export class Speaker {
 
   private accept(socket: Socket): void {
     const address = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    const reload = this.reload;
-    if (!this.slots.has(address) && reload) {
-      if ((this.notPeerUntil.get(address) ?? 0) > Date.now()) {
-        socket.destroy();
-        return;
-      }
-      if (this.held >= MAX_HELD_CONNECTIONS) {
-        if (!this.heldCapLogged) this.log.warn({ peer: address, held: this.held }, `${this.held} connections from unknown addresses already wait for a re-read of the peers: closing the rest at once`);
-        this.heldCapLogged = true;
-        socket.destroy();
-        return;
-      }
-      // The configuration may be about to learn this peer (a node that just joined): ask, then look again.
-      this.held++;
-      socket.pause();
-      socket.on("error", () => socket.destroy());
-      socket.setTimeout(HELD_CONNECTION_TIMEOUT_MILLISECONDS, () => socket.destroy());
-      const release = () => {
-        this.held--;
-        if (this.held === 0) this.heldCapLogged = false;
-        socket.setTimeout(0);
-        if (!this.slots.has(address)) this.rememberNotPeer(address);
-        this.adopt(socket, address);
-      };
-      void reload().then(release, release);
-      return;
-    }
-    this.adopt(socket, address);
-  }
-
-  private rememberNotPeer(address: string): void {
-    this.notPeerUntil.delete(address);
-    this.notPeerUntil.set(address, Date.now() + NOT_PEER_QUIET_MILLISECONDS);
-    // Bounded: the oldest entry goes first (a Map iterates in insertion order).
-    if (this.notPeerUntil.size > MAX_NOT_PEER_ADDRESSES) this.notPeerUntil.delete(this.notPeerUntil.keys().next().value!);
+    if (this.slots.has(address)) this.adopt(socket, address);
+    else this.unknown.admit(socket, address, () => this.slots.has(address), () => this.adopt(socket, address));
   }
 
   private adopt(socket: Socket, address: string): void {
@@ -371,65 +288,17 @@ export class Speaker {
       return;
     }
     const routes = routesOfUpdate(update, negotiated.fourOctetAs);
-    let announced = routes.announced;
-    let withdrawn = routes.withdrawn;
-    if (treatAsWithdraw(update) || routes.attributes === undefined) {
-      withdrawn = withdrawn.concat(announced);
-      announced = [];
-    }
-    for (const nlri of withdrawn) {
-      if (slot.rejected.delete(nlri.prefix)) slot.received--;
-      else if (this.rib.remove(nlri.prefix, slot.source, nlri.pathId)) {
-        slot.received--;
-        slot.accepted--;
-      }
-    }
-    if (announced.length === 0 || !routes.attributes) return;
-    const refusal = this.refuse(slot, routes.attributes);
+    const refusal = routes.attributes && routes.announced.length > 0 ? importRefusal(slot.peer.config, slot.source, routes.attributes, this.policyContext()) : undefined;
     if (refusal !== undefined) this.log.debug({ peer: peer.config.address, reason: refusal }, `routes from ${peer.config.address} refused: ${refusal}`);
-    // Prefixes that keep the UPDATE's own attributes with the same path id share one Path.
-    const shared = new Map<number, Path>();
-    for (const nlri of announced) {
-      const accepted: RouteAttributes | null = refusal !== undefined ? null : this.importPolicy ? this.importPolicy(nlri.prefix, routes.attributes, peer.config) : routes.attributes;
-      if (accepted === null) {
-        if (!slot.rejected.has(nlri.prefix)) {
-          slot.rejected.add(nlri.prefix);
-          slot.received++;
-        }
-        if (this.rib.remove(nlri.prefix, slot.source, nlri.pathId)) {
-          slot.received--;
-          slot.accepted--;
-        }
-        continue;
-      }
-      if (slot.rejected.size > 0 && slot.rejected.delete(nlri.prefix)) slot.received--;
-      let path = accepted === routes.attributes ? shared.get(nlri.pathId) : undefined;
-      if (path === undefined) {
-        path = { pathId: nlri.pathId, source: slot.source, attributes: accepted, stale: false };
-        if (accepted === routes.attributes) shared.set(nlri.pathId, path);
-      }
-      if (this.rib.upsert(nlri.prefix, path)) {
-        slot.received++;
-        slot.accepted++;
-      }
-    }
+    takeRoutes(this.rib, slot, routes, treatAsWithdraw(update), (prefix, attributes) =>
+      refusal !== undefined ? null : this.importPolicy ? this.importPolicy(prefix, attributes, peer.config) : attributes,
+    );
   }
 
-  /** Why routes with these attributes may not enter the Loc-RIB, or undefined. */
-  private refuse(slot: PeerSlot, attributes: RouteAttributes): string | undefined {
-    const config = slot.peer.config;
-    if (!slot.source.internal) {
-      if ((config.importPolicy ?? "none") === "none") return "no import policy for an eBGP peer (RFC 8212)";
-      const first = attributes.asPath[0];
-      // RFC 4271 §6.3: an eBGP route must start with the neighbour's AS.
-      if (!first || first.type !== AsPathSegmentType.sequence || first.asns[0] !== config.remoteAs) return `AS_PATH does not start with the peer's AS ${config.remoteAs}`;
-    } else if (config.importPolicy === "none") {
-      return "import policy none";
-    }
-    if (attributes.asPath.some((segment) => segment.asns.includes(this.config.localAs))) return `AS_PATH contains our AS ${this.config.localAs} (loop)`;
-    if (attributes.originatorId === this.config.routerId) return "ORIGINATOR_ID is our router ID (reflection loop)";
-    if (attributes.clusterList.includes(this.clusterId)) return "CLUSTER_LIST contains our cluster ID (reflection loop)";
-    return undefined;
+
+
+  private policyContext(): PolicyContext {
+    return { localAs: this.config.localAs, routerId: this.config.routerId, clusterId: this.clusterId };
   }
 
   private refresh(peer: Peer): void {
@@ -462,49 +331,10 @@ export class Speaker {
     const cache = slot.exportCache!;
     const cached = cache.get(path.attributes);
     if (cached !== undefined) return cached;
-    const result = this.computeExport(slot, path);
+    const result = this.exportPolicy && !this.exportPolicy(path, slot.peer.config) ? null : exportFor(slot.peer, slot.source, path, this.policyContext());
     cache.set(path.attributes, result);
     return result;
   }
 
-  private computeExport(slot: PeerSlot, path: Path): PathAttribute[] | null {
-    const config = slot.peer.config;
-    const target = slot.source;
-    if (path.source === target) return null;
-    const communities = path.attributes.communities;
-    if (communities.includes(WellKnownCommunity.noAdvertise)) return null;
-    if (!target.internal && (communities.includes(WellKnownCommunity.noExport) || communities.includes(WellKnownCommunity.noExportSubconfed))) return null;
-    if (!target.internal && (config.exportPolicy ?? "none") === "none") return null;
-    if (target.internal && config.exportPolicy === "none") return null;
-    let reflect: { clusterId: string } | undefined;
-    if (path.source.internal && !path.source.local && target.internal) {
-      // RFC 4456 §6: from a client to everyone; from a non-client to clients only; else iBGP split horizon.
-      if (!path.source.routeReflectorClient && !target.routeReflectorClient) return null;
-      reflect = { clusterId: this.clusterId };
-    }
-    if (this.exportPolicy && !this.exportPolicy(path, config)) return null;
-    const connection = slot.peer.established!;
-    return exportAttributes(path, {
-      localAs: this.config.localAs,
-      internal: target.internal,
-      fourOctetAs: connection.negotiated!.fourOctetAs,
-      localAddress: config.localAddress ?? connection.localAddress,
-      reflect,
-    });
-  }
-}
 
-/** How sessions get their sockets: dialing, and options on the listener and accepted sockets. */
-export interface Transport {
-  dial: Dialer;
-  listening?(server: Server, peers: PeerConfig[]): void;
-  accepted?(socket: Socket, peer: PeerConfig): void;
-}
-
-export interface PeerSlotView {
-  peer: Peer;
-  received: number;
-  accepted: number;
-  sent: number;
-  routerId: string;
 }

@@ -10,7 +10,7 @@ import { AgentMetrics, serveMetrics } from "../agent/metrics";
 import { CALICO_PREFIX } from "../resources/store";
 import { hostname } from "node:os";
 import { DEFAULT_CONTROL_SOCKET } from "./bgp";
-import { BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
+import { BACKEND_ALIASES, BACKEND_NAMES, backendSettings, createBackend } from "../backend/registry";
 import { DEFAULTS as CNI_DEFAULTS } from "../cni/config";
 import { MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MILLISECONDS, serveCni } from "../cni/socket-server";
 import { detectInterface } from "../net/detect";
@@ -72,7 +72,7 @@ export function agentCommand(): Command {
     .option("--bgp-control <path>", "calico: the BGP control socket `podnet status` and `podnet bgp show` ask (0600)", DEFAULT_CONTROL_SOCKET)
     .option("--public-ip <address>", "this node's underlay IPv4 address (default: the default route interface's)")
     .option("--iface <name>", "the underlay interface (default: the default route's)")
-    .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices(BACKEND_NAMES))
+    .addOption(new Option("--backend <name>", "data-plane backend; default: the network config's Backend.Type").choices([...BACKEND_NAMES, ...BACKEND_ALIASES]))
     .option("--userspace", "run VXLAN (Flannel mode) or IPIP (Calico mode) in userspace (TUN + Wasm) even when the kernel has the device")
     .option("--no-offload", "userspace data path: packet by packet, without TUN offload (TSO) and UDP GSO/GRO")
     .option("--subnet-file <file>", "where to write FLANNEL_NETWORK/SUBNET/MTU/IPMASQ", "/run/flannel/subnet.env")

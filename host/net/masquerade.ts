@@ -87,3 +87,30 @@ export async function hasMasquerade(): Promise<boolean> {
 export async function removeMasquerade(): Promise<void> {
   await nft(["delete", "table", "ip", MASQUERADE_TABLE]);
 }
+
+/**
+ * Calico's natOutgoing: the masquerade rules for the enabled pools that ask for it, removed when
+ * none does; rewritten only when the pools change.
+ */
+export class NatOutgoing {
+  /** The rules last installed ("" for none). */
+  private installed?: string;
+
+  /** Brings the rules in line with `pools`; returns what to log when it changed something. */
+  async sync(pools: Array<{ spec: { cidr: string; disabled: boolean; natOutgoing: boolean } }>): Promise<{ fields: Record<string, unknown>; message: string } | undefined> {
+    const enabled = pools.filter((pool) => !pool.spec.disabled);
+    const natPools = enabled.filter((pool) => pool.spec.natOutgoing).map((pool) => pool.spec.cidr);
+    const wanted = natPools.length === 0 ? "" : JSON.stringify([natPools, enabled.map((pool) => pool.spec.cidr)]);
+    if (wanted === this.installed) return undefined;
+    let said: { fields: Record<string, unknown>; message: string } | undefined;
+    if (natPools.length > 0) {
+      await installNatOutgoing(natPools, enabled.map((pool) => pool.spec.cidr));
+      said = { fields: { pools: natPools }, message: `natOutgoing: traffic from ${natPools.join(", ")} to outside the pools is masqueraded` };
+    } else if (await hasMasquerade()) {
+      await removeMasquerade();
+      said = { fields: {}, message: "natOutgoing: no pool asks for it; removed the masquerade rules" };
+    }
+    this.installed = wanted;
+    return said;
+  }
+}

@@ -1,9 +1,8 @@
-// rtnetlink in process: the Wasm core builds and parses the messages (assembly/netlink/), the
-// addon owns the NETLINK_ROUTE socket (one per network namespace). A batch of requests goes as one
-// datagram and their acknowledgements come back in one read, each error mapped to the request that
-// caused it; dumps read every part of a multipart answer. Here: the socket, exchanges, dumps of
-// links, addresses, neighbours and routes, link lookups, and routes' own apply (the benchmark's and
-// tests' raw path); netlink-kernel.ts turns podnet's changes into requests.
+// rtnetlink in process: the Wasm core builds and parses the messages (assembly/netlink/), the addon
+// owns the NETLINK_ROUTE socket (one per network namespace). A batch of requests goes as one
+// datagram, their acknowledgements come back in one read, each error mapped to its request; dumps
+// read every part of a multipart answer. Here: the socket, exchanges, dumps, link lookups;
+// netlink-requests.ts builds route requests, netlink-kernel.ts turns podnet's changes into them.
 
 import {
   ADDRESS_RECORD_FIELDS, AddressField, LINK_RECORD_FIELDS, LinkField, LinkKind, MESSAGE_RECORD_FIELDS, MessageField, NEIGHBOUR_RECORD_FIELDS, NeighbourField, NetlinkFamily,
@@ -66,7 +65,6 @@ export interface NetlinkNeighbour {
 }
 
 const ENODEV = 19;
-
 let nameArea = 0;
 /** Writes `name` into the core's memory and points the link record's name fields at it. */
 export function writeLinkName(record: Uint32Array, name: string, field: LinkField.NameOffset | LinkField.PeerNameOffset = LinkField.NameOffset): void {
@@ -120,7 +118,7 @@ export function netlinkBuffer(): number {
 
 export const words = (address: number, count: number) => new Uint32Array(core().memory.buffer, address, count);
 
-function writeRoute(route: NetlinkRoute): void {
+export function writeRoute(route: NetlinkRoute): void {
   const [address, length] = route.destination.split("/");
   const record = words(core().netlinkRouteRecord(), ROUTE_RECORD_FIELDS);
   record.fill(0);
@@ -349,20 +347,4 @@ export function linkLookup(which: { name: string } | { index: number }): Request
     else writeLinkName(record, which.name);
     return core().netlinkLinkMessage(at, capacity, NetlinkType.GetLink, NetlinkFlag.Request, sequence);
   };
-}
-
-/** The request that makes `op` of `route`; "get" asks where the kernel sends `route`'s destination (answered with a route, no ACK). */
-export function routeRequest(route: NetlinkRoute, op: "add" | "replace" | "delete" | "get"): RequestBuilder {
-  return (at, capacity, sequence) => {
-    writeRoute(route);
-    if (op === "get") return core().netlinkRouteMessage(at, capacity, NetlinkType.GetRoute, NetlinkFlag.Request, sequence);
-    const type = op === "delete" ? NetlinkType.DeleteRoute : NetlinkType.NewRoute;
-    return core().netlinkRouteMessage(at, capacity, type, requestFlags(op), sequence);
-  };
-}
-
-/** nlmsg_flags of a change: add fails on an existing entry (as `ip … add`), replace creates or replaces. */
-export function requestFlags(op: "add" | "replace" | "delete" | "set"): number {
-  const create = op === "add" ? NetlinkFlag.Create | NetlinkFlag.Exclusive : op === "replace" ? NetlinkFlag.Create | NetlinkFlag.Replace : 0;
-  return NetlinkFlag.Request | NetlinkFlag.Ack | create;
 }

@@ -2,7 +2,8 @@
 // refusal mapped to its change: what the netlink tests and the netlink bench measure against
 // `ip -batch`. The product applies KernelChanges through the netlink Kernel instead.
 
-import { REQUESTS_PER_DATAGRAM, routeRequest, type NetlinkRoute, type RouteNetlink } from "../../host/net/netlink";
+import { REQUESTS_PER_DATAGRAM, type NetlinkRoute, type RouteNetlink } from "../../host/net/netlink";
+import { routeRequest } from "../../host/net/netlink-requests";
 
 export type NetlinkRouteChange = { op: "add" | "replace" | "delete"; route: NetlinkRoute };
 

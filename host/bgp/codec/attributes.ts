@@ -13,7 +13,7 @@
 
 import { Afi, AsPathSegmentType, AttributeCode, AttributeFlag, Safi } from "../constants";
 import { BgpMessageError } from "./error";
-import { addressBytes, decodeNlri, encodeNlri, formatIpv4, formatIpv6, type Nlri } from "./prefix";
+import { addressBytes, decodeNlri, encodeNlri, formatIpv4, formatIpv6, isUsableNextHop, type Nlri } from "./prefix";
 import { concat } from "./open";
 
 export interface AsPathSegment {
@@ -50,6 +50,8 @@ export interface AttributeContext {
   /** RFC 7911, per AFI (1, 2): prefixes carry a path identifier in this direction. */
   addPath: (afi: number) => boolean;
 }
+
+export { isUsableNextHop };
 
 export type ErrorAction = "session-reset" | "treat-as-withdraw" | "attribute-discard";
 
@@ -235,19 +237,6 @@ function decodeMpReach(bytes: Uint8Array, start: number, end: number, context: A
   const nlriStart = nextHopStart + nextHopLength + 1;
   const nlri = decodeNlri(bytes, nlriStart, end, { afi, addPath: context.addPath(afi), subcode: 9, base });
   return { kind: "mp-reach", afi, safi, nextHops, nlri };
-}
-
-/**
- * RFC 4271 §6.3 and RFC 7606 §7.3: a next hop that cannot be a neighbour's unicast address
- * (unspecified, loopback, multicast or class E; ::, ::1, ff00::/8) makes its routes withdrawn.
- */
-export function isUsableNextHop(address: string): boolean {
-  if (!address.includes(":")) {
-    const first = Number(address.slice(0, address.indexOf(".")));
-    return first !== 0 && first !== 127 && first < 224;
-  }
-  const lower = address.toLowerCase();
-  return lower !== "::" && lower !== "::1" && !lower.startsWith("ff");
 }
 
 function decodeMpUnreach(bytes: Uint8Array, start: number, end: number, context: AttributeContext, base: number): AttributeValue {

@@ -131,3 +131,16 @@ export function encodeNlri(nlri: Nlri, addPath: boolean): Uint8Array {
   if (length & 7) out[head + octets] &= (0xff << (8 - (length & 7))) & 0xff;
   return out;
 }
+
+/**
+ * RFC 4271 §6.3 and RFC 7606 §7.3: a next hop that cannot be a neighbour's unicast address
+ * (unspecified, loopback, multicast or class E; ::, ::1, ff00::/8) makes its routes withdrawn.
+ */
+export function isUsableNextHop(address: string): boolean {
+  if (!address.includes(":")) {
+    const first = Number(address.slice(0, address.indexOf(".")));
+    return first !== 0 && first !== 127 && first < 224;
+  }
+  const lower = address.toLowerCase();
+  return lower !== "::" && lower !== "::1" && !lower.startsWith("ff");
+}
