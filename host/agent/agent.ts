@@ -1,5 +1,5 @@
 // The node agent's daemon shell: it asks its control plane (Flannel's leases; Calico's blocks and
-// BGP next) which prefixes live behind which node, hands what changed to the backend in batches,
+// BGP) which prefixes live behind which node, hands what changed to the backend in batches,
 // and keeps the table of what the backend holds. Level-triggered: a full reconcile on a timer
 // repairs what an event missed. One peer that cannot be programmed (bad backend data, a node off
 // the L2 segment, a kernel refusal) is logged, counted and retried at the next reconcile; every

@@ -1,7 +1,7 @@
 // What the agent's daemon shell asks of a control plane: Flannel's (a subnet lease per node in the
-// store, peers from the other leases) today, Calico's (blocks, Nodes and the BGP speaker's best
-// routes) next. A control plane decides which prefixes live behind which node; the shell owns the
-// backend, the programmed route table, the reconcile timer, health and metrics.
+// store, peers from the other leases) or Calico's (blocks, Nodes and the BGP speaker's best routes);
+// modes.ts lists them. A control plane decides which prefixes live behind which node; the shell
+// owns the backend, the programmed route table, the reconcile timer, health and metrics.
 
 import type { Backend, LocalNode, PeerRoute } from "../backend/backend";
 

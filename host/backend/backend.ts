@@ -1,6 +1,6 @@
-// What the agent asks of a data-plane backend (host-gw, kernel or userspace vxlan, udp): make the
+// What the agent asks of a data-plane backend (host-gw, kernel or userspace vxlan, udp, routed): make the
 // kernel, or its userspace path, carry traffic for "this prefix lives behind that node". The
-// agent's control plane (Flannel leases today, Calico blocks and BGP next) decides the routes;
+// agent's control plane (Flannel's leases, Calico's blocks and BGP) decides the routes;
 // the agent hands the backend only what changed, in batches, and calls everything idempotently.
 
 /** A destination prefix and the node it lives behind. */

@@ -3,7 +3,9 @@
 // (netlink-kernel.ts, the default) and this file's iproute2 kernel (`--kernel ip`), which runs
 // one `ip -force -batch -` (or `bridge`) per call however many changes it holds, every change tried
 // and each failure mapped back to the change that caused it, and reads with `ip -json`. Tests give
-// the CNI plugin and backends a fake one (test/helpers/fake-kernel.ts).
+// the CNI plugin and backends a fake one (test/helpers/fake-kernel.ts). Three writes do not go
+// through a Kernel yet, each in one place: nftables rules (masquerade.ts), the rt_protos name of
+// protocol 107 (ip.ts) and kernel module probes (backend/registry.ts).
 
 import { execFile } from "node:child_process";
 import { readFile, realpath, writeFile } from "node:fs/promises";

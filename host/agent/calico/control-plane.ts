@@ -296,6 +296,10 @@ export class CalicoControlPlane implements ControlPlane {
       this.watches.push(kv.watch(`${prefix}/nodes/`, revision, () => void this.syncPeers().catch(onError), onError));
       this.watches.push(kv.watch(`${prefix}/bgppeers/`, revision, () => void this.syncPeers().catch(onError), onError));
       this.watches.push(kv.watch(`${prefix}/ipam/affinities/${nodeName}/`, revision, () => void this.syncAnnouncements().catch(onError), onError));
+      // The watches start at `revision`; what changed between the last read and it (a Node that
+      // registered meanwhile) is only seen by reading once more now.
+      void this.syncPeers().catch(onError);
+      void this.syncAnnouncements().catch(onError);
     });
     this.schedule();
   }
