@@ -3,7 +3,6 @@
 // In process: a speaker with no listener and no peers; a unix socket in a temporary directory.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
@@ -12,6 +11,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { controlRequest, serveControl } from "../../host/bgp/control";
 import { Speaker } from "../../host/bgp/speaker";
+import { requestAsNobody } from "../helpers/as-nobody";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-control-"));
 const path = join(directory, "run", "bgp.ctl");
@@ -83,30 +83,15 @@ test("the directory is 0700 and the socket 0600; a request past the cap is refus
   }
 });
 
-// A client run as nobody: prints what the control socket answered to a peers request.
-const CLIENT = `
-const socket = require("node:net").connect(process.argv[1]);
-const chunks = [];
-socket.on("data", (chunk) => chunks.push(chunk));
-socket.on("close", () => process.stdout.write(Buffer.concat(chunks)));
-socket.on("error", (error) => { console.error(error.message); process.exit(2); });
-socket.end('{"command":"peers"}\\n');
-`;
-
 test("a caller that is not root is refused by SO_PEERCRED even when the file modes would let it in; root is served", async () => {
   const server = await serveControl(newSpeaker(), path);
   try {
     chmodSync(directory, 0o755);
     chmodSync(join(directory, "run"), 0o755);
     chmodSync(path, 0o666);
-    const nobody = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", CLIENT, path], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let errors = "";
-    nobody.stdout.on("data", (chunk) => (output += chunk));
-    nobody.stderr.on("data", (chunk) => (errors += chunk));
-    const [code] = await once(nobody, "exit");
-    assert.is(code, 0, errors);
-    assert.is(output, `{"ok":false,"error":"the BGP control socket is for root only: refused uid 65534 (pid ${nobody.pid})"}\n`);
+    const nobody = await requestAsNobody(path, '{"command":"peers"}\n');
+    assert.is(nobody.code, 0, nobody.errors);
+    assert.is(nobody.output, `{"ok":false,"error":"the BGP control socket is for root only: refused uid 65534 (pid ${nobody.pid})"}\n`);
     assert.equal(await controlRequest(path, { command: "peers" }), []);
   } finally {
     server.close();

@@ -4,13 +4,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { connect, type Socket } from "node:net";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { chmodSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROTOCOL_LINE, serveCni } from "../../host/cni/socket-server";
 import { FakeKernel } from "../helpers/fake-kernel";
+import { requestAsNobody } from "../helpers/as-nobody";
 
 const directory = mkdtempSync(join(tmpdir(), "podnet-cni-socket-"));
 const path = join(directory, "run", "cni.sock");
@@ -49,16 +48,6 @@ test("a silent client and a 10 MB client do not hold up a VERSION request; each 
   }
 });
 
-// A client run as nobody: prints what the agent answered to a VERSION request.
-const CLIENT = `
-const socket = require("node:net").connect(process.argv[1]);
-const chunks = [];
-socket.on("data", (chunk) => chunks.push(chunk));
-socket.on("close", () => process.stdout.write(Buffer.concat(chunks)));
-socket.on("error", (error) => { console.error(error.message); process.exit(2); });
-socket.end(Buffer.from(process.argv[2], "base64"));
-`;
-
 test("a caller that is not root is refused by SO_PEERCRED even when the file modes would let it in; root is served", async () => {
   const refused: Array<{ pid: number; uid: number }> = [];
   const server = await serveCni(path, { kernel: new FakeKernel(), servedByAgent: true }, { requestBytes: 1 << 20, timeoutMilliseconds: 5000, onRefused: (peer) => refused.push(peer) });
@@ -67,15 +56,10 @@ test("a caller that is not root is refused by SO_PEERCRED even when the file mod
     chmodSync(directory, 0o755);
     chmodSync(join(directory, "run"), 0o755);
     chmodSync(path, 0o666);
-    const nobody = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", CLIENT, path, request("VERSION").toString("base64")], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let errors = "";
-    nobody.stdout.on("data", (chunk) => (output += chunk));
-    nobody.stderr.on("data", (chunk) => (errors += chunk));
-    const [code] = await once(nobody, "exit");
-    assert.is(code, 0, errors);
-    assert.is(output, `1\n{"cniVersion":"1.1.0","code":102,"msg":"the podnet agent's CNI socket is for root only: refused uid 65534 (pid ${nobody.pid})"}`);
-    assert.equal(refused, [{ pid: nobody.pid!, uid: 65534 }]);
+    const nobody = await requestAsNobody(path, request("VERSION"));
+    assert.is(nobody.code, 0, nobody.errors);
+    assert.is(nobody.output, `1\n{"cniVersion":"1.1.0","code":102,"msg":"the podnet agent's CNI socket is for root only: refused uid 65534 (pid ${nobody.pid})"}`);
+    assert.equal(refused, [{ pid: nobody.pid, uid: 65534 }]);
     assert.match(await exchange(request("VERSION")).answer, /^0\n\{"cniVersion":"1\.1\.0","supportedVersions":/);
   } finally {
     server.close();
