@@ -13,7 +13,7 @@ declare const PODNET_BUNDLE: boolean | undefined;
 
 
 /** The folder holding the build's artifacts when they are plain files. */
-export function distDirectory(): string {
+function distDirectory(): string {
   if (process.env.PODNET_DIST) return process.env.PODNET_DIST;
   if (typeof PODNET_BUNDLE !== "undefined") return __dirname;
   return fileURLToPath(new URL("../dist/", import.meta.url));

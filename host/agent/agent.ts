@@ -11,7 +11,7 @@ import type { ControlPlane, PeerRouteChange, SkippedRoute } from "./control-plan
 import type { AgentMetrics } from "./metrics";
 import type { KernelEvents } from "../net/kernel-monitor";
 
-export interface AgentOptions {
+interface AgentOptions {
   plane: ControlPlane;
   /** The backend for a configured type and its settings (an operator's --backend may override the type); throws ConfigError to refuse them. */
   backendFor: (configuredType: string, settings: Record<string, unknown>) => Backend;

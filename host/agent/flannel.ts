@@ -16,7 +16,7 @@ import type { NetworkConfig } from "../store/network-config";
 import type { ControlPlane, ControlPlaneHooks, SkippedRoute } from "./control-plane";
 import type { AgentMetrics } from "./metrics";
 
-export interface FlannelOptions {
+interface FlannelOptions {
   store: KvStore;
   prefix: string;
   publicIp: string;

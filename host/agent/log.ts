@@ -10,7 +10,7 @@ export type LogFormat = "text" | "json";
  * Secrets a logged object may carry (a BGP peer's TCP MD5 password, TLS key material): pino
  * replaces them wherever a log call passes such an object, so no future log line can leak them.
  */
-export const REDACTED_PATHS = ["password", "*.password", "*.*.password", "privateKey", "*.privateKey"];
+const REDACTED_PATHS = ["password", "*.password", "*.*.password", "privateKey", "*.privateKey"];
 const redact = { paths: REDACTED_PATHS, censor: "[redacted]" };
 
 /** A logger writing to `destination` (stderr by default). */

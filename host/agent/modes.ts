@@ -5,8 +5,8 @@
 
 import type { Logger } from "pino";
 import type { Server } from "node:net";
-import type { Backend } from "../backend/backend";
 import { canonicalBackendName } from "../backend/registry";
+import { ROUTED_TUNNEL_OVERHEAD } from "../backend/routed";
 import { serveControl } from "../bgp/control";
 import { socketTransport } from "../bgp/socket-options";
 import type { NodeIpam } from "../cni/block-source";
@@ -19,15 +19,13 @@ import { FlannelControlPlane } from "./flannel";
 import type { AgentMetrics } from "./metrics";
 
 /** What every mode is given: the shell's store, log and metrics, this node, and the mode's own flags. */
-export interface ModeSetup {
+interface ModeSetup {
   store: KvStore;
   log: Logger;
   metrics: AgentMetrics;
   publicIp: string;
   interfaceName: string;
   underlayMtu: number;
-  /** The backend the shell made, once it has (the pods' MTU depends on its encapsulation). */
-  backend: () => Backend | undefined;
   flannel: { prefix: string; subnetFile: string; ipMasquerade: boolean; networkConfig?: string; leaseTtlSeconds: number };
   calico: {
     prefix: string; nodeName: string; nodeTtlSeconds: number; emptyBlockGraceSeconds: number; gracefulRestartSeconds: number;
@@ -36,7 +34,7 @@ export interface ModeSetup {
 }
 
 /** A mode, made: its control plane and what the shell serves for it. */
-export interface RunningMode {
+interface RunningMode {
   plane: ControlPlane;
   /** The agent's block IPAM for the CNI plugin, in modes that hand out addresses from blocks. */
   nodeIpam?: NodeIpam;
@@ -87,8 +85,9 @@ const calico: Mode = {
         log.warn({ error: (error as Error).message }, `cannot name route protocol 107 in ${options.rtProtosDir}: ip route shows it as 107`);
       }
     }
-    // Pods give up the tunnel's bytes once a pool asks for IPIP: the backend knows how many.
-    const podMtu = () => underlayMtu - (plane.encapsulates ? (setup.backend()?.tunnelOverhead ?? 0) : 0);
+    // Pods give up the tunnel's bytes once a pool asks for IPIP: the routed backend says how many.
+    // Not asked of the agent's backend object: the CNI socket serves ADDs before the agent has one.
+    const podMtu = () => underlayMtu - (plane.encapsulates ? ROUTED_TUNNEL_OVERHEAD : 0);
     return {
       plane,
       nodeIpam: { ipam: plane.ipam, node: options.nodeName, podMtu },

@@ -24,7 +24,7 @@ export interface LocalNode {
 }
 
 /** Why a route could not be programmed; a label of podnet_peer_errors_total. */
-export type PeerErrorReason = "backend-data" | "not-on-link" | "kernel" | "capacity";
+type PeerErrorReason = "backend-data" | "not-on-link" | "kernel" | "capacity";
 
 /** A route a backend could not program; the agent logs and counts it, and retries at the next reconcile. */
 export interface RouteFailure {
@@ -49,8 +49,6 @@ export interface Backend {
   readonly name: string;
   /** Bytes the backend adds to each packet: the pods' MTU is the underlay's less this. */
   readonly overhead: number;
-  /** Bytes a route through its tunnel adds (Calico's IPIP), where only some routes take one: the mode decides when pods give them up. */
-  readonly tunnelOverhead?: number;
   /**
    * Makes what does not depend on this node's addresses (VXLAN: the VTEP device) and returns the
    * data this backend publishes for other nodes (VXLAN: VNI and VtepMAC).

@@ -22,7 +22,7 @@ const TUNNEL_DEVICE = "tunl0";
 const USERSPACE_FALLBACK_DEVICE = "podnet-ipip";
 
 /** What the tunnel needs of this node. */
-export interface TunnelEndpoint {
+interface TunnelEndpoint {
   /** The /32 the device holds: an address of one of this node's blocks. */
   tunnelAddress: string;
   publicIp: string;

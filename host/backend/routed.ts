@@ -15,6 +15,9 @@ import { HostGatewayBackend } from "./host-gw";
 import type { IpipTunnel } from "./ipip";
 import { IPIP_OVERHEAD } from "../../assembly/shared/slots";
 
+/** Bytes a route through the IPIP tunnel adds (the outer IPv4 header). */
+export const ROUTED_TUNNEL_OVERHEAD = IPIP_OVERHEAD;
+
 /** backendData of a route for one of this node's own blocks. */
 export const LOCAL_BLOCK = { localBlock: true } as const;
 /** backendData of a route to a remote block through the IPIP tunnel. */
@@ -26,7 +29,6 @@ const isTunnelled = (route: PeerRoute) => route.backendData?.ipip === true;
 export class RoutedBackend implements Backend {
   readonly name = "routed";
   readonly overhead = 0;
-  readonly tunnelOverhead = IPIP_OVERHEAD;
   private readonly remote: HostGatewayBackend;
   private local?: LocalNode;
   private tunnelAddress?: string;

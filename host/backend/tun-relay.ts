@@ -32,7 +32,7 @@ const OFFLOAD_SLOT_BYTES = 96 * 1024;
 const OFFLOAD_HEADROOM = 64 * 14 + 64;
 
 /** What the relay has done beyond the Wasm core's own per-Status counters. */
-export interface RelayCounters {
+interface RelayCounters {
   /** Datagrams encap made that the socket did not take (buffer full, unreachable). */
   sendFailures: number;
   /** Of those, the ones the kernel refused (no route to the node, too large…), not a full buffer. */

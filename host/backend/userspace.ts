@@ -18,7 +18,7 @@ import { FLANNEL_UDP, FLANNEL_VXLAN } from "./flannel-wire";
 import { errnoName, TunRelay } from "./tun-relay";
 import { withVtepMacs } from "./vtep";
 
-export interface UserspaceFlavour {
+interface UserspaceFlavour {
   name: string;
   device: string;
   port: number;
@@ -39,7 +39,7 @@ export function vtepMacFor(publicIp: string): string {
 /** The MAC the UDP flavour gives the core for peers: its packets carry no Ethernet header. */
 const NO_MAC = "00:00:00:00:00:00";
 
-export interface UserspaceOptions {
+interface UserspaceOptions {
   settings?: BackendSettings;
   /** False forces the packet-by-packet path (no TUN offload), as a kernel without it would. */
   offload?: boolean;

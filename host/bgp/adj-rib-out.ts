@@ -21,7 +21,7 @@ import { concat } from "./codec/open";
 const MESSAGES_PER_TURN = 64;
 
 /** Told once per set of attributes that leaves `prefixes` no room in a message of `maxLength` octets. */
-export type UnsendableRoutes = (prefixes: string[], attributesLength: number, maxLength: number) => void;
+type UnsendableRoutes = (prefixes: string[], attributesLength: number, maxLength: number) => void;
 
 export class AdjRibOut {
   private readonly sent = new Map<string, PathAttribute[]>();
@@ -152,7 +152,7 @@ export class AdjRibOut {
 }
 
 /** Octets "a.b.c.d/len" takes in NLRI encoding (with a path identifier under ADD-PATH). */
-export function nlriLength(prefix: string, addPath: boolean): number {
+function nlriLength(prefix: string, addPath: boolean): number {
   const length = Number(prefix.slice(prefix.indexOf("/") + 1));
   return (addPath ? 4 : 0) + 1 + ((length + 7) >> 3);
 }

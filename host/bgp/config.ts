@@ -2,8 +2,8 @@
 // the agent's Calico mode. Defaults follow BIRD's (hold 240 s, keepalive a third of it) and
 // Calico's template (connect retry 5 s, error wait 5 s doubling to 30 s, graceful restart 120 s).
 
-export const DEFAULT_HOLD_TIME = 240;
-export const DEFAULT_CONNECT_RETRY = 5;
+const DEFAULT_HOLD_TIME = 240;
+const DEFAULT_CONNECT_RETRY = 5;
 export const ERROR_WAIT_MAXIMUM = 30;
 /** RFC 4271 §8: the large hold time used while waiting for the peer's OPEN. */
 export const OPEN_HOLD_TIME = 240;

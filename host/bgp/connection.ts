@@ -15,8 +15,8 @@ import type { Negotiated } from "./negotiate";
 
 const RECEIVE_SLICE_MS = 10;
 
-export type ConnectionState = "OpenSent" | "OpenConfirm" | "Established" | "Closed";
-export type Direction = "outbound" | "inbound";
+type ConnectionState = "OpenSent" | "OpenConfirm" | "Established" | "Closed";
+type Direction = "outbound" | "inbound";
 
 /** Why a connection ended. */
 export interface CloseReason {

@@ -14,18 +14,18 @@ import { parseCommunity } from "./route";
 import type { Speaker } from "./speaker";
 import { peerStatuses, routeStatuses } from "./status";
 
-export type ControlRequest =
+type ControlRequest =
   | { command: "peers" }
   | { command: "routes"; prefix?: string }
   | { command: "announce"; prefix: string; nextHop?: string; communities?: string[] }
   | { command: "withdraw"; prefix: string };
 
-export type ControlReply = { ok: true; result: unknown } | { ok: false; error: string };
+type ControlReply = { ok: true; result: unknown } | { ok: false; error: string };
 
 /** A request line longer than this is refused: requests are a few hundred bytes. */
-export const MAX_CONTROL_REQUEST_BYTES = 64 * 1024;
+const MAX_CONTROL_REQUEST_BYTES = 64 * 1024;
 /** A caller that has not sent a whole request by then is disconnected. */
-export const CONTROL_REQUEST_TIMEOUT_MILLISECONDS = 10_000;
+const CONTROL_REQUEST_TIMEOUT_MILLISECONDS = 10_000;
 
 function text(value: unknown, what: string): string {
   if (typeof value !== "string") throw new Error(`${what}: expected a string`);
@@ -60,7 +60,7 @@ function answer(speaker: Speaker, request: ControlRequest, kindOf?: (address: st
   }
 }
 
-export interface ControlOptions {
+interface ControlOptions {
   /** Calico mode: how each peer came to be one, for `podnet status`. */
   kindOf?: (address: string) => string | undefined;
   requestBytes?: number;

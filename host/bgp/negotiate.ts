@@ -14,8 +14,8 @@ const OFFERED_FAMILIES = [
 const ADD_PATH_RECEIVE = 1;
 const ADD_PATH_SEND = 2;
 /** Graceful restart flag bits: Restart State (R) in the header, Forwarding State (F) per family. */
-export const RESTART_STATE = 0x8;
-export const FORWARDING_STATE = 0x80;
+const RESTART_STATE = 0x8;
+const FORWARDING_STATE = 0x80;
 
 export interface Negotiated {
   peerAs: number;

@@ -15,9 +15,9 @@ import type { UpdateMessage } from "./codec/update";
 /** How long stopping waits for a peer to close its side after our Cease. */
 const STOP_WAIT_MILLISECONDS = 200;
 
-export type PeerState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm" | "Established";
+type PeerState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm" | "Established";
 
-export interface PeerEvents {
+interface PeerEvents {
   established(peer: Peer, connection: Connection): void;
   update(peer: Peer, connection: Connection, update: UpdateMessage): void;
   routeRefresh(peer: Peer, request: RouteRefreshMessage): void;

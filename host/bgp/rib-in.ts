@@ -7,7 +7,7 @@ import type { LocRib } from "./rib";
 import type { Path, RouteAttributes, RouteSource, UpdateRoutes } from "./route";
 
 /** A peer's inbound side: where its routes come from and what has been counted. */
-export interface Inbound {
+interface Inbound {
   source: RouteSource;
   received: number;
   accepted: number;

@@ -7,7 +7,7 @@ import { selectBest } from "./best-path";
 import { formatIpv4PrefixKey, Ipv4PrefixTable, ipv4PrefixKey } from "./ipv4-prefix-table";
 import type { Path, RouteSource } from "./route";
 
-export type BestChange = (prefix: string, best: Path | undefined, previous: Path | undefined) => void;
+type BestChange = (prefix: string, best: Path | undefined, previous: Path | undefined) => void;
 
 function sameSlot(path: Path, source: RouteSource, pathId: number): boolean {
   return path.source === source && path.pathId === pathId;

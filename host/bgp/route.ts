@@ -176,7 +176,7 @@ export function routesOfUpdate(update: UpdateMessage, fourOctetAs: boolean): Upd
 }
 
 /** How a target peer's session shapes the attributes we send it. */
-export interface ExportTarget {
+interface ExportTarget {
   localAs: number;
   internal: boolean;
   fourOctetAs: boolean;

@@ -59,7 +59,7 @@ export function peerStatuses(speaker: Speaker, kindOf?: (address: string) => str
   });
 }
 
-export function routeStatus(prefix: string, path: Path, best: boolean): RouteStatus {
+function routeStatus(prefix: string, path: Path, best: boolean): RouteStatus {
   const attributes = path.attributes;
   const asPath = attributes.asPath.map((segment) => (segment.type === 1 || segment.type === 4 ? `{${segment.asns.join(",")}}` : segment.asns.join(" "))).join(" ");
   return {

@@ -32,8 +32,8 @@ export class CaptureError extends Error {
   }
 }
 
-export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
-export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
+const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
+const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
 const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 

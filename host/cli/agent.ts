@@ -102,9 +102,8 @@ export function agentCommand(): Command {
       const mtu = flags.mtu ? positive(flags.mtu, "--mtu") : detected.mtu;
       const store = await openStore(flags);
       const metrics = new AgentMetrics();
-      let agent: Agent | undefined;
       const { plane, nodeIpam, serve } = mode.make({
-        store, log, metrics, publicIp, interfaceName, underlayMtu: mtu, backend: () => agent?.backend,
+        store, log, metrics, publicIp, interfaceName, underlayMtu: mtu,
         flannel: {
           prefix: flags.etcdPrefix, subnetFile: flags.subnetFile, ipMasquerade: flags.ipMasq ?? false, networkConfig: flags.networkConfig,
           leaseTtlSeconds: positive(flags.leaseTtl, "--lease-ttl"),
@@ -122,13 +121,12 @@ export function agentCommand(): Command {
         const chosen = name === configured ? backendSettings(name, settings) : {};
         return createBackend(name, { log, metrics, kernel: systemKernel(), userspace: flags.userspace ?? false, offload: flags.offload, settings: chosen });
       };
-      agent = new Agent({
+      const agent = new Agent({
         plane, backendFor, publicIp, interfaceName, underlayMtu: mtu,
         reconcileIntervalSeconds: positive(flags.reconcileInterval, "--reconcile-interval"), log, metrics,
         watchKernel: (events) => new KernelMonitor(events),
       });
-      const running = agent;
-      const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => running.healthy());
+      const { server, port } = await serveMetrics(metrics, flags.metricsAddress, () => agent.healthy());
       log.info({ metrics: `${flags.metricsAddress.replace(/:\d+$/, "")}:${port}` }, "serving /metrics and /healthz");
       const cniServer =
         flags.cniSocket === "none"

@@ -22,7 +22,7 @@ import { UsageError } from "./usage-error";
 import { describeFromFlags, descriptionsFrom, type EncodeFlags } from "./packet-describe";
 
 /** Parses hex text into bytes; a usage error names the first bad character. */
-export function parseHex(text: string): Uint8Array {
+function parseHex(text: string): Uint8Array {
   try {
     const bytes = fromHex(text);
     if (bytes.length === 0) throw new RangeError("no bytes given: pass hex as an argument or on stdin");

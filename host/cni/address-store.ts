@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, 
 import { join } from "node:path";
 import { ipv4ToNumber, numberToIpv4 } from "../shared/addresses";
 
-export interface Reservation {
+interface Reservation {
   address: string;
   containerId: string;
   ifName: string;

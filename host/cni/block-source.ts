@@ -38,7 +38,7 @@ async function standaloneMtu(ipam: BlockIpam): Promise<number> {
   return underlay - ((await ipam.enabledPools()).some((pool) => pool.spec.ipipMode !== "Never") ? IPIP_OVERHEAD : 0);
 }
 
-export const handleOf = (environment: Pick<Environment, "containerId" | "ifName">) => `podnet.${environment.containerId}.${environment.ifName}`;
+const handleOf = (environment: Pick<Environment, "containerId" | "ifName">) => `podnet.${environment.containerId}.${environment.ifName}`;
 
 export class BlockAddressSource implements AddressSource {
   constructor(

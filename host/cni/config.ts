@@ -5,9 +5,9 @@ import { CniError, CniErrorCode } from "./errors";
 import { ipv4ToNumber } from "../shared/addresses";
 import { checkVersion } from "./versions";
 
-export type PodMode = "bridge" | "routed";
+type PodMode = "bridge" | "routed";
 
-export interface IpamConfig {
+interface IpamConfig {
   /** "podnet" (built in, host-local's on-disk format) or another IPAM plugin found in CNI_PATH. */
   type: string;
   /** Where allocations live: <dataDir>/<network name>/ as host-local keeps them. */
@@ -20,7 +20,7 @@ export interface IpamConfig {
   blocks?: BlockIpamConfig;
 }
 
-export interface BlockIpamConfig {
+interface BlockIpamConfig {
   nodeName: string;
   store: "sqlite" | "etcd";
   storePath: string;

@@ -79,7 +79,7 @@ export function requireNetns(path: string): void {
  * 15 bytes (IFNAMSIZ less the NUL, counted in bytes, not characters), not "." or "..", and none of
  * '/', ':', '%' or white space (dev_valid_name's isspace: space, \t, \n, \v, \f, \r).
  */
-export function interfaceNameProblem(name: string): string | undefined {
+function interfaceNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name, "utf8");
   if (bytes > 15) return `${bytes} bytes, the kernel allows 15`;
   if (name === "." || name === "..") return "the kernel refuses . and ..";

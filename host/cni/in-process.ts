@@ -6,7 +6,7 @@ import type { Readable, Writable } from "node:stream";
 import { systemKernel } from "../net/system-kernel";
 import { runPlugin } from "./plugin";
 
-export interface ProcessIo {
+interface ProcessIo {
   env: Record<string, string | undefined>;
   /** The config; a terminal (isTTY) is no config. */
   stdin: Readable & { isTTY?: boolean };
@@ -19,7 +19,7 @@ export interface ProcessIo {
  * Set by the native client when the agent had the request and never answered (it died, or hung
  * past agentTimeoutSeconds): its value says why. The agent may have done part of an ADD.
  */
-export const TAKEOVER_VARIABLE = "PODNET_CNI_TAKEOVER";
+const TAKEOVER_VARIABLE = "PODNET_CNI_TAKEOVER";
 
 /** All of `stream` as UTF-8 text. */
 async function readAll(stream: Readable): Promise<string> {

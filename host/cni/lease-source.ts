@@ -11,7 +11,7 @@ import { addressStore, allocateAddress, allocationRange, collectAddresses, holds
 import type { PodAddressing } from "./pod-link";
 
 /** The node's subnet from the agent's subnet file; code 11 while there is none (no lease yet). */
-export function readNodeSubnet(path: string): NodeSubnet {
+function readNodeSubnet(path: string): NodeSubnet {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -13,7 +13,7 @@ import { attachBridgePod, attachRoutedPod, checkPod, collectLinks, detachPod, ho
 import type { Kernel } from "../net/kernel";
 import { checkCommandVersion, checkVersion, formatResult, LATEST_VERSION, parsePreviousResult, SUPPORTED_VERSIONS } from "./versions";
 
-export interface PluginInput {
+interface PluginInput {
   env: Record<string, string | undefined>;
   stdin: string;
 }

@@ -15,7 +15,7 @@ import type { NetworkConfig } from "./config";
 import { CniError, CniErrorCode } from "./errors";
 import type { CniResult } from "./versions";
 
-export interface Attachment {
+interface Attachment {
   containerId: string;
   ifName: string;
   netns: string;
@@ -30,8 +30,8 @@ export interface PodAddressing {
 }
 
 /** The gateway every routed pod uses; link-local, answered by proxy ARP on the host end. */
-export const ROUTED_GATEWAY = "169.254.1.1";
-export const ROUTED_HOST_MAC = "ee:ee:ee:ee:ee:ee";
+const ROUTED_GATEWAY = "169.254.1.1";
+const ROUTED_HOST_MAC = "ee:ee:ee:ee:ee:ee";
 
 function attachmentHash(attachment: Pick<Attachment, "containerId" | "ifName">): string {
   return createHash("sha1").update(`${attachment.containerId}/${attachment.ifName}`).digest("hex");
@@ -43,7 +43,7 @@ export function hostVethName(prefix: string, attachment: Pick<Attachment, "conta
 }
 
 /** Pods' MAC: 0a:58 and the IPv4 address, Kubernetes' convention, so a capture tells the pod. */
-export function podMac(address: string): string {
+function podMac(address: string): string {
   return ["0a", "58", ...address.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"))].join(":");
 }
 
@@ -80,7 +80,7 @@ async function bridgeMac(kernel: Kernel, name: string): Promise<string> {
  * Makes sure the bridge exists and returns its MAC; concurrent callers share one check. Its
  * address and up state are not read back: the ADD's own batch re-applies them (idempotent).
  */
-export function ensureBridge(kernel: Kernel, name: string): Promise<string> {
+function ensureBridge(kernel: Kernel, name: string): Promise<string> {
   const running = bridgesInFlight.get(name);
   if (running) return running;
   const check = bridgeMac(kernel, name).finally(() => bridgesInFlight.delete(name));

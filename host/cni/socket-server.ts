@@ -19,7 +19,7 @@ export const MAX_REQUEST_BYTES = 1 << 20;
 export const REQUEST_TIMEOUT_MILLISECONDS = 30_000;
 
 /** Splits a request into the environment and stdin; undefined when it is not one. */
-export function parseRequest(bytes: Buffer): { env: Record<string, string>; stdin: string } | undefined {
+function parseRequest(bytes: Buffer): { env: Record<string, string>; stdin: string } | undefined {
   if (!bytes.subarray(0, PROTOCOL_LINE.length).equals(Buffer.from(PROTOCOL_LINE))) return undefined;
   const env: Record<string, string> = {};
   let position = PROTOCOL_LINE.length;
@@ -42,7 +42,7 @@ function reply(output: PluginOutput): string {
 /** The CNI error for a request that never reached the plugin. */
 const refusal = (msg: string, code: number = CniErrorCode.DecodingFailure): PluginOutput => ({ exitCode: 1, stdout: JSON.stringify({ cniVersion: LATEST_VERSION, code, msg }) });
 
-export interface CniServerOptions {
+interface CniServerOptions {
   requestBytes: number;
   timeoutMilliseconds: number;
   /** A reply that could not be delivered: the client (the runtime's plugin process) went away first. */

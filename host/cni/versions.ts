@@ -6,18 +6,18 @@ import { CniError, CniErrorCode } from "./errors";
 export const SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
 export const LATEST_VERSION = "1.1.0";
 
-export interface ResultInterface {
+interface ResultInterface {
   name: string;
   mac: string;
   sandbox?: string;
   mtu?: number;
 }
-export interface ResultIp {
+interface ResultIp {
   address: string;
   gateway?: string;
   interface?: number;
 }
-export interface ResultRoute {
+interface ResultRoute {
   dst: string;
   gw?: string;
 }

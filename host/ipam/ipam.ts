@@ -30,14 +30,14 @@ export class IpamError extends Error {
   }
 }
 
-export interface Assignment {
+interface Assignment {
   address: string;
   block: string;
   /** True when the address came from another node's block. */
   borrowed: boolean;
 }
 
-export interface StoredBlock {
+interface StoredBlock {
   block: Block;
   modRevision: number;
 }

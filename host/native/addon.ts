@@ -11,7 +11,7 @@ export type WatchHandle = { readonly __brand: "podnet.watchReadable" };
  * The addon's functions, as defined in host/native/podnet.c. Batch calls take the Wasm memory's
  * current ArrayBuffer and the slot table's address, and work on slots 0 … n − 1.
  */
-export interface Addon {
+interface Addon {
   /** With offload: IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4); every packet carries a virtio-net header. */
   tunOpen(name: string, multiQueue: boolean, offload?: boolean): { fd: number; name: string };
   /** A non-blocking UDP socket bound to address (host-order IPv4 number):port; with gro, UDP_GRO on. */

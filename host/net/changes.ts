@@ -6,7 +6,7 @@
 /** podnet's route protocol (unassigned in iproute2's rt_protos); its routes carry it, so it only changes its own. */
 export const PODNET_ROUTE_PROTOCOL = 107;
 
-export type RouteChange = {
+type RouteChange = {
   kind: "route";
   op: "add" | "replace" | "delete";
   /** "a.b.c.d/len", or "default". */
@@ -21,13 +21,13 @@ export type RouteChange = {
   scope?: "link";
 };
 
-export type NeighbourChange = { kind: "neighbour"; op: "replace" | "delete"; address: string; mac?: string; device: string };
+type NeighbourChange = { kind: "neighbour"; op: "replace" | "delete"; address: string; mac?: string; device: string };
 
-export type AddressChange = { kind: "address"; op: "add" | "replace"; /** "a.b.c.d/len" */ address: string; device: string };
+type AddressChange = { kind: "address"; op: "add" | "replace"; /** "a.b.c.d/len" */ address: string; device: string };
 
-export type FdbChange = { kind: "fdb"; op: "replace" | "delete"; mac: string; device: string; destination?: string };
+type FdbChange = { kind: "fdb"; op: "replace" | "delete"; mac: string; device: string; destination?: string };
 
-export type LinkSettings = { up?: boolean; mtu?: number; master?: string; hairpin?: boolean };
+type LinkSettings = { up?: boolean; mtu?: number; master?: string; hairpin?: boolean };
 
 export type LinkChange =
   | { kind: "link"; op: "delete"; name: string }

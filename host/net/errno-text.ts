@@ -42,7 +42,7 @@ const TEXTS: Record<number, string> = {
 };
 
 /** strerror(errno) as glibc words it. */
-export const errnoText = (errno: number): string => TEXTS[errno] ?? `Unknown error ${errno}`;
+const errnoText = (errno: number): string => TEXTS[errno] ?? `Unknown error ${errno}`;
 
 /**
  * A kernel refusal as `ip` prints it: the extended ACK's message when the kernel gave one

@@ -5,10 +5,10 @@
 
 import { execFile } from "node:child_process";
 
-export const MASQUERADE_TABLE = "podnet";
+const MASQUERADE_TABLE = "podnet";
 
 /** The nft script that (re)writes podnet's table for `network` (the cluster) and `subnet` (this node's). */
-export function masqueradeScript(network: string, subnet: string): string {
+function masqueradeScript(network: string, subnet: string): string {
   return [
     // Create-then-delete makes the delete succeed whether or not the table existed: one transaction.
     `table ip ${MASQUERADE_TABLE}`,
@@ -30,7 +30,7 @@ export function masqueradeScript(network: string, subnet: string): string {
  * Calico mode's natOutgoing in the same table: traffic from a pool with natOutgoing to anywhere
  * outside every pool (and not multicast) leaves with the node's address; pod-to-pod traffic never.
  */
-export function natOutgoingScript(natPools: string[], allPools: string[]): string {
+function natOutgoingScript(natPools: string[], allPools: string[]): string {
   return [
     `table ip ${MASQUERADE_TABLE}`,
     `delete table ip ${MASQUERADE_TABLE}`,
@@ -47,12 +47,12 @@ export function natOutgoingScript(natPools: string[], allPools: string[]): strin
 }
 
 /** Installs (or replaces) Calico mode's natOutgoing rules. */
-export async function installNatOutgoing(natPools: string[], allPools: string[]): Promise<void> {
+async function installNatOutgoing(natPools: string[], allPools: string[]): Promise<void> {
   await nft(["-f", "-"], natOutgoingScript(natPools, allPools));
 }
 
 /** nft failed; the message carries its stderr. */
-export class NftError extends Error {
+class NftError extends Error {
   readonly code = "NFT";
 }
 

@@ -47,7 +47,7 @@ export interface NetlinkLink {
 }
 
 /** An IPv4 address as a RTM_GETADDR dump gives it. */
-export interface NetlinkAddress {
+interface NetlinkAddress {
   index: number;
   /** "a.b.c.d/len". */
   address: string;
@@ -55,7 +55,7 @@ export interface NetlinkAddress {
 }
 
 /** A neighbour (family Inet) or FDB entry (family Bridge) as a RTM_GETNEIGH dump gives it. */
-export interface NetlinkNeighbour {
+interface NetlinkNeighbour {
   family: NetlinkFamily;
   index: number;
   destination?: string;
@@ -92,7 +92,7 @@ export function readLinkRecord(): NetlinkLink {
 
 
 /** The kernel's answer to one request of a batch that it refused. */
-export interface Refusal {
+interface Refusal {
   errno: number;
   /** As `ip` prints it: "RTNETLINK answers: File exists", or "Error: <the kernel's extended ACK>.". */
   text: string;
@@ -108,7 +108,7 @@ export const REQUESTS_PER_DATAGRAM = 1000;
 
 let buffer = 0;
 /** The core's buffer for building requests and receiving replies (one, reused). */
-export function netlinkBuffer(): number {
+function netlinkBuffer(): number {
   if (buffer === 0) {
     buffer = core().allocate(BUFFER_BYTES);
     if (buffer === 0) throw new WasmLoadError(`podnet.wasm refused a ${BUFFER_BYTES}-byte buffer (Status ${Status[Status.OutOfMemory]})`);
@@ -157,7 +157,7 @@ export function readRoute(): NetlinkRoute {
 }
 
 /** One message of a reply, as readMessage left it. */
-export interface Reply {
+interface Reply {
   type: number;
   flags: number;
   sequence: number;

@@ -11,7 +11,7 @@ export type KernelInterface = (typeof KERNEL_INTERFACES)[number];
 /** The environment variable that picks the interface where no flag can (the CNI plugin). */
 export const KERNEL_VARIABLE = "PODNET_KERNEL";
 
-export function parseKernelInterface(value: string, where: string): KernelInterface {
+function parseKernelInterface(value: string, where: string): KernelInterface {
   if ((KERNEL_INTERFACES as readonly string[]).includes(value)) return value as KernelInterface;
   throw new Error(`${where} must be one of ${KERNEL_INTERFACES.join(", ")}, not "${value}"`);
 }
@@ -25,7 +25,7 @@ export function chooseKernelInterface(choice: KernelInterface): void {
 }
 
 /** The interface in use: as chosen, else from PODNET_KERNEL, else netlink. */
-export function kernelInterface(): KernelInterface {
+function kernelInterface(): KernelInterface {
   chosen ??= parseKernelInterface(process.env[KERNEL_VARIABLE] ?? "netlink", KERNEL_VARIABLE);
   return chosen;
 }

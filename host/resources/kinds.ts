@@ -7,12 +7,12 @@ import { boolean, duration, fail, field, integer, ipv4Address, ipv4Interface, ip
 import { parsePrefix } from "../shared/addresses";
 import { secretKeyRefProblem, type SecretKeyRef } from "./secrets";
 
-export const API_VERSION = "projectcalico.org/v3";
+const API_VERSION = "projectcalico.org/v3";
 export const DEFAULT_AS = 64512;
-export const DEFAULT_BLOCK_SIZE = 26;
+const DEFAULT_BLOCK_SIZE = 26;
 const AS_NUMBER = integer(1, 4294967295);
 
-export interface Metadata {
+interface Metadata {
   name: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;

@@ -12,7 +12,7 @@ export interface SecretKeyRef {
   key: string;
 }
 
-export const SECRETS_DIRECTORY = "/etc/podnet/secrets";
+const SECRETS_DIRECTORY = "/etc/podnet/secrets";
 
 /** A Secret's name (a DNS subdomain) and a key (what a Secret allows): no path can be smuggled in. */
 export function secretKeyRefProblem(ref: SecretKeyRef): string | undefined {

@@ -11,12 +11,12 @@ import { ResourceError } from "./fields";
 export const CALICO_PREFIX = "/podnet.io/calico";
 const PUT_ATTEMPTS = 5;
 
-export interface SkippedResource {
+interface SkippedResource {
   key: string;
   reason: string;
 }
 
-export type ApplyOutcome = { kind: Kind; name: string; action: "created" | "configured" | "unchanged" };
+type ApplyOutcome = { kind: Kind; name: string; action: "created" | "configured" | "unchanged" };
 
 const overlaps = (a: string, b: string) => prefixContains(a, b) || prefixContains(b, a);
 

@@ -6,7 +6,7 @@ import { parsePrefix } from "../shared/addresses";
 import { RouteError } from "../wasm/route-table";
 
 /** One route read from a file: a validated prefix text and its next-hop label. */
-export interface TableRoute {
+interface TableRoute {
   prefix: string;
   nextHop: string;
 }

@@ -4,7 +4,7 @@
 import type { Socket } from "node:net";
 import { addon } from "../native/addon";
 
-export interface SocketPeer {
+interface SocketPeer {
   pid: number;
   uid: number;
 }

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { ipv4ToNumber, networkOf, numberToIpv4 } from "./addresses";
 import { parsePrefix } from "./addresses";
 
-export interface SubnetFile {
+interface SubnetFile {
   network: string;
   subnet: string;
   mtu: number;
@@ -18,7 +18,7 @@ export interface SubnetFile {
 }
 
 /** The file's text for `values`. */
-export function subnetFileText(values: SubnetFile): string {
+function subnetFileText(values: SubnetFile): string {
   const { address, length } = parsePrefix(values.subnet);
   return [
     `FLANNEL_NETWORK=${values.network}`,
@@ -38,7 +38,7 @@ export function writeSubnetFile(path: string, values: SubnetFile): void {
 }
 
 /** What a subnet file says: the network, the node's subnet as a prefix, its first address, MTU. */
-export interface SubnetFileValues extends SubnetFile {
+interface SubnetFileValues extends SubnetFile {
   /** The subnet's first address (the bridge's, in Flannel's layout). */
   firstAddress: string;
 }

@@ -9,7 +9,7 @@ import { Etcd3, type IOptions } from "etcd3";
 import { CompactedError, StoreError, type KeyValue, type KvEvent, type KvStore, type Watch } from "./kv";
 
 /** Connection settings, named as flanneld's flags. */
-export interface EtcdOptions {
+interface EtcdOptions {
   endpoints: string[];
   caFile?: string;
   certFile?: string;

@@ -24,7 +24,7 @@ export interface Lease {
 }
 
 /** A store entry that is not a valid lease: logged and skipped, never fatal. */
-export interface SkippedEntry {
+interface SkippedEntry {
   key: string;
   reason: string;
 }
@@ -35,7 +35,7 @@ export class NetworkFullError extends Error {
 }
 
 /** What a node asks for. */
-export interface LeaseRequest {
+interface LeaseRequest {
   publicIp: string;
   backendType: string;
   backendData: Record<string, unknown> | null;
@@ -53,7 +53,7 @@ export type LeaseEvent =
 const subnetKeyPart = (subnet: string) => subnet.replace("/", "-");
 
 /** Turns one stored entry into a lease, or says why it is not one. */
-export function parseLease(kv: Pick<KeyValue, "key" | "value" | "modRevision">, prefix: string): Lease | SkippedEntry {
+function parseLease(kv: Pick<KeyValue, "key" | "value" | "modRevision">, prefix: string): Lease | SkippedEntry {
   const match = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/subnets/(\\d+\\.\\d+\\.\\d+\\.\\d+)-(\\d+)$`).exec(kv.key);
   if (!match) return { key: kv.key, reason: "key is not <prefix>/subnets/<a.b.c.d>-<len>" };
   let subnet: string;

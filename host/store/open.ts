@@ -7,7 +7,7 @@ import type { KvStore } from "./kv";
 import { SqliteKv } from "./sqlite-kv";
 import { extractAsset, isBundle } from "../assets";
 
-export type StoreKind = keyof typeof STORES;
+type StoreKind = keyof typeof STORES;
 
 export interface StoreFlags {
   store: StoreKind;

@@ -37,7 +37,7 @@ const POLL_MILLISECONDS = 5;
  */
 export const RETAINED_CHANGES = 1000;
 
-export interface SqliteOptions {
+interface SqliteOptions {
   /** better-sqlite3's native module, when it is not where the package expects it (the single executable). */
   nativeBinding?: object;
   /** Clock for TTLs, injectable for tests. */

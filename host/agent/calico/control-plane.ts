@@ -21,7 +21,7 @@ import { wantedAnnouncements } from "./announcements";
 import { blackhole, ipipWanted, routeOf, type RouteContext } from "./routes";
 import { TunnelAddress } from "./tunnel-address";
 
-export interface CalicoOptions {
+interface CalicoOptions {
   kv: KvStore;
   /** Key prefix of Calico-mode resources and blocks. */
   prefix: string;

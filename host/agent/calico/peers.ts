@@ -20,7 +20,7 @@ export interface WantedPeer {
   node: boolean;
 }
 
-export interface PeerContext {
+interface PeerContext {
   resources: ResourceStore;
   config: BGPConfiguration["spec"];
   nodeName: string;

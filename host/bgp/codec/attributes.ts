@@ -22,7 +22,7 @@ export interface AsPathSegment {
   asns: number[];
 }
 
-export type AttributeValue =
+type AttributeValue =
   | { kind: "origin"; origin: number }
   | { kind: "as-path"; segments: AsPathSegment[] }
   | { kind: "next-hop"; nextHop: string }
@@ -249,7 +249,7 @@ function decodeMpUnreach(bytes: Uint8Array, start: number, end: number, context:
 }
 
 /** The value octets of an attribute. */
-export function encodeAttributeValue(attribute: PathAttribute, context: AttributeContext): Uint8Array {
+function encodeAttributeValue(attribute: PathAttribute, context: AttributeContext): Uint8Array {
   switch (attribute.kind) {
     case "origin":
       return Uint8Array.of(attribute.origin);

@@ -26,7 +26,7 @@ export interface NotificationMessage {
   data: Uint8Array;
 }
 
-export interface KeepaliveMessage {
+interface KeepaliveMessage {
   type: "keepalive";
 }
 

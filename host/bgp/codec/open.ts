@@ -23,14 +23,14 @@ export const OPEN_BODY_MINIMUM = 10;
 const CAPABILITIES_PARAMETER = 2;
 const EXTENDED_PARAMETERS_MARK = 255;
 
-export interface GracefulRestartFamily {
+interface GracefulRestartFamily {
   afi: number;
   safi: number;
   /** Bit 0x80: forwarding state was preserved for this family. */
   flags: number;
 }
 
-export interface AddPathFamily {
+interface AddPathFamily {
   afi: number;
   safi: number;
   /** 1 receive, 2 send, 3 both. */
@@ -48,7 +48,7 @@ export type Capability =
   | { kind: "add-path"; families: AddPathFamily[] }
   | { kind: "unknown"; code: number; data: Uint8Array };
 
-export type OpenParameter =
+type OpenParameter =
   | { type: typeof CAPABILITIES_PARAMETER; capabilities: Capability[] }
   | { type: number; data: Uint8Array };
 

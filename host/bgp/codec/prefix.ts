@@ -55,7 +55,7 @@ export function addressBytes(text: string): Uint8Array | null {
   return Uint8Array.from(ipaddr.parse(text).toByteArray());
 }
 
-export interface NlriContext {
+interface NlriContext {
   afi: number;
   addPath: boolean;
   /** The UPDATE subcode to report a malformed prefix with (3/10 for plain NLRI, 3/9 inside MP attributes). */

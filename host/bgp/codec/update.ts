@@ -39,7 +39,7 @@ export interface UpdateContext extends AttributeContext {
   external: boolean;
 }
 
-export interface UpdateProblem {
+interface UpdateProblem {
   action: Exclude<ErrorAction, "session-reset">;
   code: number;
   subcode: number;
