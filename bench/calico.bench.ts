@@ -109,8 +109,7 @@ const TOR_ROUTES = sized(10_000, 200);
 
 /**
  * The ToR's announcements: /26s from 10.96.0.0 on, outside any pool (an external router's networks).
- * BIRD is passive: with both sides dialing, a connection collision could reset the first session
- * mid-table and the measurement would include BIRD's retry (3 s).
+ * BIRD is passive, so the agent's dial makes the one session (no connection collision to resolve).
  */
 function torConfig(routes: number): string {
   const statics = Array.from({ length: routes }, (_, i) => `  route 10.${96 + (i >> 10)}.${(i >> 2) & 255}.${(i & 3) * 64}/26 blackhole;`).join("\n");
@@ -129,7 +128,7 @@ protocol bgp podnet {
 `;
 }
 
-/** One agent learning TOR_ROUTES from BIRD, batched or not: { milliseconds, longestStallMilliseconds }. */
+/** One agent learning TOR_ROUTES from BIRD, batched or not: what calico-batch-driver.ts measured. */
 async function fromTor(batching: "batched" | "unbatched"): Promise<{ milliseconds: number; learnedMilliseconds: number; ninetyNineMilliseconds: number; longestStallMilliseconds: number }> {
   const tor = createLab(`bench-tor-${batching}`, 2);
   const [node, router] = tor.nodes;

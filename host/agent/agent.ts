@@ -226,18 +226,24 @@ export class Agent {
       if (this.failing.delete(route.prefix)) this.options.log.info({ subnet: route.prefix }, "peer programmed after earlier failures");
       if (oneByOne) this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, known ? "peer changed" : "peer added");
     }
-    if (!oneByOne) this.options.log.info({ count: done.length, first: done.slice(0, 3).map((route) => route.prefix) }, `${done.length} peers added or changed`);
+    if (!oneByOne) this.logBatch(done, "added or changed");
     this.countRoutes();
   }
 
   private async remove(routes: PeerRoute[]): Promise<void> {
     const done = await this.programmable(routes, (batch) => this.backend!.removeRoutes(batch));
+    const oneByOne = done.length <= ROUTES_LOGGED_ONE_BY_ONE;
     for (const route of done) {
       this.programmed.delete(route.prefix);
-      if (done.length <= ROUTES_LOGGED_ONE_BY_ONE) this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
+      if (oneByOne) this.options.log.info({ subnet: route.prefix, publicIp: route.nodeIp }, "peer removed");
     }
-    if (done.length > ROUTES_LOGGED_ONE_BY_ONE) this.options.log.info({ count: done.length, first: done.slice(0, 3).map((route) => route.prefix) }, `${done.length} peers removed`);
+    if (!oneByOne) this.logBatch(done, "removed");
     this.countRoutes();
+  }
+
+  /** One line for a batch too large to log route by route. */
+  private logBatch(routes: PeerRoute[], what: string): void {
+    this.options.log.info({ count: routes.length, first: routes.slice(0, 3).map((route) => route.prefix) }, `${routes.length} peers ${what}`);
   }
 
   private countRoutes(): void {

@@ -46,11 +46,6 @@ export class AdjRibOut {
     return this.sent.size;
   }
 
-  /** Routes not sent because their attributes leave no room for them in one UPDATE. */
-  get unsendableCount(): number {
-    return this.unsendable.size;
-  }
-
   /** Queues an announcement (attributes) or a withdrawal (null) of an IPv4 prefix. */
   queue(prefix: string, attributes: PathAttribute[] | null): void {
     if (this.closed) return;

@@ -5,10 +5,8 @@
 // most MAX_CONTROL_REQUEST_BYTES, and a caller that sends no whole line in time is dropped.
 // Announcements are checked exactly as `--announce` is at start.
 
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
-import { dirname } from "node:path";
-import { describePeer, isAllowedPeer, socketPeer } from "../shared/socket-peer";
+import { describePeer, isAllowedPeer, listenRootOnly, socketPeer } from "../shared/socket-peer";
 import { parseIpv4, parseSpecPrefix } from "./peer-spec";
 import { parseCommunity } from "./route";
 import type { Speaker } from "./speaker";
@@ -70,8 +68,6 @@ interface ControlOptions {
 /** Serves the control socket at `path` (replacing a stale socket file). */
 export async function serveControl(speaker: Speaker, path: string, options: ControlOptions = {}): Promise<Server> {
   const { kindOf, requestBytes = MAX_CONTROL_REQUEST_BYTES, timeoutMilliseconds = CONTROL_REQUEST_TIMEOUT_MILLISECONDS } = options;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  rmSync(path, { force: true });
   const server = createServer((socket) => {
     const reply = (value: ControlReply) => socket.end(JSON.stringify(value) + "\n");
     const peer = socketPeer(socket);
@@ -107,11 +103,7 @@ export async function serveControl(speaker: Speaker, path: string, options: Cont
     });
     socket.on("error", () => socket.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => resolve());
-  });
-  chmodSync(path, 0o600);
+  await listenRootOnly(server, path);
   return server;
 }
 

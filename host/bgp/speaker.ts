@@ -288,14 +288,13 @@ export class Speaker {
       return;
     }
     const routes = routesOfUpdate(update, negotiated.fourOctetAs);
-    const refusal = routes.attributes && routes.announced.length > 0 ? importRefusal(slot.peer.config, slot.source, routes.attributes, this.policyContext()) : undefined;
+    const withdrawAll = treatAsWithdraw(update);
+    const refusal = !withdrawAll && routes.attributes && routes.announced.length > 0 ? importRefusal(slot.peer.config, slot.source, routes.attributes, this.policyContext()) : undefined;
     if (refusal !== undefined) this.log.debug({ peer: peer.config.address, reason: refusal }, `routes from ${peer.config.address} refused: ${refusal}`);
-    takeRoutes(this.rib, slot, routes, treatAsWithdraw(update), (prefix, attributes) =>
+    takeRoutes(this.rib, slot, routes, withdrawAll, (prefix, attributes) =>
       refusal !== undefined ? null : this.importPolicy ? this.importPolicy(prefix, attributes, peer.config) : attributes,
     );
   }
-
-
 
   private policyContext(): PolicyContext {
     return { localAs: this.config.localAs, routerId: this.config.routerId, clusterId: this.clusterId };
@@ -335,6 +334,4 @@ export class Speaker {
     cache.set(path.attributes, result);
     return result;
   }
-
-
 }

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { coalesce } from "../shared/coalesce";
 
 /** Connections from unknown addresses held while the peers are re-read; more are closed at once. */
-export const MAX_HELD_CONNECTIONS = 32;
+const MAX_HELD_CONNECTIONS = 32;
 /** A held connection whose re-read has not ended by then is closed (the store may be down). */
 const HELD_CONNECTION_TIMEOUT_MILLISECONDS = 10_000;
 /**

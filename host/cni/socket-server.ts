@@ -4,10 +4,8 @@
 //                    then the config exactly as the runtime wrote it on stdin, then EOF.
 //   agent → client:  "<exit code>\n", then what the plugin prints on stdout; then the agent closes.
 
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { dirname } from "node:path";
-import { describePeer, isAllowedPeer, socketPeer } from "../shared/socket-peer";
+import { describePeer, isAllowedPeer, listenRootOnly, socketPeer } from "../shared/socket-peer";
 import { CniErrorCode } from "./errors";
 import { type PluginContext, type PluginOutput, runPlugin } from "./plugin";
 import { LATEST_VERSION } from "./versions";
@@ -59,9 +57,6 @@ interface CniServerOptions {
  * much is refused at MAX_REQUEST_BYTES; neither holds up the others.
  */
 export async function serveCni(path: string, context: PluginContext, options: CniServerOptions = { requestBytes: MAX_REQUEST_BYTES, timeoutMilliseconds: REQUEST_TIMEOUT_MILLISECONDS }): Promise<Server> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // A socket file left by an agent that died: nothing answers on it any more.
-  rmSync(path, { force: true });
   // allowHalfOpen: the client ends its side after the request and still waits for the reply.
   const server = createServer({ allowHalfOpen: true }, (connection) => {
     const peer = socketPeer(connection);
@@ -100,13 +95,6 @@ export async function serveCni(path: string, context: PluginContext, options: Cn
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  chmodSync(path, 0o600);
+  await listenRootOnly(server, path);
   return server;
 }

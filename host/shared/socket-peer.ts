@@ -1,7 +1,9 @@
-// Who is at the other end of a unix socket (SO_PEERCRED), for the agent's root-only sockets (CNI,
-// BGP control): file modes can be loosened by a hostPath mount, the kernel's word cannot.
+// The agent's root-only unix sockets (CNI, BGP control): how they listen, and who is at the other
+// end (SO_PEERCRED) — file modes can be loosened by a hostPath mount, the kernel's word cannot.
 
-import type { Socket } from "node:net";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import type { Server, Socket } from "node:net";
+import { dirname } from "node:path";
 import { addon } from "../native/addon";
 
 interface SocketPeer {
@@ -24,4 +26,22 @@ export function isAllowedPeer(peer: SocketPeer | undefined): boolean {
 /** "uid 1000 (pid 42)", or what could not be read, for a refusal. */
 export function describePeer(peer: SocketPeer | undefined): string {
   return peer ? `uid ${peer.uid} (pid ${peer.pid})` : "a caller whose credentials could not be read";
+}
+
+/**
+ * Listens on the unix socket at `path` for root alone: its directory is made 0700 before the socket
+ * exists (so it is never reachable with looser modes), a socket file left by a process that died is
+ * replaced, and the socket is 0600. Callers check SO_PEERCRED besides (socketPeer).
+ */
+export async function listenRootOnly(server: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  rmSync(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o600);
 }

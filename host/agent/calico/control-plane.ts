@@ -44,7 +44,6 @@ interface CalicoOptions {
   onSkippedEntry?: () => void;
 }
 
-
 export class CalicoControlPlane implements ControlPlane {
   readonly resources: ResourceStore;
   readonly ipam: BlockIpam;
@@ -142,7 +141,7 @@ export class CalicoControlPlane implements ControlPlane {
     // connection would cost them a connect-retry time (5 s).
     await this.register();
     await this.syncAnnouncements();
-    await this.tunnel.sync(this.ipipWanted, this.backend);
+    await this.tunnel.sync(this.encapsulates, this.backend);
     this.storeHealthy = true;
     this.options.log.info({ node: this.options.nodeName, as: speaker.config.localAs, blocks: affine }, `Calico mode: node ${this.options.nodeName} registered, BGP speaker up`);
     return { tunnelAddress: this.options.publicIp };
@@ -205,18 +204,13 @@ export class CalicoControlPlane implements ControlPlane {
     this.localBlocks = new Set(blocks);
   }
 
-  /** Whether an enabled pool asks for IPIP: the tunnel is then needed, and pods get the tunnel's MTU. */
-  get ipipWanted(): boolean {
-    return ipipWanted(this.pools);
-  }
-
   private routeContext(): RouteContext {
     return { publicIp: this.options.publicIp, ownAddress: this.address, pools: this.pools, meshPeers: this.meshPeers };
   }
 
-  /** Whether routes may go through the tunnel (an enabled pool asks for IPIP): the pods then give up its bytes. */
+  /** Whether an enabled pool asks for IPIP: the tunnel is then needed, and the pods give up its bytes. */
   get encapsulates(): boolean {
-    return this.ipipWanted;
+    return ipipWanted(this.pools);
   }
 
   /** Re-reads peers and what to announce; notes whether the store answered. */
@@ -224,7 +218,7 @@ export class CalicoControlPlane implements ControlPlane {
     try {
       await this.syncPeers();
       await this.syncAnnouncements();
-      await this.tunnel.sync(this.ipipWanted, this.backend);
+      await this.tunnel.sync(this.encapsulates, this.backend);
       try {
         const said = await this.natOutgoing.sync(this.pools);
         if (said) this.options.log.info(said.fields, said.message);
